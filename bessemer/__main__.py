@@ -1,0 +1,5 @@
+import sys
+
+from bessemer.cli import main
+
+sys.exit(main())

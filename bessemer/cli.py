@@ -1,0 +1,166 @@
+"""`bessemer`: the command line of the stack."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    os.environ.setdefault("MUJOCO_GL", "egl")
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from control.loop import LoopConfig
+    from robots.g1.variants import get_variant
+    from sim.world import WorldConfig
+    from bessemer.session import SessionConfig, SimSession, parse_sequence
+    from bessemer.stack import SimStack, StackConfig
+    from bessemer.status import StatusLine, print_summary
+    from bessemer.video import VideoRecorder, check_writable
+
+    get_variant(args.variant)
+    sequence = parse_sequence(args.sequence)
+    if args.viewer and args.video:
+        raise CliError("--viewer and --video cannot be combined: the viewer runs in real time, recording in lock-step")
+    if args.viewer and not _has_display():
+        raise CliError("--viewer needs a display and none is set (DISPLAY/WAYLAND_DISPLAY); run headless or record with --video")
+    if args.summary_json:
+        check_writable(Path(args.summary_json), "summary")
+    realtime = not (args.lockstep or args.video)
+    world = WorldConfig(variant=args.variant, mesh_dir=Path(args.mesh_dir) if args.mesh_dir else None)
+    stack = SimStack(StackConfig(world=world, loop=LoopConfig(realtime=realtime)))
+    session = SimSession(stack, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold,
+                                              band=not args.no_band))
+    status = StatusLine()
+    session.on_event = status.event
+    session.every(25, status.update)
+    recorder = viewer = None
+    try:
+        if args.video:
+            recorder = VideoRecorder(Path(args.video), stack.robot.model, fps=30)
+            session.every(round(1 / (30 * stack.config.loop.period)), lambda s: recorder.capture(s.stack.robot.data))
+            status.event(f"recording {args.video} (lock-step: rendering is slower than real time)")
+        if args.viewer:
+            import mujoco.viewer
+
+            viewer = mujoco.viewer.launch_passive(stack.robot.model, stack.robot.data)
+
+            def sync(s: SimSession) -> None:
+                if not viewer.is_running():
+                    stack.loop.stop()
+                viewer.sync()
+
+            session.every(16, sync)
+        try:
+            stack.loop.run(session.tick)
+        except KeyboardInterrupt:
+            session.stopped_early = True
+            status.event("interrupted: stopping")
+        session.finish()
+    finally:
+        status.close()
+        if recorder is not None:
+            recorder.close()
+        if viewer is not None:
+            viewer.close()
+    summary = session.summary()
+    if recorder is not None:
+        summary["video"] = {"path": str(args.video), "frames": recorder.frames}
+    print_summary(summary)
+    if args.summary_json:
+        Path(args.summary_json).write_text(json.dumps(summary, indent=2) + "\n")
+    return 1 if summary["sequence"]["refused"] else 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bessemer.bench import run_benchmarks
+
+    run_benchmarks(realtime_seconds=args.realtime_seconds, lockstep_seconds=args.lockstep_seconds,
+                   json_path=Path(args.json) if args.json else None)
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from sim.world import WorldConfig, build_world_xml
+    from robots.g1.mjcf import robot_xml
+
+    mesh_dir = Path(args.mesh_dir) if args.mesh_dir else None
+    if args.world:
+        xml = build_world_xml(WorldConfig(variant=args.variant, mesh_dir=mesh_dir), band_rest_length=1.0)
+    else:
+        xml = robot_xml(args.variant, mesh_dir)
+    if args.out:
+        from bessemer.video import check_writable
+
+        check_writable(Path(args.out), "model")
+        Path(args.out).write_text(xml)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(xml)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bessemer", description="Control stack for the Unitree G1.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("sim", help="run the G1 in MuJoCo under the 500 Hz loop and FSM")
+    sim.add_argument("--variant", default="29dof", help="robot variant: 29dof (default) or 23dof")
+    sim.add_argument("--duration", type=_positive, default=10.0,
+                     help="simulated seconds to hold the final state after the sequence (default 10)")
+    sim.add_argument("--sequence", default="4",
+                     help="FSM ids to request in order after spawning in damp, e.g. 4,2,4,3,4 (default 4)")
+    sim.add_argument("--hold", type=_positive, default=1.0, help="seconds each step holds before the next (default 1)")
+    sim.add_argument("--lockstep", action="store_true", help="run as fast as the CPU allows instead of real time")
+    sim.add_argument("--no-band", action="store_true", help="spawn standing on the floor, without the elastic band")
+    sim.add_argument("--viewer", action="store_true", help="open the MuJoCo viewer (needs a display)")
+    sim.add_argument("--video", metavar="PATH.mp4", help="record the run headless (runs in lock-step)")
+    sim.add_argument("--summary-json", metavar="PATH", help="write the final summary as JSON")
+    sim.add_argument("--mesh-dir", metavar="DIR", help="folder with Unitree's G1 .STL meshes for visuals (optional)")
+    sim.set_defaults(func=cmd_sim)
+
+    bench = sub.add_parser("bench", help="benchmark physics, the stack in lock-step, and the real-time loop")
+    bench.add_argument("--realtime-seconds", type=_positive, default=60.0, help="length of the real-time run (default 60)")
+    bench.add_argument("--lockstep-seconds", type=_positive, default=20.0,
+                       help="simulated seconds for the raw-physics and lock-step runs (default 20)")
+    bench.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    bench.set_defaults(func=cmd_bench)
+
+    model = sub.add_parser("model", help="print or write the project's MJCF of the G1")
+    model.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")
+    model.add_argument("--world", action="store_true", help="include floor, light and elastic band")
+    model.add_argument("--mesh-dir", metavar="DIR", help="folder with Unitree's .STL meshes")
+    model.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    model.set_defaults(func=cmd_model)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CliError, ValueError, FileNotFoundError) as exc:
+        print(f"bessemer: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""A scripted run of the simulated stack: spawn, damp, a sequence of FSM moves, then hold.
+
+This is what `bessemer sim` and the tests drive. The script is checked against the FSM's
+transition table before anything moves, so a bad sequence fails at once with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from control.fsm import POSE_OF_STATE, TRANSITIONS, FsmId, parse_state_id
+from control.safety import tilt_of
+from bessemer.stack import SimStack
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    sequence: tuple[FsmId, ...] = (FsmId.STAND_UP,)
+    duration: float = 10.0
+    """Simulated seconds to hold the final state once the sequence is done."""
+    hold: float = 1.0
+    """Simulated seconds each step holds before the next one is requested."""
+    damp_time: float = 0.5
+    """Simulated seconds in damp after spawning, before the first step."""
+    band: bool = True
+    policy_configured: bool = False
+
+
+def parse_sequence(text: str) -> tuple[FsmId, ...]:
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    if not items:
+        raise ValueError("--sequence is empty: give FSM ids separated by commas, e.g. 4,2,4")
+    return tuple(parse_state_id(s) for s in items)
+
+
+def check_sequence(sequence: tuple[FsmId, ...], policy_configured: bool) -> None:
+    """Walk the transition table from damp; raise ValueError naming the first impossible step."""
+    state = FsmId.DAMP
+    for i, target in enumerate(sequence, start=1):
+        if target == FsmId.START and not policy_configured:
+            raise ValueError(f"step {i}: state 200 (start) needs a policy, and none is configured for this run")
+        if target != state and target not in TRANSITIONS[state]:
+            allowed = ", ".join(str(int(s)) for s in sorted(TRANSITIONS[state]))
+            raise ValueError(f"step {i}: {int(state)} -> {int(target)} is not an allowed transition (from {int(state)}: {allowed})")
+        state = target
+
+
+class SimSession:
+    """Drives one scripted run; `tick(k)` is given to the fixed-rate loop and returns False when done."""
+
+    def __init__(self, stack: SimStack, config: SessionConfig) -> None:
+        check_sequence(config.sequence, config.policy_configured)
+        self.stack = stack
+        self.config = config
+        self.observers: list[tuple[int, Callable[[SimSession], None]]] = []
+        self.events: list[str] = []
+        self.on_event: Callable[[str], None] | None = None
+        self.refused: str | None = None
+        self.max_tilt_after_standup = 0.0
+        self.stood_up_at: float | None = None
+        self.stopped_early = False
+        stack.spawn(band=config.band)
+        self.nominal_height = stack.robot.base_height
+        self._step = 0
+        self._step_started = 0.0
+        self._hold_from: float | None = None
+        self._done_at: float | None = None
+        self._next_step_at = config.damp_time if config.band else 0.0
+        self._wall_start = time.perf_counter()
+        self._wall_end: float | None = None
+
+    def every(self, ticks: int, observer: Callable[[SimSession], None]) -> None:
+        """Call `observer(session)` every `ticks` control ticks (video frames, viewer sync, status)."""
+        self.observers.append((max(1, ticks), observer))
+
+    def _event(self, text: str) -> None:
+        line = f"t={self.stack.robot.time:6.2f}s  {text}"
+        self.events.append(line)
+        if self.on_event is not None:
+            self.on_event(line)
+
+    def tick(self, k: int) -> bool:
+        stack = self.stack
+        stack.tick()
+        t = stack.robot.time
+        fsm = stack.fsm
+        in_pose = fsm.state in POSE_OF_STATE
+        if self.stood_up_at is None and fsm.state == FsmId.STAND_UP and fsm.pose_reached:
+            self.stood_up_at = t
+            self._event("standing")
+            if stack.robot.band_engaged:
+                stack.robot.release_band()
+                self._event("elastic band released")
+        if self.stood_up_at is not None and in_pose:
+            tilt = tilt_of(stack.controller.state.quat)
+            if tilt > self.max_tilt_after_standup:
+                self.max_tilt_after_standup = tilt
+        for period, observer in self.observers:
+            if k % period == 0:
+                observer(self)
+        return self._advance_script(t)
+
+    def _advance_script(self, t: float) -> bool:
+        fsm = self.stack.fsm
+        seq = self.config.sequence
+        if self._done_at is not None:
+            return t - self._done_at < self.config.duration
+        if self._step > 0 and self.refused is None:
+            target = seq[self._step - 1]
+            settled = fsm.pose_reached if target in POSE_OF_STATE else True
+            if fsm.state != target:
+                self.refused = f"step {self._step} ({int(target)}) interrupted: {fsm.last_fault or 'state changed'}"
+                self._event(self.refused)
+                self._done_at = t
+                return True
+            if not settled:
+                return True
+            if self._hold_from is None:
+                self._hold_from = t
+            if t - self._hold_from < self.config.hold:
+                return True
+        elif t < self._next_step_at:
+            return True
+        if self._step == len(seq):
+            self._done_at = t
+            self._event(f"sequence done; holding {int(fsm.state)} for {self.config.duration:g} s")
+            return True
+        target = seq[self._step]
+        result = fsm.request(target)
+        self._event(f"request {int(target)}: {result.message}")
+        self._step += 1
+        self._hold_from = None
+        if not result.accepted:
+            self.refused = result.message
+            self._done_at = t
+        return True
+
+    def finish(self) -> None:
+        self._wall_end = time.perf_counter()
+
+    def summary(self) -> dict:
+        stack = self.stack
+        fsm = stack.fsm
+        state = stack.robot.read()
+        wall = (self._wall_end or time.perf_counter()) - self._wall_start
+        height = stack.robot.base_height
+        tilt = tilt_of(state.quat)
+        timing = stack.loop.timing.summary()
+        standing = (fsm.state == FsmId.STAND_UP and fsm.pose_reached
+                    and abs(height - self.nominal_height) < 0.02 and tilt < 0.1)
+        return {
+            "variant": stack.robot.variant.name,
+            "mode": "realtime" if stack.config.loop.realtime else "lockstep",
+            "sim_time_s": round(stack.robot.time, 4),
+            "wall_time_s": round(wall, 3),
+            "realtime_factor": round(stack.robot.time / wall, 3) if wall > 0 else None,
+            "fsm": {
+                "visited": list(fsm.visited),
+                "final_state": int(fsm.state),
+                "final_state_name": fsm.state.name.lower(),
+                "faults": fsm.faults,
+                "last_fault": fsm.last_fault,
+            },
+            "sequence": {
+                "steps": [int(s) for s in self.config.sequence],
+                "completed": self._done_at is not None and self.refused is None,
+                "refused": self.refused,
+            },
+            "standing": standing,
+            "base_height_m": round(height, 4),
+            "base_height_nominal_m": round(self.nominal_height, 4),
+            "tilt_rad": round(tilt, 4),
+            "max_tilt_after_standup_rad": round(self.max_tilt_after_standup, 4) if self.stood_up_at else None,
+            "stood_up_at_s": round(self.stood_up_at, 3) if self.stood_up_at is not None else None,
+            "stopped_early": self.stopped_early,
+            "loop": {
+                "period_s": stack.config.loop.period,
+                "rt_priority_granted": stack.loop.rt_granted,
+                **{k: (round(v, 2) if isinstance(v, float) else v) for k, v in timing.as_dict().items()},
+            },
+            "events": list(self.events),
+        }

@@ -1,0 +1,89 @@
+"""The live status line of a running stack, and its final summary.
+
+On a terminal the line is redrawn in place a few times a second; elsewhere (CI logs, pipes) only
+events are printed, one per line, so logs stay readable.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from control.fsm import FsmId
+from control.safety import tilt_of
+from bessemer.session import SimSession
+
+
+class StatusLine:
+    def __init__(self, stream: TextIO | None = None, min_interval: float = 0.2) -> None:
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+        self.min_interval = min_interval
+        self._last = 0.0
+        self._width = 0
+
+    def event(self, text: str) -> None:
+        self._clear()
+        print(text, file=self.stream, flush=True)
+
+    def update(self, session: SimSession) -> None:
+        if not self.live:
+            return
+        now = time.perf_counter()
+        if now - self._last < self.min_interval:
+            return
+        self._last = now
+        stack = session.stack
+        timing = stack.loop.timing.summary(last=2500)
+        state = stack.controller.state
+        fsm = stack.fsm
+        rate = f"{timing.rate_hz:6.1f} Hz" if timing.rate_hz else "lockstep"
+        p99 = f"p99 err {timing.period_error_p99_us:5.0f} us" if timing.period_error_p99_us is not None else \
+            f"tick p99 {timing.compute_p99_us:5.0f} us"
+        fault = f"  FAULT {fsm.fault}" if fsm.fault else ""
+        line = (f"t {stack.robot.time:6.2f}s | fsm {int(fsm.state)} {FsmId(fsm.state).name.lower():<11} | {rate} | "
+                f"{p99} | missed {timing.missed_deadlines} | base {stack.robot.base_height:.3f} m | "
+                f"tilt {tilt_of(state.quat):.3f} rad{fault}")
+        self._width = max(self._width, len(line))
+        self.stream.write("\r" + line.ljust(self._width))
+        self.stream.flush()
+
+    def _clear(self) -> None:
+        if self.live and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+
+    def close(self) -> None:
+        self._clear()
+
+
+def print_summary(summary: dict, stream: TextIO | None = None) -> None:
+    console = Console(file=stream or sys.stdout, highlight=False)
+    loop = summary["loop"]
+    table = Table(title=f"bessemer sim: G1 {summary['variant']}, {summary['mode']}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    fsm = summary["fsm"]
+    table.add_row("standing", "yes" if summary["standing"] else "no")
+    table.add_row("FSM", f"visited {fsm['visited']}, final {fsm['final_state']} ({fsm['final_state_name']})")
+    if fsm["last_fault"]:
+        table.add_row("faults", f"{fsm['faults']} (last: {fsm['last_fault']})")
+    if summary["sequence"]["refused"]:
+        table.add_row("sequence", f"stopped: {summary['sequence']['refused']}")
+    table.add_row("base height", f"{summary['base_height_m']:.3f} m (nominal {summary['base_height_nominal_m']:.3f} m)")
+    if summary["max_tilt_after_standup_rad"] is not None:
+        table.add_row("max tilt after stand-up", f"{summary['max_tilt_after_standup_rad']:.3f} rad")
+    table.add_row("time", f"{summary['sim_time_s']:.2f} s simulated in {summary['wall_time_s']:.2f} s "
+                          f"(x{summary['realtime_factor']})")
+    table.add_row("loop", f"{loop['ticks']} ticks, compute p50 {loop['compute_p50_us']:.0f} us / p99 "
+                          f"{loop['compute_p99_us']:.0f} us")
+    if loop["period_error_p99_us"] is not None:
+        table.add_row("real time", f"{loop['rate_hz']:.1f} Hz, period error p50 {loop['period_error_p50_us']:.1f} us / "
+                                   f"p99 {loop['period_error_p99_us']:.1f} us / max {loop['period_error_max_us']:.0f} us, "
+                                   f"missed deadlines {loop['missed_deadlines']}, "
+                                   f"SCHED_FIFO {'on' if loop['rt_priority_granted'] else 'off'}")
+    console.print(table)

@@ -1,0 +1,48 @@
+"""Headless recording of a simulated run to MP4 (MuJoCo's offscreen renderer, ffmpeg from imageio-ffmpeg)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import mujoco
+import numpy as np
+
+
+def check_writable(path: Path, what: str) -> None:
+    """Fail before the run starts, not after it, if an output file cannot be written."""
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise ValueError(f"cannot write {what} {path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValueError(f"cannot write {what} {path}: permission denied; choose another path")
+    if path.is_dir():
+        raise ValueError(f"cannot write {what} {path}: it is a folder; give a file name")
+
+
+class VideoRecorder:
+    def __init__(self, path: Path, model: mujoco.MjModel, fps: int = 30, camera: str = "follow",
+                 width: int = 640, height: int = 480) -> None:
+        import imageio_ffmpeg
+
+        if path.suffix.lower() != ".mp4":
+            raise ValueError(f"video path {path} must end in .mp4")
+        check_writable(path, "video")
+        self.path = path
+        self.fps = fps
+        self.camera = camera
+        self.renderer = mujoco.Renderer(model, height, width)
+        self.frames = 0
+        self._writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=fps, codec="libx264",
+                                                   quality=6, macro_block_size=16, ffmpeg_log_level="error")
+        self._writer.send(None)
+
+    def capture(self, data: mujoco.MjData) -> None:
+        self.renderer.update_scene(data, camera=self.camera)
+        frame = self.renderer.render()
+        self._writer.send(np.ascontiguousarray(frame))
+        self.frames += 1
+
+    def close(self) -> None:
+        self._writer.close()
+        self.renderer.close()

@@ -1,0 +1,1 @@
+"""The low-level control layer: fixed-rate loop, FSM, safety monitors and command shaping."""

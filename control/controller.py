@@ -1,0 +1,51 @@
+"""One tick of the low-level controller: read, check, decide, shape, write.
+
+This is the 500 Hz hot path, so it allocates nothing per tick: the state and command objects are
+reused and every array operation writes into a preallocated buffer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from control.fsm import Fsm
+from control.safety import SafetyMonitors
+from robots.interface import JointCommand, Robot, RobotState
+
+
+@dataclass(frozen=True)
+class CommandLimits:
+    """Every command leaving the controller stays inside these (DDS order)."""
+
+    q_lower: np.ndarray
+    q_upper: np.ndarray
+    effort: np.ndarray
+
+
+class LowLevelController:
+    def __init__(self, robot: Robot, fsm: Fsm, safety: SafetyMonitors, limits: CommandLimits) -> None:
+        self.robot = robot
+        self.fsm = fsm
+        self.safety = safety
+        self.limits = limits
+        self.command = JointCommand(robot.num_motors)
+        self._neg_effort = -limits.effort
+        self.state: RobotState | None = None
+
+    def tick(self, t: float) -> RobotState:
+        state = self.robot.read()
+        fsm = self.fsm
+        fault = self.safety.check(state)
+        if fault is not None:
+            fsm.on_fault(fault)
+        elif fsm.fault is not None:
+            fsm.clear_fault()
+        cmd = self.command
+        fsm.step(state, t, cmd)
+        np.clip(cmd.q, self.limits.q_lower, self.limits.q_upper, out=cmd.q)
+        np.clip(cmd.tau, self._neg_effort, self.limits.effort, out=cmd.tau)
+        self.robot.write(cmd)
+        self.state = state
+        return state

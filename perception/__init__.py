@@ -1,0 +1,1 @@
+"""Multimodal perception (vision patches, audio codebooks, sound bearing): arrives with its own issue."""

@@ -1,0 +1,1 @@
+"""Policy contract, training and runtime inference: arrives with the training issue."""

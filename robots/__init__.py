@@ -1,0 +1,1 @@
+"""Robot descriptions and the one interface every backend (simulated or real) implements."""

@@ -1,0 +1,94 @@
+"""The seam between controllers and hardware: one protocol, many backends.
+
+Controllers see only `RobotState` and `JointCommand`; whether a MuJoCo world or a G1 over DDS sits
+behind `Robot` is decided once, at start-up. Arrays are in DDS motor order and are preallocated so
+the 500 Hz loop refills them in place instead of allocating per tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+REMOTE_BYTES = 40
+
+
+@dataclass
+class RobotState:
+    """What one `read()` returns. `values` packs every float field so one isfinite() checks all."""
+
+    num_motors: int
+    values: np.ndarray = field(init=False, repr=False)
+    q: np.ndarray = field(init=False)
+    dq: np.ndarray = field(init=False)
+    tau_est: np.ndarray = field(init=False)
+    temperature: np.ndarray = field(init=False)
+    quat: np.ndarray = field(init=False)
+    """Pelvis orientation, w-x-y-z, world frame."""
+    gyro: np.ndarray = field(init=False)
+    """Pelvis angular rate in the IMU frame (rad/s)."""
+    accel: np.ndarray = field(init=False)
+    """Pelvis specific force in the IMU frame (m/s^2)."""
+    tick: int = 0
+    mode_machine: int = 0
+    remote: np.ndarray = field(init=False)
+    stamp: float = 0.0
+    """Monotonic receive time (s)."""
+
+    def __post_init__(self) -> None:
+        n = self.num_motors
+        self.values = np.zeros(4 * n + 10)
+        self.q = self.values[0:n]
+        self.dq = self.values[n : 2 * n]
+        self.tau_est = self.values[2 * n : 3 * n]
+        self.temperature = self.values[3 * n : 4 * n]
+        self.quat = self.values[4 * n : 4 * n + 4]
+        self.gyro = self.values[4 * n + 4 : 4 * n + 7]
+        self.accel = self.values[4 * n + 7 : 4 * n + 10]
+        self.quat[0] = 1.0
+        self.remote = np.zeros(REMOTE_BYTES, dtype=np.uint8)
+
+
+@dataclass
+class JointCommand:
+    """Per-motor targets for the motor PD law: tau = tau + kp (q - q_m) + kd (dq - dq_m)."""
+
+    num_motors: int
+    q: np.ndarray = field(init=False)
+    dq: np.ndarray = field(init=False)
+    tau: np.ndarray = field(init=False)
+    kp: np.ndarray = field(init=False)
+    kd: np.ndarray = field(init=False)
+    enable: np.ndarray = field(init=False)
+    """1 where the motor should act; a disabled motor produces no torque."""
+
+    def __post_init__(self) -> None:
+        n = self.num_motors
+        self.q = np.zeros(n)
+        self.dq = np.zeros(n)
+        self.tau = np.zeros(n)
+        self.kp = np.zeros(n)
+        self.kd = np.zeros(n)
+        self.enable = np.zeros(n)
+
+    def copy_from(self, other: JointCommand) -> None:
+        for name in ("q", "dq", "tau", "kp", "kd", "enable"):
+            np.copyto(getattr(self, name), getattr(other, name))
+
+
+class Robot(Protocol):
+    """A G1, simulated or real. Implementations refill `state` in place on each read."""
+
+    num_motors: int
+
+    def read(self) -> RobotState:
+        """The latest state; the returned object is reused by the next call."""
+        ...
+
+    def write(self, cmd: JointCommand) -> None:
+        """Send one command; the motors hold it (zero-order hold) until the next."""
+        ...
+
+    def close(self) -> None: ...

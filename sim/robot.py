@@ -1,0 +1,174 @@
+"""The simulated G1 behind the robot interface.
+
+The motor driver's PD law, tau = clamp(tau_ff + kp (q_des - q) + kd (dq_des - dq), +-effort), is
+recomputed by MuJoCo at every physics step from the last command (zero-order hold of the command,
+as on the real driver): each motor is an affine `general` actuator whose constant term is
+tau_ff + kp q_des + kd dq_des and whose bias gains are -kp and -kd, force-limited to the effort
+limit. `write()` only rewrites those numbers; no Python runs inside the physics step.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mujoco
+import numpy as np
+
+from robots.g1.joints import NUM_MOTORS, joint_table
+from robots.g1.mjcf import FREE_JOINT, HEAD_CAMERA
+from robots.g1.variants import get_variant
+from robots.interface import JointCommand, RobotState
+from sim.world import BAND_TENDON, WorldConfig, build_world
+
+SIM_TEMPERATURE_C = 30.0
+
+
+def _as_index(indices: list[int]) -> slice | np.ndarray:
+    """A slice where the indices are contiguous (views and fast copies), else an index array."""
+    if indices and indices == list(range(indices[0], indices[0] + len(indices))):
+        return slice(indices[0], indices[0] + len(indices))
+    return np.array(indices, dtype=np.intp)
+
+
+class SimRobot:
+    """A G1 in MuJoCo. `advance()` steps physics by one control period; the caller sets the pace."""
+
+    num_motors = NUM_MOTORS
+
+    def __init__(self, config: WorldConfig | None = None, control_period: float = 0.002) -> None:
+        self.config = config or WorldConfig()
+        self.variant = get_variant(self.config.variant)
+        substeps = control_period / self.config.timestep
+        if substeps < 1 or abs(substeps - round(substeps)) > 1e-9:
+            raise ValueError(
+                f"control period {control_period} s must be a whole multiple of the physics step {self.config.timestep} s"
+            )
+        self.substeps = round(substeps)
+        self.control_period = control_period
+        self.model = build_world(self.config)
+        self.data = mujoco.MjData(self.model)
+        m = self.model
+
+        active = [j.dds_index for j in joint_table() if j.dds_index not in self.variant.locked]
+        jids = [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, joint_table()[i].name) for i in active]
+        aids = [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_ACTUATOR, joint_table()[i].name.removesuffix("_joint")) for i in active]
+        self._active = _as_index(active)
+        self._qadr = _as_index([int(m.jnt_qposadr[j]) for j in jids])
+        self._vadr = _as_index([int(m.jnt_dofadr[j]) for j in jids])
+        self._act = _as_index(aids)
+        self._active_mask = self.variant.active_mask
+
+        def sensor(name: str) -> slice:
+            sid = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_SENSOR, name)
+            adr = int(m.sensor_adr[sid])
+            return slice(adr, adr + int(m.sensor_dim[sid]))
+
+        self._quat = sensor("pelvis_quat")
+        self._gyro = sensor("pelvis_gyro")
+        self._accel = sensor("pelvis_accel")
+        self._band = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_TENDON, BAND_TENDON)
+        self._free_qadr = int(m.jnt_qposadr[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, FREE_JOINT)])
+        self.head_camera = HEAD_CAMERA
+
+        self.state = RobotState(NUM_MOTORS)
+        self.state.mode_machine = self.variant.mode_machine
+        self.state.temperature[:] = SIM_TEMPERATURE_C
+        self._ctrl = np.zeros(NUM_MOTORS)
+        self._tmp = np.zeros(NUM_MOTORS)
+        self._kp = np.zeros(NUM_MOTORS)
+        self._kd = np.zeros(NUM_MOTORS)
+        self.release_band()
+        self.write(JointCommand(NUM_MOTORS))
+
+    # -- robot interface -------------------------------------------------------------------------
+    def read(self) -> RobotState:
+        d, s = self.data, self.state
+        s.q[self._active] = d.qpos[self._qadr]
+        s.dq[self._active] = d.qvel[self._vadr]
+        s.tau_est[self._active] = d.actuator_force[self._act]
+        s.quat[:] = d.sensordata[self._quat]
+        s.gyro[:] = d.sensordata[self._gyro]
+        s.accel[:] = d.sensordata[self._accel]
+        s.tick = int(d.time * 1000.0)
+        s.stamp = d.time
+        return s
+
+    def write(self, cmd: JointCommand) -> None:
+        gate = self._tmp
+        np.multiply(cmd.enable, self._active_mask, out=gate)
+        np.multiply(cmd.kp, gate, out=self._kp)
+        np.multiply(cmd.kd, gate, out=self._kd)
+        ctrl = self._ctrl
+        np.multiply(self._kp, cmd.q, out=ctrl)
+        ctrl += cmd.tau * gate
+        ctrl += self._kd * cmd.dq
+        m = self.model
+        m.actuator_biasprm[self._act, 1] = -self._kp[self._active]
+        m.actuator_biasprm[self._act, 2] = -self._kd[self._active]
+        self.data.ctrl[self._act] = ctrl[self._active]
+
+    def close(self) -> None:
+        """Nothing to release: the world lives in this process."""
+
+    # -- simulation ------------------------------------------------------------------------------
+    def advance(self) -> None:
+        """Step physics by one control period, holding the last command."""
+        mujoco.mj_step(self.model, self.data, nstep=self.substeps)
+
+    def reset(self, q: np.ndarray, band: bool = False, lift: float = 0.0) -> None:
+        """Place the robot at joint pose `q`, feet on the floor (raised by `lift`), at rest."""
+        m, d = self.model, self.data
+        mujoco.mj_resetData(m, d)
+        d.qpos[self._qadr] = np.asarray(q)[self._active]
+        a = self._free_qadr
+        d.qpos[a : a + 3] = (0.0, 0.0, 0.0)
+        d.qpos[a + 3 : a + 7] = (1.0, 0.0, 0.0, 0.0)
+        mujoco.mj_kinematics(m, d)
+        mujoco.mj_comPos(m, d)
+        d.qpos[a + 2] = self.clearance_height() + lift
+        mujoco.mj_forward(m, d)
+        if band:
+            self.engage_band()
+        else:
+            self.release_band()
+        mujoco.mj_forward(m, d)
+
+    def clearance_height(self) -> float:
+        """Pelvis height at which the lowest robot geom just touches the floor (for the current pose)."""
+        m, d = self.model, self.data
+        lowest = math.inf
+        for g in range(m.ngeom):
+            if m.geom_bodyid[g] == 0 or m.geom_contype[g] == 0:
+                continue
+            z = d.geom_xpos[g, 2]
+            if m.geom_type[g] == mujoco.mjtGeom.mjGEOM_SPHERE:
+                low = z - m.geom_size[g, 0]
+            else:
+                half = d.geom_xmat[g].reshape(3, 3)[:, 2] * m.geom_size[g, 1]
+                low = z - abs(half[2]) - m.geom_size[g, 0]
+            lowest = min(lowest, low)
+        return float(d.qpos[self._free_qadr + 2] - lowest)
+
+    def engage_band(self) -> None:
+        """Hold the pelvis from above; the band is slack at the current pelvis height."""
+        m, d = self.model, self.data
+        mujoco.mj_forward(m, d)
+        m.tendon_lengthspring[self._band] = (0.0, float(d.ten_length[self._band]))
+        m.tendon_stiffness[self._band] = self.config.band_stiffness
+        m.tendon_damping[self._band] = self.config.band_damping
+
+    def release_band(self) -> None:
+        self.model.tendon_stiffness[self._band] = 0.0
+        self.model.tendon_damping[self._band] = 0.0
+
+    @property
+    def band_engaged(self) -> bool:
+        return bool(self.model.tendon_stiffness[self._band] > 0.0)
+
+    @property
+    def time(self) -> float:
+        return float(self.data.time)
+
+    @property
+    def base_height(self) -> float:
+        return float(self.data.qpos[self._free_qadr + 2])

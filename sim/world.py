@@ -1,0 +1,82 @@
+"""The simulated world: the G1 on a floor, lit for cameras, with an optional elastic band.
+
+The band is what users know from Unitree's simulator: a spring-damper holding the pelvis from
+above during start-up. It is a spatial tendon from a fixed anchor to the pelvis with a dead band,
+so MuJoCo computes its force in C at every step and releasing it is setting two numbers to zero.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import mujoco
+
+from robots.g1.mjcf import build_robot_mjcf
+from robots.g1.variants import G1Variant, get_variant
+
+BAND_TENDON = "elastic_band"
+BAND_ANCHOR_SITE = "band_anchor"
+BAND_PELVIS_SITE = "band_pelvis"
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    variant: str = "29dof"
+    timestep: float = 0.002
+    """Physics step (s). The motor PD law is recomputed at every one of them."""
+    floor_friction: float = 1.0
+    band_stiffness: float = 1500.0
+    band_damping: float = 200.0
+    band_height: float = 1.8
+    """Height of the band's anchor above the floor (m)."""
+    mesh_dir: Path | None = None
+    """Folder with Unitree's .STL meshes; primitive visuals are used when None."""
+    offscreen_width: int = 640
+    offscreen_height: int = 480
+
+
+def build_world_xml(config: WorldConfig, band_rest_length: float) -> str:
+    variant: G1Variant = get_variant(config.variant)
+    root = build_robot_mjcf(variant, config.mesh_dir)
+    root.set("model", f"bessemer_{variant.name}_world")
+    option = ET.Element("option", timestep=f"{config.timestep:g}", integrator="implicitfast")
+    root.insert(1, option)
+    visual = ET.Element("visual")
+    ET.SubElement(visual, "global", offwidth=str(config.offscreen_width), offheight=str(config.offscreen_height))
+    ET.SubElement(visual, "quality", shadowsize="0")
+    ET.SubElement(visual, "headlight", ambient="0.4 0.4 0.4", diffuse="0.6 0.6 0.6")
+    root.insert(2, visual)
+
+    asset = root.find("asset")
+    ET.SubElement(asset, "texture", name="grid", type="2d", builtin="checker", rgb1="0.32 0.34 0.38",
+                  rgb2="0.26 0.28 0.31", width="512", height="512", mark="edge", markrgb="0.5 0.5 0.5")
+    ET.SubElement(asset, "material", name="grid", texture="grid", texrepeat="8 8", reflectance="0.05")
+    ET.SubElement(asset, "texture", name="sky", type="skybox", builtin="gradient", rgb1="0.55 0.65 0.8",
+                  rgb2="0.1 0.12 0.16", width="256", height="256")
+
+    worldbody = root.find("worldbody")
+    ET.SubElement(worldbody, "light", pos="0 0 4", dir="0 0 -1", directional="true", castshadow="false")
+    floor = ET.Element("geom", name="floor", type="plane", size="0 0 0.05", material="grid", contype="1",
+                       conaffinity="1", friction=f"{config.floor_friction:g} 0.02 0.01", group="0")
+    worldbody.insert(0, floor)
+    ET.SubElement(worldbody, "site", name=BAND_ANCHOR_SITE, pos=f"0 0 {config.band_height:g}", size="0.02",
+                  rgba="0.9 0.7 0.1 1", group="4")
+    pelvis = worldbody.find("body[@name='pelvis']")
+    ET.SubElement(pelvis, "site", name=BAND_PELVIS_SITE, pos="0 0 0", size="0.015", group="4")
+    ET.SubElement(pelvis, "camera", name="follow", mode="trackcom", pos="2.2 -2.2 0.6", xyaxes="0.707 0.707 0 -0.15 0.15 0.98")
+
+    tendon = ET.Element("tendon")
+    spatial = ET.SubElement(tendon, "spatial", name=BAND_TENDON, stiffness=f"{config.band_stiffness:g}",
+                            damping=f"{config.band_damping:g}", springlength=f"0 {band_rest_length:.6g}",
+                            width="0.006", rgba="0.9 0.7 0.1 1")
+    ET.SubElement(spatial, "site", site=BAND_ANCHOR_SITE)
+    ET.SubElement(spatial, "site", site=BAND_PELVIS_SITE)
+    root.insert(list(root).index(root.find("actuator")), tendon)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode")
+
+
+def build_world(config: WorldConfig, band_rest_length: float = 1.0) -> mujoco.MjModel:
+    return mujoco.MjModel.from_xml_string(build_world_xml(config, band_rest_length))
