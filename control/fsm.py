@@ -1,8 +1,9 @@
 """The finite-state machine, with Unitree's FSM ids so users' habits carry over.
 
 The transition table is data (`TRANSITIONS`): it is printed in the README and tested whole. Damp
-is reachable from every state and is where every fault leads; only a deliberate request leaves it,
-and not while a fault is still present. Pose states move smoothly from wherever the joints are to
+is reachable from every state and is where every fault in a driving state leads; only a deliberate
+request leaves it, and not for a driving state while a fault is still present (a robot lying on
+the floor stays "tilted", so it may still go limp in zero torque). Pose states move smoothly from wherever the joints are to
 their pose, then hold it.
 """
 
@@ -43,6 +44,9 @@ TRANSITIONS: dict[FsmId, frozenset[FsmId]] = {
     FsmId.STAND_UP: frozenset({FsmId.DAMP, FsmId.SQUAT, FsmId.SIT, FsmId.START}),
     FsmId.START: frozenset({FsmId.DAMP, FsmId.STAND_UP}),
 }
+
+PASSIVE_STATES = frozenset({FsmId.DAMP, FsmId.ZERO_TORQUE})
+"""States that drive nothing: a fault there is recorded (and blocks leaving) but changes nothing."""
 
 POSE_OF_STATE: dict[FsmId, str] = {FsmId.SQUAT: "squat", FsmId.SIT: "sit", FsmId.STAND_UP: "stand"}
 
@@ -116,7 +120,7 @@ class Fsm:
                 f"is not allowed; from here: {allowed}")
         if target == FsmId.START and not self.policy_configured:
             return RequestResult(False, "state 200 (start) refused: no policy is configured for this run")
-        if self.fault is not None and target != FsmId.ZERO_TORQUE:
+        if self.fault is not None and target not in PASSIVE_STATES:
             return RequestResult(False, f"refused while the fault persists: {self.fault}")
         self._enter(target)
         return RequestResult(True, f"-> {int(target)} ({target.name.lower()})")
@@ -127,7 +131,7 @@ class Fsm:
             self.faults += 1
         self.fault = reason
         self.last_fault = reason
-        if self.state != FsmId.DAMP:
+        if self.state not in PASSIVE_STATES:
             self._enter(FsmId.DAMP)
 
     def clear_fault(self) -> None:

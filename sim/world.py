@@ -27,8 +27,8 @@ class WorldConfig:
     timestep: float = 0.002
     """Physics step (s). The motor PD law is recomputed at every one of them."""
     floor_friction: float = 1.0
-    band_stiffness: float = 1500.0
-    band_damping: float = 200.0
+    band_stiffness: float = 5000.0
+    band_damping: float = 600.0
     band_height: float = 1.8
     """Height of the band's anchor above the floor (m)."""
     mesh_dir: Path | None = None

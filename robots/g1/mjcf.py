@@ -29,6 +29,9 @@ IMU_SENSORS = {PELVIS_IMU_SITE: "pelvis", TORSO_IMU_SITE: "torso"}
 _COLLISION_RGBA = "0.55 0.57 0.6 0.35"
 _BONE_RGBA = "0.15 0.16 0.18 1"
 _BONE_RADIUS = 0.022
+# Joint-limit constraint time constant (s): stiffer than MuJoCo's 0.02 default so a robot folding
+# onto the floor stays inside its joint ranges; 2x the 2 ms physics step is the stable minimum.
+_LIMIT_TIMECONST = 0.004
 
 
 def _fmt(values) -> str:
@@ -51,6 +54,7 @@ def build_robot_mjcf(variant: G1Variant | str = "29dof", mesh_dir: Path | str | 
     root = ET.Element("mujoco", model=f"unitree_g1_{variant.name}")
     _sub(root, "compiler", angle="radian", autolimits="true")
     default = _sub(root, "default")
+    _sub(default, "joint", solreflimit=f"{_LIMIT_TIMECONST} 1")
     _sub(default, "geom", contype="1", conaffinity="0", condim="3", friction="1 0.02 0.01")
     _sub(default, "site", size="0.01", rgba="1 0.3 0.3 0.6", group="4")
     asset = _sub(root, "asset")

@@ -1,0 +1,152 @@
+"""`bessemer bench`: what the physics, the whole stack and the 500 Hz loop cost on this machine.
+
+Raw `mj_step` is the ceiling no controller can beat, so the stack's lock-step rate is reported as
+overhead over it; the real-time run shows whether that leaves the loop on schedule. Lock-step
+figures are the best of interleaved repeats: on a small shared machine, other work only ever
+slows a run down, so the fastest repeat is the closest to what the code itself costs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import mujoco
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from bessemer.stack import SimStack, StackConfig
+from bessemer.video import check_writable
+from control.fsm import FsmId
+from control.loop import LoopConfig
+from robots.g1 import joints
+from robots.g1.poses import POSES
+from robots.interface import JointCommand
+from sim.robot import SimRobot
+from sim.world import WorldConfig
+
+REPEATS = 3
+MIN_SECONDS = 0.1
+OVERHEAD_GOAL_PCT = 30.0
+PERIOD_ERROR_P99_GOAL_US = 200.0
+STANDING_TOLERANCE_M = 0.02
+
+
+def _raw_physics_rate(sim_seconds: float) -> float:
+    """`mj_step` calls per wall second, the stand pose held by one command written once."""
+    robot = SimRobot(WorldConfig())
+    robot.reset(POSES["stand"], band=False)
+    cmd = JointCommand(robot.num_motors)
+    cmd.q[:] = POSES["stand"]
+    cmd.kp[:] = joints.HOLD_KP
+    cmd.kd[:] = joints.HOLD_KD
+    cmd.enable[:] = 1.0
+    robot.write(cmd)
+    model, data, step = robot.model, robot.data, mujoco.mj_step
+    steps = round(sim_seconds / model.opt.timestep)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(model, data)
+    return steps / (time.perf_counter() - start)
+
+
+def _run_stack(realtime: bool, sim_seconds: float) -> dict:
+    """Spawn on the floor, stand up, run; the figures include whether the G1 was still standing."""
+    stack = SimStack(StackConfig(loop=LoopConfig(realtime=realtime)))
+    stack.spawn(band=False)
+    spawn_height = stack.robot.base_height
+    stack.fsm.request(FsmId.STAND_UP)
+    ticks = round(sim_seconds / stack.config.loop.period)
+    start = time.perf_counter()
+    stack.loop.run(lambda k: stack.tick() or True, max_ticks=ticks)
+    wall = time.perf_counter() - start
+    standing = (stack.fsm.state == FsmId.STAND_UP
+                and abs(stack.robot.base_height - spawn_height) <= STANDING_TOLERANCE_M)
+    return {"steps_per_s": ticks * stack.robot.substeps / wall, "realtime_factor": stack.robot.time / wall,
+            "standing": standing, "sched_fifo": stack.loop.rt_granted, **stack.loop.timing.summary().as_dict()}
+
+
+def _lockstep(sim_seconds: float) -> dict:
+    raw_rates, stacks = [], []
+    for _ in range(REPEATS):
+        raw_rates.append(_raw_physics_rate(sim_seconds))
+        stacks.append(_run_stack(False, sim_seconds))
+    raw = max(raw_rates)
+    stack = max(stacks, key=lambda s: s["steps_per_s"])
+    return {"sim_seconds": sim_seconds, "repeats": REPEATS,
+            "raw_steps_per_s": raw, "raw_us_per_step": 1e6 / raw, "stack": stack,
+            "overhead_pct": (raw / stack["steps_per_s"] - 1) * 100, "overhead_goal_pct": OVERHEAD_GOAL_PCT,
+            "stack_overhead_per_tick_us": 1e6 / stack["steps_per_s"] - 1e6 / raw}
+
+
+def _verdict(ok: bool) -> str:
+    return "[green]met[/]" if ok else "[red]NOT met[/]"
+
+
+def _table(title: str) -> Table:
+    table = Table(title=title, box=box.SIMPLE)
+    table.add_column("figure", style="bold")
+    table.add_column("value")
+    table.add_column("goal")
+    return table
+
+
+def _lockstep_table(r: dict) -> Table:
+    s, goal = r["stack"], r["overhead_goal_pct"]
+    table = _table(f"lock-step, {r['sim_seconds']:g} s simulated, best of {r['repeats']}")
+    table.add_row("raw mj_step", f"{r['raw_steps_per_s']:,.0f} steps/s ({r['raw_us_per_step']:.1f} us)", "")
+    table.add_row("whole stack", f"{s['steps_per_s']:,.0f} steps/s, x{s['realtime_factor']:.1f} real time", "")
+    table.add_row("overhead vs raw physics", f"{r['overhead_pct']:.1f} %",
+                  f"<= {goal:g} %: {_verdict(r['overhead_pct'] <= goal)}")
+    table.add_row("stack overhead per tick", f"{r['stack_overhead_per_tick_us']:.1f} us", "")
+    table.add_row("compute per tick", f"p50 {s['compute_p50_us']:.1f} / p99 {s['compute_p99_us']:.1f} us", "")
+    table.add_row("still standing", "yes" if s["standing"] else "[red]no[/]", "")
+    return table
+
+
+def _realtime_table(r: dict) -> Table:
+    p99 = r["period_error_p99_us"]
+    table = _table(f"real time, {r['ticks']} ticks at 500 Hz")
+    table.add_row("achieved rate", f"{r['rate_hz']:.2f} Hz", "")
+    table.add_row("period error", f"p50 {r['period_error_p50_us']:.1f} / p99 {p99:.1f} / "
+                                  f"max {r['period_error_max_us']:.0f} us",
+                  f"p99 <= {PERIOD_ERROR_P99_GOAL_US:g} us: {_verdict(p99 <= PERIOD_ERROR_P99_GOAL_US)}")
+    table.add_row("missed deadlines", str(r["missed_deadlines"]), f"0: {_verdict(r['missed_deadlines'] == 0)}")
+    table.add_row("compute per tick", f"p50 {r['compute_p50_us']:.1f} / p99 {r['compute_p99_us']:.1f} us", "")
+    table.add_row("SCHED_FIFO", "granted" if r["sched_fifo"] else "not granted", "")
+    table.add_row("still standing", "yes" if r["standing"] else "[red]no: figures are meaningless[/]", "")
+    return table
+
+
+def _check_seconds(name: str, seconds: float) -> None:
+    if 0 < seconds < MIN_SECONDS:
+        raise ValueError(f"{name} must be 0 (skip) or at least {MIN_SECONDS:g}, got {seconds:g}")
+
+
+def run_benchmarks(realtime_seconds: float, lockstep_seconds: float, json_path: Path | None) -> dict:
+    """Run the lock-step and real-time benchmarks (0 s skips one), print a report, return the figures."""
+    _check_seconds("--realtime-seconds", realtime_seconds)
+    _check_seconds("--lockstep-seconds", lockstep_seconds)
+    if json_path is not None:
+        check_writable(json_path, "benchmark JSON")
+    results: dict = {"lockstep": None, "realtime": None}
+    if lockstep_seconds:
+        print(f"lock-step: raw physics and whole stack, {lockstep_seconds:g} s simulated each, best of {REPEATS}",
+              file=sys.stderr, flush=True)
+        results["lockstep"] = _lockstep(lockstep_seconds)
+    if realtime_seconds:
+        print(f"real time: running the stack at 500 Hz for {realtime_seconds:g} s ...", file=sys.stderr, flush=True)
+        results["realtime"] = _run_stack(True, realtime_seconds)
+    world = WorldConfig()
+    console = Console(highlight=False)
+    console.print(f"[bold]bessemer bench[/]: G1 {world.variant} standing, physics step {world.timestep * 1e3:g} ms")
+    if results["lockstep"]:
+        console.print(_lockstep_table(results["lockstep"]))
+    if results["realtime"]:
+        console.print(_realtime_table(results["realtime"]))
+    if json_path is not None:
+        json_path.write_text(json.dumps(results, indent=2) + "\n")
+    return results

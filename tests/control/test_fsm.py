@@ -1,0 +1,105 @@
+"""The FSM's transition table, row by row, and its fault handling."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from control.fsm import TRANSITIONS, Fsm, FsmGains, FsmId, parse_state_id
+from robots.g1 import joints
+from robots.g1.poses import POSES
+from robots.interface import JointCommand, RobotState
+
+EXPECTED_ALLOWED = {
+    (0, 1), (1, 0), (1, 4), (2, 1), (2, 4), (3, 1), (3, 4), (4, 1), (4, 2), (4, 3), (4, 200), (200, 1), (200, 4),
+}
+
+
+def make_fsm(policy=False):
+    gains = FsmGains(joints.HOLD_KP, joints.HOLD_KD, joints.DAMP_KD, np.ones(29))
+    return Fsm(dict(POSES), gains, policy_configured=policy)
+
+
+def fsm_in(state, policy=False):
+    fsm = make_fsm(policy)
+    fsm._enter(state)
+    return fsm
+
+
+def test_table_is_exactly_the_documented_one():
+    allowed = {(int(a), int(b)) for a, targets in TRANSITIONS.items() for b in targets}
+    assert allowed == EXPECTED_ALLOWED
+    assert all(FsmId.DAMP in TRANSITIONS[s] for s in FsmId if s != FsmId.DAMP)
+
+
+@pytest.mark.parametrize("src,dst", list(itertools.permutations(FsmId, 2)))
+def test_every_transition_allowed_or_refused(src, dst):
+    fsm = fsm_in(src, policy=True)
+    result = fsm.request(dst)
+    assert result.accepted == ((int(src), int(dst)) in EXPECTED_ALLOWED), result.message
+    assert fsm.state == (dst if result.accepted else src)
+    if not result.accepted:
+        assert "not allowed" in result.message
+
+
+def test_start_is_refused_without_a_policy():
+    fsm = fsm_in(FsmId.STAND_UP)
+    result = fsm.request(200)
+    assert not result.accepted and "no policy is configured" in result.message
+    assert fsm.state == FsmId.STAND_UP
+
+
+def test_unknown_state_id_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown FSM state id '7'.*4 stand_up"):
+        parse_state_id("7")
+    with pytest.raises(ValueError, match="unknown FSM state id"):
+        make_fsm().request(702)
+
+
+def test_fault_damps_and_blocks_leaving_damp_until_it_clears():
+    fsm = fsm_in(FsmId.SQUAT)
+    fsm.on_fault("tilt 1.2 rad > 1.0 rad")
+    assert fsm.state == FsmId.DAMP
+    refused = fsm.request(4)
+    assert not refused.accepted and "tilt" in refused.message
+    fsm.clear_fault()
+    assert fsm.request(4).accepted
+
+
+def test_fault_in_zero_torque_is_recorded_but_does_not_drive_the_motors():
+    fsm = fsm_in(FsmId.ZERO_TORQUE)
+    fsm.on_fault("tilt 1.4 rad > 1.0 rad")
+    assert fsm.state == FsmId.ZERO_TORQUE and fsm.fault
+    assert fsm.request(1).accepted and not fsm.request(4).accepted
+
+
+def test_damp_and_zero_torque_commands():
+    state = RobotState(29)
+    state.q[:] = POSES["squat"]
+    cmd = JointCommand(29)
+    fsm = make_fsm()
+    fsm.step(state, 0.0, cmd)
+    assert np.all(cmd.kp == 0) and np.all(cmd.kd == joints.DAMP_KD) and np.all(cmd.tau == 0)
+    fsm.request(0)
+    fsm.step(state, 0.0, cmd)
+    assert np.all(cmd.kp == 0) and np.all(cmd.kd == 0) and np.all(cmd.tau == 0)
+
+
+def test_pose_state_moves_smoothly_from_the_measured_pose_then_holds():
+    state = RobotState(29)
+    state.q[:] = POSES["sit"]
+    cmd = JointCommand(29)
+    fsm = make_fsm()
+    fsm.request(4)
+    fsm.step(state, 10.0, cmd)
+    np.testing.assert_allclose(cmd.q, POSES["sit"])
+    duration = fsm.move.duration
+    previous = cmd.q.copy()
+    dt = 0.002
+    for k in range(1, int(duration / dt) + 10):
+        fsm.step(state, 10.0 + k * dt, cmd)
+        assert np.max(np.abs(cmd.q - previous)) / dt <= fsm.limits.max_speed + 1e-6
+        previous = cmd.q.copy()
+    assert fsm.pose_reached
+    np.testing.assert_allclose(cmd.q, POSES["stand"])
+    np.testing.assert_allclose(cmd.kp, joints.HOLD_KP)
