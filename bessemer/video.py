@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import mujoco
@@ -14,10 +13,16 @@ def check_writable(path: Path, what: str) -> None:
     parent = path.resolve().parent
     if not parent.is_dir():
         raise ValueError(f"cannot write {what} {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise ValueError(f"cannot write {what} {path}: permission denied; choose another path")
     if path.is_dir():
         raise ValueError(f"cannot write {what} {path}: it is a folder; give a file name")
+    existed = path.exists()
+    try:
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot write {what} {path}: {exc.strerror}; choose another path") from None
+    if not existed:
+        path.unlink()
 
 
 class VideoRecorder:
