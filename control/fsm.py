@@ -146,7 +146,10 @@ class Fsm:
         self.transitions += 1
 
     def step(self, state: RobotState, t: float, cmd: JointCommand) -> None:
-        """Fill `cmd` for the current state from the state read this tick."""
+        """Fill `cmd` for the current state from the state read this tick.
+
+        Passive states never copy the state into the command: it may be the NaN that faulted.
+        """
         s = self.state
         g = self.gains
         if s in POSE_OF_STATE:
@@ -161,14 +164,14 @@ class Fsm:
             np.copyto(cmd.kd, g.kd)
             np.copyto(cmd.enable, g.enable)
         elif s == FsmId.DAMP:
-            np.copyto(cmd.q, state.q)
+            cmd.q.fill(0.0)
             cmd.dq.fill(0.0)
             cmd.tau.fill(0.0)
             cmd.kp.fill(0.0)
             cmd.kd.fill(g.damp_kd)
             np.copyto(cmd.enable, g.enable)
         elif s == FsmId.ZERO_TORQUE:
-            np.copyto(cmd.q, state.q)
+            cmd.q.fill(0.0)
             cmd.dq.fill(0.0)
             cmd.tau.fill(0.0)
             cmd.kp.fill(0.0)

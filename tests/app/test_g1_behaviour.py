@@ -113,7 +113,7 @@ class Recorder:
         return state
 
     def write(self, cmd):
-        self.written.append((cmd.kp.copy(), cmd.kd.copy(), cmd.tau.copy()))
+        self.written.append((cmd.kp.copy(), cmd.kd.copy(), cmd.tau.copy(), cmd.q.copy()))
         self.robot.write(cmd)
 
 
@@ -134,8 +134,10 @@ def test_a_fault_damps_on_the_very_tick_it_is_read(fault, expect):
     armed["on"] = True
     stack.tick()
     assert stack.fsm.state == FsmId.DAMP and expect in stack.fsm.last_fault
-    kp, kd, tau = rec.written[-1]
+    kp, kd, tau, q = rec.written[-1]
     assert np.all(kp == 0) and np.all(kd == joints.DAMP_KD) and np.all(tau == 0)
+    assert np.isfinite(q).all(), "a faulty state never leaks into the command"
+    assert np.isfinite(stack.robot.data.ctrl).all()
 
 
 def test_a_real_push_over_is_caught_by_the_tilt_monitor():
