@@ -41,5 +41,5 @@ class SimStack:
         self.robot.reset(POSES["stand"], band=band)
 
     def tick(self) -> None:
-        self.controller.tick(self.robot.time)
+        self.controller.tick()
         self.robot.advance()

@@ -30,11 +30,16 @@ class LowLevelController:
         self.fsm = fsm
         self.safety = safety
         self.limits = limits
-        self.command = JointCommand(robot.num_motors)
         self._neg_effort = -limits.effort
         self.state: RobotState | None = None
 
-    def tick(self, t: float) -> RobotState:
+    @property
+    def command(self) -> JointCommand:
+        """The command written on the last tick."""
+        return self.fsm.command
+
+    def tick(self) -> RobotState:
+        """One control period; the FSM's clock is the state's stamp (the backend's clock)."""
         state = self.robot.read()
         fsm = self.fsm
         fault = self.safety.check(state)
@@ -42,10 +47,12 @@ class LowLevelController:
             fsm.on_fault(fault)
         elif fsm.fault is not None:
             fsm.clear_fault()
-        cmd = self.command
-        fsm.step(state, t, cmd)
-        np.clip(cmd.q, self.limits.q_lower, self.limits.q_upper, out=cmd.q)
-        np.clip(cmd.tau, self._neg_effort, self.limits.effort, out=cmd.tau)
+        cmd = fsm.step(state, state.stamp)
+        lim = self.limits
+        np.minimum(cmd.q, lim.q_upper, out=cmd.q)
+        np.maximum(cmd.q, lim.q_lower, out=cmd.q)
+        np.minimum(cmd.tau, lim.effort, out=cmd.tau)
+        np.maximum(cmd.tau, self._neg_effort, out=cmd.tau)
         self.robot.write(cmd)
         self.state = state
         return state

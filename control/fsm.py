@@ -87,22 +87,23 @@ class FsmGains:
 
 
 class Fsm:
+    """Owns the command it produces: constant parts are set on entering a state, so a tick only
+    rewrites the joint targets of a move in progress."""
+
     def __init__(self, poses: dict[str, np.ndarray], gains: FsmGains, limits: MoveLimits | None = None,
                  policy_configured: bool = False) -> None:
         self.poses = poses
         self.gains = gains
         self.limits = limits or MoveLimits()
         self.policy_configured = policy_configured
-        self.state = FsmId.DAMP
+        self.command = JointCommand(len(gains.kp))
         self.fault: str | None = None
-        """The fault present on the last tick, if any; requests to leave damp are refused meanwhile."""
+        """The fault present on the last tick, if any; requests to drive are refused meanwhile."""
         self.last_fault: str | None = None
         self.faults = 0
-        self.move: PoseMove | None = None
-        self._pending_move = False
-        self._move_done = False
-        self.visited: list[int] = [int(FsmId.DAMP)]
+        self.visited: list[int] = []
         self.transitions = 0
+        self._enter(FsmId.DAMP)
 
     @property
     def pose_reached(self) -> bool:
@@ -138,44 +139,37 @@ class Fsm:
         self.fault = None
 
     def _enter(self, target: FsmId) -> None:
+        """Switch state and load the command parts that stay constant in it.
+
+        Passive states never take joint targets from the state: it may be the NaN that faulted.
+        """
         self.state = target
-        self.move = None
+        self.move: PoseMove | None = None
         self._move_done = False
-        self._pending_move = target in POSE_OF_STATE
         self.visited.append(int(target))
         self.transitions += 1
-
-    def step(self, state: RobotState, t: float, cmd: JointCommand) -> None:
-        """Fill `cmd` for the current state from the state read this tick.
-
-        Passive states never copy the state into the command: it may be the NaN that faulted.
-        """
-        s = self.state
-        g = self.gains
-        if s in POSE_OF_STATE:
-            if self._pending_move:
-                self.move = PoseMove(state.q, self.poses[POSE_OF_STATE[s]], t, self.limits)
-                self._pending_move = False
-            self.move.sample(t, cmd.q)
-            self._move_done = self.move.done(t)
-            cmd.dq.fill(0.0)
-            cmd.tau.fill(0.0)
+        cmd, g = self.command, self.gains
+        cmd.q.fill(0.0)
+        cmd.dq.fill(0.0)
+        cmd.tau.fill(0.0)
+        np.copyto(cmd.enable, g.enable)
+        if target in POSE_OF_STATE:
             np.copyto(cmd.kp, g.kp)
             np.copyto(cmd.kd, g.kd)
-            np.copyto(cmd.enable, g.enable)
-        elif s == FsmId.DAMP:
-            cmd.q.fill(0.0)
-            cmd.dq.fill(0.0)
-            cmd.tau.fill(0.0)
+        elif target == FsmId.DAMP:
             cmd.kp.fill(0.0)
             cmd.kd.fill(g.damp_kd)
-            np.copyto(cmd.enable, g.enable)
-        elif s == FsmId.ZERO_TORQUE:
-            cmd.q.fill(0.0)
-            cmd.dq.fill(0.0)
-            cmd.tau.fill(0.0)
+        else:
             cmd.kp.fill(0.0)
             cmd.kd.fill(0.0)
-            np.copyto(cmd.enable, g.enable)
-        else:
-            raise RuntimeError(f"state {int(s)} has no command source in this build")
+
+    def step(self, state: RobotState, t: float) -> JointCommand:
+        """The command for this tick, from the state read this tick."""
+        if self.state in POSE_OF_STATE and not self._move_done:
+            if self.move is None:
+                self.move = PoseMove(state.q, self.poses[POSE_OF_STATE[self.state]], t, self.limits)
+            self.move.sample(t, self.command.q)
+            self._move_done = self.move.done(t)
+        elif self.state == FsmId.START:
+            raise RuntimeError("state 200 has no command source in this build")
+        return self.command

@@ -35,7 +35,7 @@ class RobotState:
     mode_machine: int = 0
     remote: np.ndarray = field(init=False)
     stamp: float = 0.0
-    """Monotonic receive time (s)."""
+    """Receive time on the backend's monotonic clock (s): simulated time for the in-process sim."""
 
     def __post_init__(self) -> None:
         n = self.num_motors
@@ -53,9 +53,13 @@ class RobotState:
 
 @dataclass
 class JointCommand:
-    """Per-motor targets for the motor PD law: tau = tau + kp (q - q_m) + kd (dq - dq_m)."""
+    """Per-motor targets for the motor PD law: tau = tau + kp (q - q_m) + kd (dq - dq_m).
+
+    The six fields are rows of one (6, n) array, so a backend can combine them in a few calls.
+    """
 
     num_motors: int
+    values: np.ndarray = field(init=False, repr=False)
     q: np.ndarray = field(init=False)
     dq: np.ndarray = field(init=False)
     tau: np.ndarray = field(init=False)
@@ -65,17 +69,18 @@ class JointCommand:
     """1 where the motor should act; a disabled motor produces no torque."""
 
     def __post_init__(self) -> None:
-        n = self.num_motors
-        self.q = np.zeros(n)
-        self.dq = np.zeros(n)
-        self.tau = np.zeros(n)
-        self.kp = np.zeros(n)
-        self.kd = np.zeros(n)
-        self.enable = np.zeros(n)
+        self.values = np.zeros((6, self.num_motors))
+        self.q, self.dq, self.tau, self.kp, self.kd, self.enable = self.values
 
-    def copy_from(self, other: JointCommand) -> None:
-        for name in ("q", "dq", "tau", "kp", "kd", "enable"):
-            np.copyto(getattr(self, name), getattr(other, name))
+    @property
+    def targets(self) -> np.ndarray:
+        """Rows (q, dq): what the gains (kp, kd) multiply."""
+        return self.values[0:2]
+
+    @property
+    def gains(self) -> np.ndarray:
+        """Rows (kp, kd)."""
+        return self.values[3:5]
 
 
 class Robot(Protocol):

@@ -73,39 +73,60 @@ class SimRobot:
         self.state = RobotState(NUM_MOTORS)
         self.state.mode_machine = self.variant.mode_machine
         self.state.temperature[:] = SIM_TEMPERATURE_C
+        self._copies = self._state_copies()
+        self._gate = np.zeros(NUM_MOTORS)
+        self._neg_gate = np.zeros(NUM_MOTORS)
         self._ctrl = np.zeros(NUM_MOTORS)
-        self._tmp = np.zeros(NUM_MOTORS)
-        self._kp = np.zeros(NUM_MOTORS)
-        self._kd = np.zeros(NUM_MOTORS)
+        self._pd = np.zeros((2, NUM_MOTORS))
+        # With every motor present, results land straight in MuJoCo's arrays; a variant's gaps scatter.
+        self._scatter = not (isinstance(self._act, slice) and self._act == slice(0, NUM_MOTORS)
+                             and self._active == slice(0, NUM_MOTORS))
+        if self._scatter:
+            self._bias_out, self._ctrl_out = np.zeros((2, NUM_MOTORS)), np.zeros(NUM_MOTORS)
+        else:
+            self._bias_out, self._ctrl_out = m.actuator_biasprm[:, 1:3].T, self.data.ctrl
         self.release_band()
         self.write(JointCommand(NUM_MOTORS))
+
+    def _state_copies(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(destination, source) views refreshed by every read; index arrays only for a variant's gaps."""
+        d, s = self.data, self.state
+        pairs = [(s.q, d.qpos, self._qadr), (s.dq, d.qvel, self._vadr), (s.tau_est, d.actuator_force, self._act)]
+        if isinstance(self._active, slice) and all(isinstance(i, slice) for _, _, i in pairs):
+            copies = [(dst[self._active], src[idx]) for dst, src, idx in pairs]
+        else:
+            self._gather = pairs
+            copies = []
+        if self._quat.stop == self._gyro.start and self._gyro.stop == self._accel.start:
+            imu = s.values[4 * NUM_MOTORS : 4 * NUM_MOTORS + 10]
+            return copies + [(imu, d.sensordata[self._quat.start : self._accel.stop])]
+        return copies + [(s.quat, d.sensordata[self._quat]), (s.gyro, d.sensordata[self._gyro]),
+                         (s.accel, d.sensordata[self._accel])]
 
     # -- robot interface -------------------------------------------------------------------------
     def read(self) -> RobotState:
         d, s = self.data, self.state
-        s.q[self._active] = d.qpos[self._qadr]
-        s.dq[self._active] = d.qvel[self._vadr]
-        s.tau_est[self._active] = d.actuator_force[self._act]
-        s.quat[:] = d.sensordata[self._quat]
-        s.gyro[:] = d.sensordata[self._gyro]
-        s.accel[:] = d.sensordata[self._accel]
+        for dst, src in self._copies:
+            np.copyto(dst, src)
+        if not isinstance(self._active, slice):
+            for dst, src, idx in self._gather:
+                dst[self._active] = src[idx]
         s.tick = int(d.time * 1000.0)
         s.stamp = d.time
         return s
 
     def write(self, cmd: JointCommand) -> None:
-        gate = self._tmp
+        gate, neg_gate, ctrl = self._gate, self._neg_gate, self._ctrl
         np.multiply(cmd.enable, self._active_mask, out=gate)
-        np.multiply(cmd.kp, gate, out=self._kp)
-        np.multiply(cmd.kd, gate, out=self._kd)
-        ctrl = self._ctrl
-        np.multiply(self._kp, cmd.q, out=ctrl)
-        ctrl += cmd.tau * gate
-        ctrl += self._kd * cmd.dq
-        m = self.model
-        m.actuator_biasprm[self._act, 1] = -self._kp[self._active]
-        m.actuator_biasprm[self._act, 2] = -self._kd[self._active]
-        self.data.ctrl[self._act] = ctrl[self._active]
+        np.negative(gate, out=neg_gate)
+        np.multiply(cmd.gains, neg_gate, out=self._bias_out)
+        np.multiply(cmd.gains, cmd.targets, out=self._pd)
+        np.add(self._pd[0], self._pd[1], out=ctrl)
+        ctrl += cmd.tau
+        np.multiply(ctrl, gate, out=self._ctrl_out)
+        if self._scatter:
+            self.model.actuator_biasprm[self._act, 1:3] = self._bias_out[:, self._active].T
+            self.data.ctrl[self._act] = self._ctrl_out[self._active]
 
     def close(self) -> None:
         """Nothing to release: the world lives in this process."""
@@ -113,7 +134,7 @@ class SimRobot:
     # -- simulation ------------------------------------------------------------------------------
     def advance(self) -> None:
         """Step physics by one control period, holding the last command."""
-        mujoco.mj_step(self.model, self.data, nstep=self.substeps)
+        mujoco.mj_step(self.model, self.data, self.substeps)
 
     def reset(self, q: np.ndarray, band: bool = False, lift: float = 0.0) -> None:
         """Place the robot at joint pose `q`, feet on the floor (raised by `lift`), at rest."""

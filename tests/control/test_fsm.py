@@ -8,7 +8,7 @@ import pytest
 from control.fsm import TRANSITIONS, Fsm, FsmGains, FsmId, parse_state_id
 from robots.g1 import joints
 from robots.g1.poses import POSES
-from robots.interface import JointCommand, RobotState
+from robots.interface import RobotState
 
 EXPECTED_ALLOWED = {
     (0, 1), (1, 0), (1, 4), (2, 1), (2, 4), (3, 1), (3, 4), (4, 1), (4, 2), (4, 3), (4, 200), (200, 1), (200, 4),
@@ -76,28 +76,27 @@ def test_fault_in_zero_torque_is_recorded_but_does_not_drive_the_motors():
 def test_damp_and_zero_torque_commands():
     state = RobotState(29)
     state.q[:] = POSES["squat"]
-    cmd = JointCommand(29)
     fsm = make_fsm()
-    fsm.step(state, 0.0, cmd)
+    cmd = fsm.step(state, 0.0)
     assert np.all(cmd.kp == 0) and np.all(cmd.kd == joints.DAMP_KD) and np.all(cmd.tau == 0)
+    assert np.all(cmd.enable == 1)
     fsm.request(0)
-    fsm.step(state, 0.0, cmd)
+    cmd = fsm.step(state, 0.0)
     assert np.all(cmd.kp == 0) and np.all(cmd.kd == 0) and np.all(cmd.tau == 0)
 
 
 def test_pose_state_moves_smoothly_from_the_measured_pose_then_holds():
     state = RobotState(29)
     state.q[:] = POSES["sit"]
-    cmd = JointCommand(29)
     fsm = make_fsm()
     fsm.request(4)
-    fsm.step(state, 10.0, cmd)
+    cmd = fsm.step(state, 10.0)
     np.testing.assert_allclose(cmd.q, POSES["sit"])
     duration = fsm.move.duration
     previous = cmd.q.copy()
     dt = 0.002
     for k in range(1, int(duration / dt) + 10):
-        fsm.step(state, 10.0 + k * dt, cmd)
+        fsm.step(state, 10.0 + k * dt)
         assert np.max(np.abs(cmd.q - previous)) / dt <= fsm.limits.max_speed + 1e-6
         previous = cmd.q.copy()
     assert fsm.pose_reached

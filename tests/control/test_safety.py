@@ -3,6 +3,8 @@
 import math
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from control.safety import SafetyMonitors
 from robots.interface import RobotState
@@ -50,3 +52,21 @@ def test_body_rate_and_temperature():
     s.temperature[3] = 125.0
     assert "motor 3 at 125 C" in SafetyMonitors().check(s)
     assert np.isfinite(s.values).all()
+
+
+values = st.one_of(st.floats(-200, 200), st.sampled_from([math.nan, math.inf, -math.inf]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(dq=st.lists(values, min_size=29, max_size=29), temp=st.lists(st.floats(0, 200), min_size=29, max_size=29),
+       imu=st.lists(st.floats(-1.0, 1.0), min_size=7, max_size=7), scale=st.floats(0.0, 12.0))
+def test_fast_envelope_never_hides_a_fault(dq, temp, imu, scale):
+    s = healthy()
+    s.dq[:] = np.array(dq) * 0.1
+    s.temperature[:] = temp
+    quat = np.array(imu[:4]) + (1e-3, 0, 0, 0)
+    s.quat[:] = quat / np.linalg.norm(quat)
+    s.gyro[:] = np.array(imu[4:]) * scale
+    monitors = SafetyMonitors()
+    exact = next((f for m in monitors.monitors if (f := m.check(s)) is not None), None)
+    assert monitors.check(s) == exact
