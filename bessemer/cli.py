@@ -29,6 +29,7 @@ def _positive(text: str) -> float:
 
 def cmd_sim(args: argparse.Namespace) -> int:
     from control.loop import LoopConfig
+    from robots.g1.poses import get_pose
     from robots.g1.variants import get_variant
     from sim.world import WorldConfig
     from bessemer.session import SessionConfig, SimSession, parse_sequence
@@ -37,6 +38,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     from bessemer.video import VideoRecorder, check_writable
 
     get_variant(args.variant)
+    get_pose(args.spawn_pose)
     sequence = parse_sequence(args.sequence)
     if args.viewer and args.video:
         raise CliError("--viewer and --video cannot be combined: the viewer runs in real time, recording in lock-step")
@@ -48,7 +50,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     world = WorldConfig(variant=args.variant, mesh_dir=Path(args.mesh_dir) if args.mesh_dir else None)
     stack = SimStack(StackConfig(world=world, loop=LoopConfig(realtime=realtime)))
     session = SimSession(stack, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold,
-                                              band=not args.no_band))
+                                              band=not args.no_band, spawn_pose=args.spawn_pose))
     status = StatusLine()
     session.on_event = status.event
     session.every(25, status.update)
@@ -131,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--hold", type=_positive, default=1.0, help="seconds each step holds before the next (default 1)")
     sim.add_argument("--lockstep", action="store_true", help="run as fast as the CPU allows instead of real time")
     sim.add_argument("--no-band", action="store_true", help="spawn standing on the floor, without the elastic band")
+    sim.add_argument("--spawn-pose", default="stand", help="pose to spawn in: stand (default), squat, sit or zero")
     sim.add_argument("--viewer", action="store_true", help="open the MuJoCo viewer (needs a display)")
     sim.add_argument("--video", metavar="PATH.mp4", help="record the run headless (runs in lock-step)")
     sim.add_argument("--summary-json", metavar="PATH", help="write the final summary as JSON")

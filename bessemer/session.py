@@ -15,6 +15,11 @@ from control.safety import tilt_of
 from bessemer.stack import SimStack
 
 
+SETTLED_TILT = 0.05
+SETTLED_SPEED = 0.05
+SETTLE_TIMEOUT = 1.0
+
+
 @dataclass(frozen=True)
 class SessionConfig:
     sequence: tuple[FsmId, ...] = (FsmId.STAND_UP,)
@@ -22,9 +27,10 @@ class SessionConfig:
     """Simulated seconds to hold the final state once the sequence is done."""
     hold: float = 1.0
     """Simulated seconds each step holds before the next one is requested."""
-    damp_time: float = 0.5
+    damp_time: float = 0.2
     """Simulated seconds in damp after spawning, before the first step."""
     band: bool = True
+    spawn_pose: str = "stand"
     policy_configured: bool = False
 
 
@@ -61,8 +67,8 @@ class SimSession:
         self.max_tilt_after_standup = 0.0
         self.stood_up_at: float | None = None
         self.stopped_early = False
-        stack.spawn(band=config.band)
-        self.nominal_height = stack.robot.base_height
+        stack.spawn(band=config.band, pose=config.spawn_pose)
+        self.nominal_height = stack.nominal_stand_height()
         self._step = 0
         self._step_started = 0.0
         self._hold_from: float | None = None
@@ -90,9 +96,8 @@ class SimSession:
         if self.stood_up_at is None and fsm.state == FsmId.STAND_UP and fsm.pose_reached:
             self.stood_up_at = t
             self._event("standing")
-            if stack.robot.band_engaged:
-                stack.robot.release_band()
-                self._event("elastic band released")
+        if self.stood_up_at is not None and stack.robot.band_engaged:
+            self._release_band_when_settled(t)
         if self.stood_up_at is not None and in_pose:
             tilt = tilt_of(stack.controller.state.quat)
             if tilt > self.max_tilt_after_standup:
@@ -101,6 +106,18 @@ class SimSession:
             if k % period == 0:
                 observer(self)
         return self._advance_script(t)
+
+    def _release_band_when_settled(self, t: float) -> None:
+        """Let go once the robot hangs still and upright, as a user lowering the band would."""
+        robot = self.stack.robot
+        tilt = tilt_of(self.stack.controller.state.quat)
+        speed = robot.base_speed
+        if tilt < SETTLED_TILT and speed < SETTLED_SPEED:
+            robot.release_band()
+            self._event("elastic band released")
+        elif t - self.stood_up_at > SETTLE_TIMEOUT:
+            robot.release_band()
+            self._event(f"elastic band released before settling (tilt {tilt:.2f} rad, {speed:.2f} m/s)")
 
     def _advance_script(self, t: float) -> bool:
         fsm = self.stack.fsm

@@ -10,7 +10,7 @@ from control.loop import FixedRateLoop, LoopConfig
 from control.motion import MoveLimits
 from control.safety import SafetyConfig, SafetyMonitors
 from robots.g1 import joints
-from robots.g1.poses import POSES
+from robots.g1.poses import POSES, get_pose
 from sim.robot import SimRobot
 from sim.world import WorldConfig
 
@@ -36,9 +36,12 @@ class SimStack:
                                              CommandLimits(lower, upper, effort))
         self.loop = FixedRateLoop(self.config.loop)
 
-    def spawn(self, band: bool) -> None:
-        """Place the G1 in its stand pose, feet on the floor, hanging from the band if asked."""
-        self.robot.reset(POSES["stand"], band=band)
+    def spawn(self, band: bool, pose: str = "stand") -> None:
+        """Place the G1 in a named pose, feet on the floor; the band, if asked, holds it at stand height."""
+        self.robot.reset(get_pose(pose), band=band, band_pose=POSES["stand"])
+
+    def nominal_stand_height(self) -> float:
+        return self.robot.standing_height(POSES["stand"])
 
     def tick(self) -> None:
         self.controller.tick()

@@ -27,15 +27,6 @@ class FsmId(IntEnum):
     START = 200
 
 
-STATE_DESCRIPTIONS: dict[FsmId, str] = {
-    FsmId.ZERO_TORQUE: "zero torque: motors on, no torque",
-    FsmId.DAMP: "damp: kp 0, kd 8 on every motor; where every fault leads",
-    FsmId.SQUAT: "squat: move to the squat pose and hold it",
-    FsmId.SIT: "sit: move to the low sit pose and hold it",
-    FsmId.STAND_UP: "stand-up: move to the default stand pose and hold it",
-    FsmId.START: "start: the configured policy drives",
-}
-
 TRANSITIONS: dict[FsmId, frozenset[FsmId]] = {
     FsmId.ZERO_TORQUE: frozenset({FsmId.DAMP}),
     FsmId.DAMP: frozenset({FsmId.ZERO_TORQUE, FsmId.STAND_UP}),
@@ -102,7 +93,6 @@ class Fsm:
         self.last_fault: str | None = None
         self.faults = 0
         self.visited: list[int] = []
-        self.transitions = 0
         self._enter(FsmId.DAMP)
 
     @property
@@ -147,7 +137,6 @@ class Fsm:
         self.move: PoseMove | None = None
         self._move_done = False
         self.visited.append(int(target))
-        self.transitions += 1
         cmd, g = self.command, self.gains
         cmd.q.fill(0.0)
         cmd.dq.fill(0.0)

@@ -15,7 +15,7 @@ import mujoco
 import numpy as np
 
 from robots.g1.joints import NUM_MOTORS, joint_table
-from robots.g1.mjcf import FREE_JOINT, HEAD_CAMERA
+from robots.g1.mjcf import FREE_JOINT
 from robots.g1.variants import get_variant
 from robots.interface import JointCommand, RobotState
 from sim.world import BAND_TENDON, WorldConfig, build_world
@@ -67,8 +67,9 @@ class SimRobot:
         self._gyro = sensor("pelvis_gyro")
         self._accel = sensor("pelvis_accel")
         self._band = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_TENDON, BAND_TENDON)
-        self._free_qadr = int(m.jnt_qposadr[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, FREE_JOINT)])
-        self.head_camera = HEAD_CAMERA
+        free = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, FREE_JOINT)
+        self._free_qadr = int(m.jnt_qposadr[free])
+        self._free_vadr = int(m.jnt_dofadr[free])
 
         self.state = RobotState(NUM_MOTORS)
         self.state.mode_machine = self.variant.mode_machine
@@ -136,45 +137,52 @@ class SimRobot:
         """Step physics by one control period, holding the last command."""
         mujoco.mj_step(self.model, self.data, self.substeps)
 
-    def reset(self, q: np.ndarray, band: bool = False, lift: float = 0.0) -> None:
-        """Place the robot at joint pose `q`, feet on the floor (raised by `lift`), at rest."""
+    def reset(self, q: np.ndarray, band: bool = False, band_pose: np.ndarray | None = None) -> None:
+        """Place the robot at joint pose `q`, upright and at rest, with its feet on the floor.
+
+        With `band`, the robot hangs from it at the height where it stands in `band_pose` (default
+        `q`) and the band is slack there: a pose folded lower than that hangs with its feet in the
+        air, as on Unitree's simulator, and the band lets go once the robot stands.
+        """
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
-        d.qpos[self._qadr] = np.asarray(q)[self._active]
-        a = self._free_qadr
-        d.qpos[a : a + 3] = (0.0, 0.0, 0.0)
-        d.qpos[a + 3 : a + 7] = (1.0, 0.0, 0.0, 0.0)
-        mujoco.mj_kinematics(m, d)
-        mujoco.mj_comPos(m, d)
-        d.qpos[a + 2] = self.clearance_height() + lift
+        hold = q if band_pose is None else band_pose
+        height = max(self.standing_height(q), self.standing_height(hold)) if band else self.standing_height(q)
+        self._pose(d, q, height)
         mujoco.mj_forward(m, d)
         if band:
-            self.engage_band()
+            self.engage_band(hold)
         else:
             self.release_band()
-        mujoco.mj_forward(m, d)
 
-    def clearance_height(self) -> float:
-        """Pelvis height at which the lowest robot geom just touches the floor (for the current pose)."""
-        m, d = self.model, self.data
+    def standing_height(self, q: np.ndarray) -> float:
+        """Pelvis height at which joint pose `q`, upright, just touches the floor."""
+        scratch = mujoco.MjData(self.model)
+        self._pose(scratch, q, 0.0)
+        mujoco.mj_kinematics(self.model, scratch)
         lowest = math.inf
-        for g in range(m.ngeom):
-            if m.geom_bodyid[g] == 0 or m.geom_contype[g] == 0:
-                continue
-            z = d.geom_xpos[g, 2]
-            if m.geom_type[g] == mujoco.mjtGeom.mjGEOM_SPHERE:
-                low = z - m.geom_size[g, 0]
+        for g in np.flatnonzero((self.model.geom_bodyid > 0) & (self.model.geom_contype > 0)):
+            size = self.model.geom_size[g]
+            z = scratch.geom_xpos[g, 2]
+            if self.model.geom_type[g] == mujoco.mjtGeom.mjGEOM_SPHERE:
+                low = z - size[0]
             else:
-                half = d.geom_xmat[g].reshape(3, 3)[:, 2] * m.geom_size[g, 1]
-                low = z - abs(half[2]) - m.geom_size[g, 0]
+                low = z - abs(scratch.geom_xmat[g, 8]) * size[1] - size[0]
             lowest = min(lowest, low)
-        return float(d.qpos[self._free_qadr + 2] - lowest)
+        return -lowest
 
-    def engage_band(self) -> None:
-        """Hold the pelvis from above; the band is slack at the current pelvis height."""
-        m, d = self.model, self.data
-        mujoco.mj_forward(m, d)
-        m.tendon_lengthspring[self._band] = (0.0, float(d.ten_length[self._band]))
+    def _pose(self, d: mujoco.MjData, q: np.ndarray, height: float) -> None:
+        a = self._free_qadr
+        d.qpos[a : a + 7] = (0.0, 0.0, height, 1.0, 0.0, 0.0, 0.0)
+        d.qpos[self._qadr] = np.asarray(q)[self._active]
+
+    def engage_band(self, pose: np.ndarray) -> None:
+        """Hang the robot from the band, slack when it stands on the floor in `pose`."""
+        m = self.model
+        scratch = mujoco.MjData(m)
+        self._pose(scratch, pose, self.standing_height(pose))
+        mujoco.mj_fwdPosition(m, scratch)
+        m.tendon_lengthspring[self._band] = (0.0, float(scratch.ten_length[self._band]))
         m.tendon_stiffness[self._band] = self.config.band_stiffness
         m.tendon_damping[self._band] = self.config.band_damping
 
@@ -193,3 +201,9 @@ class SimRobot:
     @property
     def base_height(self) -> float:
         return float(self.data.qpos[self._free_qadr + 2])
+
+    @property
+    def base_speed(self) -> float:
+        """Linear speed of the pelvis (m/s)."""
+        a = self._free_vadr
+        return float(np.linalg.norm(self.data.qvel[a : a + 3]))

@@ -1,8 +1,9 @@
 """The simulated world: the G1 on a floor, lit for cameras, with an optional elastic band.
 
-The band is what users know from Unitree's simulator: a spring-damper holding the pelvis from
-above during start-up. It is a spatial tendon from a fixed anchor to the pelvis with a dead band,
-so MuJoCo computes its force in C at every step and releasing it is setting two numbers to zero.
+The band is what users know from Unitree's simulator: a spring-damper holding the robot from
+above during start-up. It is a spatial tendon with a dead band from a fixed anchor to the top of
+the torso, well above the centre of mass, so the hanging robot stays upright like a pendulum; MuJoCo
+computes its force in C at every step and releasing it is setting two numbers to zero.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from robots.g1.variants import G1Variant, get_variant
 
 BAND_TENDON = "elastic_band"
 BAND_ANCHOR_SITE = "band_anchor"
-BAND_PELVIS_SITE = "band_pelvis"
+BAND_ROBOT_SITE = "band_attach"
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class WorldConfig:
     floor_friction: float = 1.0
     band_stiffness: float = 5000.0
     band_damping: float = 600.0
-    band_height: float = 1.8
+    band_height: float = 2.2
     """Height of the band's anchor above the floor (m)."""
     mesh_dir: Path | None = None
     """Folder with Unitree's .STL meshes; primitive visuals are used when None."""
@@ -64,7 +65,8 @@ def build_world_xml(config: WorldConfig, band_rest_length: float) -> str:
     ET.SubElement(worldbody, "site", name=BAND_ANCHOR_SITE, pos=f"0 0 {config.band_height:g}", size="0.02",
                   rgba="0.9 0.7 0.1 1", group="4")
     pelvis = worldbody.find("body[@name='pelvis']")
-    ET.SubElement(pelvis, "site", name=BAND_PELVIS_SITE, pos="0 0 0", size="0.015", group="4")
+    torso = pelvis.find(".//body[@name='torso_link']")
+    ET.SubElement(torso, "site", name=BAND_ROBOT_SITE, pos="0 0 0.5", size="0.015", group="4")
     ET.SubElement(pelvis, "camera", name="follow", mode="trackcom", pos="2.2 -2.2 0.6", xyaxes="0.707 0.707 0 -0.15 0.15 0.98")
 
     tendon = ET.Element("tendon")
@@ -72,7 +74,7 @@ def build_world_xml(config: WorldConfig, band_rest_length: float) -> str:
                             damping=f"{config.band_damping:g}", springlength=f"0 {band_rest_length:.6g}",
                             width="0.006", rgba="0.9 0.7 0.1 1")
     ET.SubElement(spatial, "site", site=BAND_ANCHOR_SITE)
-    ET.SubElement(spatial, "site", site=BAND_PELVIS_SITE)
+    ET.SubElement(spatial, "site", site=BAND_ROBOT_SITE)
     root.insert(list(root).index(root.find("actuator")), tendon)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode")

@@ -38,6 +38,7 @@ def test_sim_records_a_video(tmp_path):
 @pytest.mark.parametrize("argv,message", [
     (["sim", "--variant", "g2"], "unknown G1 variant 'g2'"),
     (["sim", "--sequence", "4,9"], "unknown FSM state id '9'"),
+    (["sim", "--spawn-pose", "kneel"], "unknown pose 'kneel': choose one of zero, stand, squat, sit"),
     (["sim", "--sequence", "2"], "step 1: 1 -> 2 is not an allowed transition"),
     (["sim", "--sequence", "4,200"], "step 2: state 200 (start) needs a policy"),
     (["sim", "--video", "/nonexistent-dir/run.mp4"], "folder /nonexistent-dir does not exist"),

@@ -12,14 +12,13 @@ from robots.g1 import joints
 from robots.g1.poses import POSES
 from bessemer.session import SessionConfig, SimSession
 from bessemer.stack import SimStack, StackConfig
+from sim.world import WorldConfig
 
 
-def run_session(sequence, duration=1.0, hold=1.0, band=True, observer=None, variant="29dof"):
-    from sim.world import WorldConfig
-
+def run_session(sequence, duration=1.0, hold=1.0, band=True, observer=None, variant="29dof", spawn_pose="stand"):
     stack = SimStack(StackConfig(world=WorldConfig(variant=variant), loop=LoopConfig(realtime=False)))
     session = SimSession(stack, SessionConfig(sequence=tuple(FsmId(s) for s in sequence), duration=duration, hold=hold,
-                                              band=band))
+                                              band=band, spawn_pose=spawn_pose))
     if observer is not None:
         session.every(1, observer)
     stack.loop.run(session.tick)
@@ -46,6 +45,15 @@ def test_stand_up_within_3s_then_stands_still_for_10s(variant):
     active = session.stack.robot.variant.active_mask == 1
     err = np.abs(session.stack.controller.state.q - POSES["stand"])[active]
     assert np.max(err) < 0.06, "the joints hold the default pose up to PD sag"
+
+
+@pytest.mark.parametrize("spawn_pose,band", [("zero", True), ("squat", True), ("sit", True), ("stand", False)])
+def test_stands_up_from_any_spawn_pose_and_the_band_lets_go(spawn_pose, band):
+    session = run_session([4], duration=3.0, hold=0.0, band=band, spawn_pose=spawn_pose)
+    summary = session.summary()
+    assert summary["standing"] and summary["fsm"]["faults"] == 0
+    assert not session.stack.robot.band_engaged
+    assert summary["tilt_rad"] < 0.05
 
 
 def test_squat_and_sit_reach_their_poses_and_return_to_stand():
