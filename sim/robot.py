@@ -185,10 +185,12 @@ class SimRobot:
         m.tendon_lengthspring[self._band] = (0.0, float(scratch.ten_length[self._band]))
         m.tendon_stiffness[self._band] = self.config.band_stiffness
         m.tendon_damping[self._band] = self.config.band_damping
+        m.tendon_rgba[self._band, 3] = 1.0
 
     def release_band(self) -> None:
         self.model.tendon_stiffness[self._band] = 0.0
         self.model.tendon_damping[self._band] = 0.0
+        self.model.tendon_rgba[self._band, 3] = 0.0
 
     @property
     def band_engaged(self) -> bool:

@@ -67,7 +67,7 @@ def build_world_xml(config: WorldConfig, band_rest_length: float) -> str:
     pelvis = worldbody.find("body[@name='pelvis']")
     torso = pelvis.find(".//body[@name='torso_link']")
     ET.SubElement(torso, "site", name=BAND_ROBOT_SITE, pos="0 0 0.5", size="0.015", group="4")
-    ET.SubElement(pelvis, "camera", name="follow", mode="trackcom", pos="2.2 -2.2 0.6", xyaxes="0.707 0.707 0 -0.15 0.15 0.98")
+    ET.SubElement(pelvis, "camera", name="follow", mode="trackcom", pos="1.5 -1.5 0.35", xyaxes="0.707 0.707 0 -0.2 0.2 0.96")
 
     tendon = ET.Element("tendon")
     spatial = ET.SubElement(tendon, "spatial", name=BAND_TENDON, stiffness=f"{config.band_stiffness:g}",
