@@ -89,6 +89,8 @@ class SimSession:
 
     def tick(self, k: int) -> bool:
         stack = self.stack
+        if k == 0:
+            self._wall_start = time.perf_counter()
         stack.tick()
         t = stack.robot.time
         fsm = stack.fsm
