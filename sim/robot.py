@@ -80,8 +80,9 @@ class SimRobot:
         self._ctrl = np.zeros(NUM_MOTORS)
         self._pd = np.zeros((2, NUM_MOTORS))
         # With every motor present, results land straight in MuJoCo's arrays; a variant's gaps scatter.
-        self._scatter = not (isinstance(self._act, slice) and self._act == slice(0, NUM_MOTORS)
-                             and self._active == slice(0, NUM_MOTORS))
+        everything = slice(0, NUM_MOTORS)
+        self._scatter = not (isinstance(self._act, slice) and isinstance(self._active, slice)
+                             and self._act == everything and self._active == everything)
         if self._scatter:
             self._bias_out, self._ctrl_out = np.zeros((2, NUM_MOTORS)), np.zeros(NUM_MOTORS)
         else:
