@@ -13,7 +13,6 @@ from typing import TextIO
 from rich.console import Console
 from rich.table import Table
 
-from control.fsm import FsmId
 from control.safety import tilt_of
 from bessemer.session import SimSession
 
@@ -45,7 +44,7 @@ class StatusLine:
         p99 = f"p99 err {timing.period_error_p99_us:5.0f} us" if timing.period_error_p99_us is not None else \
             f"tick p99 {timing.compute_p99_us:5.0f} us"
         fault = f"  FAULT {fsm.fault}" if fsm.fault else ""
-        line = (f"t {stack.robot.time:6.2f}s | fsm {int(fsm.state)} {FsmId(fsm.state).name.lower():<11} | {rate} | "
+        line = (f"t {stack.robot.time:6.2f}s | fsm {int(fsm.state)} {fsm.state.name.lower():<11} | {rate} | "
                 f"{p99} | missed {timing.missed_deadlines} | base {stack.robot.base_height:.3f} m | "
                 f"tilt {tilt_of(state.quat):.3f} rad{fault}")
         self._width = max(self._width, len(line))
