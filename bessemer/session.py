@@ -1,6 +1,7 @@
-"""A scripted run of the simulated stack: spawn, damp, a sequence of FSM moves, then hold.
+"""A scripted run of the stack: damp, a sequence of FSM moves, then hold.
 
-This is what `bessemer sim` and the tests drive. The script is checked against the FSM's
+`ScriptedRun` drives any backend (`bessemer deploy`); `SimSession` adds what the simulation has:
+spawning, the elastic band, and the pelvis height. The script is checked against the FSM's
 transition table before anything moves, so a bad sequence fails at once with the reason.
 """
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from control.fsm import POSE_OF_STATE, TRANSITIONS, FsmId, parse_state_id
 from control.safety import tilt_of
-from bessemer.stack import SimStack
+from bessemer.stack import LowLevelStack, SimStack
 
 
 SETTLED_TILT = 0.05
@@ -53,36 +54,39 @@ def check_sequence(sequence: tuple[FsmId, ...], policy_configured: bool) -> None
         state = target
 
 
-class SimSession:
+class ScriptedRun:
     """Drives one scripted run; `tick(k)` is given to the fixed-rate loop and returns False when done."""
 
-    def __init__(self, stack: SimStack, config: SessionConfig) -> None:
+    def __init__(self, stack: LowLevelStack, config: SessionConfig, first_step_at: float | None = None) -> None:
         check_sequence(config.sequence, config.policy_configured)
         self.stack = stack
         self.config = config
-        self.observers: list[tuple[int, Callable[[SimSession], None]]] = []
+        self.observers: list[tuple[int, Callable[[ScriptedRun], None]]] = []
         self.events: list[str] = []
         self.on_event: Callable[[str], None] | None = None
         self.refused: str | None = None
         self.max_tilt_after_standup = 0.0
         self.stood_up_at: float | None = None
         self.stopped_early = False
-        stack.spawn(band=config.band, pose=config.spawn_pose)
-        self.nominal_height = stack.nominal_stand_height()
+        self._first_step_delay = config.damp_time if first_step_at is None else first_step_at
+        self._t0: float | None = None
         self._step = 0
-        self._step_started = 0.0
         self._hold_from: float | None = None
         self._done_at: float | None = None
-        self._next_step_at = config.damp_time if config.band else 0.0
         self._wall_start = time.perf_counter()
         self._wall_end: float | None = None
 
-    def every(self, ticks: int, observer: Callable[[SimSession], None]) -> None:
-        """Call `observer(session)` every `ticks` control ticks (video frames, viewer sync, status)."""
+    def every(self, ticks: int, observer: Callable[[ScriptedRun], None]) -> None:
+        """Call `observer(run)` every `ticks` control ticks (video frames, viewer sync, status)."""
         self.observers.append((max(1, ticks), observer))
 
+    @property
+    def elapsed(self) -> float:
+        """Seconds on the stack's clock since the first tick."""
+        return 0.0 if self._t0 is None else self.stack.now - self._t0
+
     def _event(self, text: str) -> None:
-        line = f"t={self.stack.robot.time:6.2f}s  {text}"
+        line = f"t={self.elapsed:6.2f}s  {text}"
         self.events.append(line)
         if self.on_event is not None:
             self.on_event(line)
@@ -92,34 +96,26 @@ class SimSession:
         if k == 0:
             self._wall_start = time.perf_counter()
         stack.tick()
-        t = stack.robot.time
+        if self._t0 is None:
+            self._t0 = stack.now
+        t = self.elapsed
         fsm = stack.fsm
-        in_pose = fsm.state in POSE_OF_STATE
         if self.stood_up_at is None and fsm.state == FsmId.STAND_UP and fsm.pose_reached:
             self.stood_up_at = t
             self._event("standing")
-        if self.stood_up_at is not None and stack.robot.band_engaged:
-            self._release_band_when_settled(t)
-        if self.stood_up_at is not None and in_pose:
+        if self.stood_up_at is not None and fsm.state in POSE_OF_STATE:
             tilt = tilt_of(stack.controller.state.quat)
             if tilt > self.max_tilt_after_standup:
                 self.max_tilt_after_standup = tilt
+        self._after_tick(t)
         for period, observer in self.observers:
             if k % period == 0:
                 observer(self)
         return self._advance_script(t)
 
-    def _release_band_when_settled(self, t: float) -> None:
-        """Let go once the robot hangs still and upright, as a user lowering the band would."""
-        robot = self.stack.robot
-        tilt = tilt_of(self.stack.controller.state.quat)
-        speed = robot.base_speed
-        if tilt < SETTLED_TILT and speed < SETTLED_SPEED:
-            robot.release_band()
-            self._event("elastic band released")
-        elif t - self.stood_up_at > SETTLE_TIMEOUT:
-            robot.release_band()
-            self._event(f"elastic band released before settling (tilt {tilt:.2f} rad, {speed:.2f} m/s)")
+    def _after_tick(self, t: float) -> None:
+        """Backend-specific work after each tick."""
+
 
     def _advance_script(self, t: float) -> bool:
         fsm = self.stack.fsm
@@ -140,7 +136,7 @@ class SimSession:
                 self._hold_from = t
             if t - self._hold_from < self.config.hold:
                 return True
-        elif t < self._next_step_at:
+        elif t < self._first_step_delay:
             return True
         if self._step == len(seq):
             self._done_at = t
@@ -160,21 +156,15 @@ class SimSession:
         self._wall_end = time.perf_counter()
 
     def summary(self) -> dict:
-        stack = self.stack
-        fsm = stack.fsm
-        state = stack.robot.read()
+        stack, fsm = self.stack, self.stack.fsm
         wall = (self._wall_end or time.perf_counter()) - self._wall_start
-        height = stack.robot.base_height
-        tilt = tilt_of(state.quat)
+        tilt = tilt_of(stack.controller.state.quat)
         timing = stack.loop.timing.summary()
-        standing = (fsm.state == FsmId.STAND_UP and fsm.pose_reached
-                    and abs(height - self.nominal_height) < 0.02 and tilt < 0.1)
         return {
             "variant": stack.robot.variant.name,
             "mode": "realtime" if stack.config.loop.realtime else "lockstep",
-            "sim_time_s": round(stack.robot.time, 4),
+            "elapsed_s": round(self.elapsed, 4),
             "wall_time_s": round(wall, 3),
-            "realtime_factor": round(stack.robot.time / wall, 3) if wall > 0 else None,
             "fsm": {
                 "visited": list(fsm.visited),
                 "final_state": int(fsm.state),
@@ -187,9 +177,7 @@ class SimSession:
                 "completed": self._done_at is not None and self.refused is None,
                 "refused": self.refused,
             },
-            "standing": standing,
-            "base_height_m": round(height, 4),
-            "base_height_nominal_m": round(self.nominal_height, 4),
+            "standing": fsm.state == FsmId.STAND_UP and fsm.pose_reached and fsm.fault is None and tilt < 0.1,
             "tilt_rad": round(tilt, 4),
             "max_tilt_after_standup_rad": round(self.max_tilt_after_standup, 4) if self.stood_up_at else None,
             "stood_up_at_s": round(self.stood_up_at, 3) if self.stood_up_at is not None else None,
@@ -201,3 +189,39 @@ class SimSession:
             },
             "events": list(self.events),
         }
+
+
+class SimSession(ScriptedRun):
+    """A scripted run in the in-process simulation, which it spawns first."""
+
+    def __init__(self, stack: SimStack, config: SessionConfig) -> None:
+        super().__init__(stack, config, first_step_at=config.damp_time if config.band else 0.0)
+        stack.spawn(band=config.band, pose=config.spawn_pose)
+        self.nominal_height = stack.nominal_stand_height()
+
+    def _after_tick(self, t: float) -> None:
+        if self.stood_up_at is not None and self.stack.robot.band_engaged:
+            self._release_band_when_settled(t)
+
+    def _release_band_when_settled(self, t: float) -> None:
+        """Let go once the robot hangs still and upright, as a user lowering the band would."""
+        robot = self.stack.robot
+        tilt = tilt_of(self.stack.controller.state.quat)
+        speed = robot.base_speed
+        if tilt < SETTLED_TILT and speed < SETTLED_SPEED:
+            robot.release_band()
+            self._event("elastic band released")
+        elif t - self.stood_up_at > SETTLE_TIMEOUT:
+            robot.release_band()
+            self._event(f"elastic band released before settling (tilt {tilt:.2f} rad, {speed:.2f} m/s)")
+
+    def summary(self) -> dict:
+        summary = super().summary()
+        robot = self.stack.robot
+        height = robot.base_height
+        summary["standing"] = summary["standing"] and abs(height - self.nominal_height) < 0.02
+        summary["sim_time_s"] = round(robot.time, 4)
+        summary["realtime_factor"] = round(robot.time / summary["wall_time_s"], 3) if summary["wall_time_s"] else None
+        summary["base_height_m"] = round(height, 4)
+        summary["base_height_nominal_m"] = round(self.nominal_height, 4)
+        return summary

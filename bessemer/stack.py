@@ -1,4 +1,8 @@
-"""The low-level stack on the in-process simulation: robot, safety, FSM, controller, loop."""
+"""The low-level stack: a robot backend under safety, FSM, controller and the fixed-rate loop.
+
+`LowLevelStack` works with any backend; `SimStack` adds what only the in-process simulation has
+(stepping physics each tick, spawning, the elastic band).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from control.motion import MoveLimits
 from control.safety import SafetyConfig, SafetyMonitors
 from robots.g1 import joints
 from robots.g1.poses import POSES, get_pose
+from robots.interface import Robot
 from sim.robot import SimRobot
 from sim.world import WorldConfig
 
@@ -23,18 +28,34 @@ class StackConfig:
     moves: MoveLimits = field(default_factory=MoveLimits)
 
 
-class SimStack:
-    """Everything `bessemer sim` runs; `tick()` is one 2 ms control period of it."""
+class LowLevelStack:
+    """`tick()` is one control period: read, check, decide, write."""
+
+    def __init__(self, robot: Robot, config: StackConfig) -> None:
+        self.config = config
+        self.robot = robot
+        gains = FsmGains(joints.HOLD_KP, joints.HOLD_KD, joints.DAMP_KD, robot.variant.active_mask)
+        self.fsm = Fsm(dict(POSES), gains, config.moves)
+        lower, upper, effort, _ = joints.limits()
+        self.controller = LowLevelController(robot, self.fsm, SafetyMonitors(config.safety),
+                                             CommandLimits(lower, upper, effort))
+        self.loop = FixedRateLoop(config.loop)
+
+    def tick(self) -> None:
+        self.controller.tick()
+
+    @property
+    def now(self) -> float:
+        """The stack's clock: the stamp of the last state read (simulated time in simulation)."""
+        return self.controller.state.stamp
+
+
+class SimStack(LowLevelStack):
+    """Everything `bessemer sim` runs; physics advances by one control period per tick."""
 
     def __init__(self, config: StackConfig | None = None) -> None:
-        self.config = config or StackConfig()
-        self.robot = SimRobot(self.config.world, control_period=self.config.loop.period)
-        gains = FsmGains(joints.HOLD_KP, joints.HOLD_KD, joints.DAMP_KD, self.robot.variant.active_mask)
-        self.fsm = Fsm(dict(POSES), gains, self.config.moves)
-        lower, upper, effort, _ = joints.limits()
-        self.controller = LowLevelController(self.robot, self.fsm, SafetyMonitors(self.config.safety),
-                                             CommandLimits(lower, upper, effort))
-        self.loop = FixedRateLoop(self.config.loop)
+        config = config or StackConfig()
+        super().__init__(SimRobot(config.world, control_period=config.loop.period), config)
 
     def spawn(self, band: bool, pose: str = "stand") -> None:
         """Place the G1 in a named pose, feet on the floor; the band, if asked, holds it at stand height."""

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from control.safety import tilt_of
-from bessemer.session import SimSession
+from bessemer.session import ScriptedRun
 
 
 class StatusLine:
@@ -29,7 +29,7 @@ class StatusLine:
         self._clear()
         print(text, file=self.stream, flush=True)
 
-    def update(self, session: SimSession) -> None:
+    def update(self, session: ScriptedRun) -> None:
         if not self.live:
             return
         now = time.perf_counter()
@@ -44,9 +44,9 @@ class StatusLine:
         p99 = f"p99 err {timing.period_error_p99_us:5.0f} us" if timing.period_error_p99_us is not None else \
             f"tick p99 {timing.compute_p99_us:5.0f} us"
         fault = f"  FAULT {fsm.fault}" if fsm.fault else ""
-        line = (f"t {stack.robot.time:6.2f}s | fsm {int(fsm.state)} {fsm.state.name.lower():<11} | {rate} | "
-                f"{p99} | missed {timing.missed_deadlines} | base {stack.robot.base_height:.3f} m | "
-                f"tilt {tilt_of(state.quat):.3f} rad{fault}")
+        base = f"base {stack.robot.base_height:.3f} m | " if hasattr(stack.robot, "base_height") else ""
+        line = (f"t {session.elapsed:6.2f}s | fsm {int(fsm.state)} {fsm.state.name.lower():<11} | {rate} | "
+                f"{p99} | missed {timing.missed_deadlines} | {base}tilt {tilt_of(state.quat):.3f} rad{fault}")
         self._width = max(self._width, len(line))
         self.stream.write("\r" + line.ljust(self._width))
         self.stream.flush()
@@ -63,7 +63,8 @@ class StatusLine:
 def print_summary(summary: dict, stream: TextIO | None = None) -> None:
     console = Console(file=stream or sys.stdout, highlight=False)
     loop = summary["loop"]
-    table = Table(title=f"bessemer sim: G1 {summary['variant']}, {summary['mode']}", show_header=False)
+    title = f"bessemer {summary.get('command', 'sim')}: G1 {summary['variant']}, {summary['mode']}"
+    table = Table(title=title, show_header=False)
     table.add_column(style="bold")
     table.add_column()
     fsm = summary["fsm"]
@@ -73,11 +74,19 @@ def print_summary(summary: dict, stream: TextIO | None = None) -> None:
         table.add_row("faults", f"{fsm['faults']} (last: {fsm['last_fault']})")
     if summary["sequence"]["refused"]:
         table.add_row("sequence", f"stopped: {summary['sequence']['refused']}")
-    table.add_row("base height", f"{summary['base_height_m']:.3f} m (nominal {summary['base_height_nominal_m']:.3f} m)")
+    if "base_height_m" in summary:
+        table.add_row("base height", f"{summary['base_height_m']:.3f} m (nominal {summary['base_height_nominal_m']:.3f} m)")
     if summary["max_tilt_after_standup_rad"] is not None:
         table.add_row("max tilt after stand-up", f"{summary['max_tilt_after_standup_rad']:.3f} rad")
-    table.add_row("time", f"{summary['sim_time_s']:.2f} s simulated in {summary['wall_time_s']:.2f} s "
-                          f"(x{summary['realtime_factor']})")
+    if "sim_time_s" in summary:
+        table.add_row("time", f"{summary['sim_time_s']:.2f} s simulated in {summary['wall_time_s']:.2f} s "
+                              f"(x{summary['realtime_factor']})")
+    else:
+        table.add_row("time", f"{summary['elapsed_s']:.2f} s")
+    if "dds" in summary:
+        dds = summary["dds"]
+        table.add_row("DDS", f"domain {dds['domain']} on {dds['interface']}: {dds['states']} states, "
+                             f"{dds['bad_crc']} bad CRC, {dds['bad_size']} wrong size dropped")
     table.add_row("loop", f"{loop['ticks']} ticks, compute p50 {loop['compute_p50_us']:.0f} us / p99 "
                           f"{loop['compute_p99_us']:.0f} us")
     if loop["period_error_p99_us"] is not None:

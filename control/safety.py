@@ -27,6 +27,8 @@ class SafetyConfig:
     max_body_rate: float = 6.0
     """Pelvis angular rate from the IMU (rad/s)."""
     max_temperature: float = 120.0
+    max_state_age: float = 0.04
+    """A state older than this (s) is stale: 20 missed 500 Hz states, well inside 50 ms."""
 
 
 def tilt_of(quat) -> float:
@@ -48,6 +50,22 @@ class NonFiniteStateMonitor:
         if math.isfinite(float(np.dot(v, v))):
             return None
         return "NaN or Inf in the robot state"
+
+
+class StaleStateMonitor:
+    name = "stale state"
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+
+    def tighten(self, bounds: RobotState) -> None:
+        bounds.age[:] = self.limit
+
+    def check(self, state: RobotState) -> str | None:
+        age = float(state.age[0])
+        if age > self.limit:
+            return f"stale state: last valid state {age * 1e3:.0f} ms ago (limit {self.limit * 1e3:.0f} ms)"
+        return None
 
 
 class TiltMonitor:
@@ -125,6 +143,7 @@ class SafetyMonitors:
         c = config or SafetyConfig()
         self.monitors = (
             NonFiniteStateMonitor(),
+            StaleStateMonitor(c.max_state_age),
             TiltMonitor(c.max_tilt),
             JointOverspeedMonitor(c.max_joint_speed),
             BodyRateMonitor(c.max_body_rate),

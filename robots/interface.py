@@ -37,9 +37,12 @@ class RobotState:
     stamp: float = 0.0
     """Receive time on the backend's monotonic clock (s): simulated time for the in-process sim."""
 
+    age: np.ndarray = field(init=False)
+    """Seconds since the backend last received a valid state (a one-element view)."""
+
     def __post_init__(self) -> None:
         n = self.num_motors
-        self.values = np.zeros(4 * n + 10)
+        self.values = np.zeros(4 * n + 11)
         self.q = self.values[0:n]
         self.dq = self.values[n : 2 * n]
         self.tau_est = self.values[2 * n : 3 * n]
@@ -47,6 +50,7 @@ class RobotState:
         self.quat = self.values[4 * n : 4 * n + 4]
         self.gyro = self.values[4 * n + 4 : 4 * n + 7]
         self.accel = self.values[4 * n + 7 : 4 * n + 10]
+        self.age = self.values[4 * n + 10 : 4 * n + 11]
         self.quat[0] = 1.0
         self.remote = np.zeros(REMOTE_BYTES, dtype=np.uint8)
 

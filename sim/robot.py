@@ -170,7 +170,7 @@ class SimRobot:
             else:
                 low = z - abs(scratch.geom_xmat[g, 8]) * size[1] - size[0]
             lowest = min(lowest, low)
-        return -lowest
+        return float(-lowest)
 
     def _pose(self, d: mujoco.MjData, q: np.ndarray, height: float) -> None:
         a = self._free_qadr

@@ -1,0 +1,125 @@
+"""CycloneDDS plumbing for `unitree_hg`: domain configuration, topics, raw-byte readers and writers.
+
+Topics are created with IDL types generated from the codec's field tables, so their type
+information matches Unitree's own definitions exactly and real peers match them; samples then go
+through the wire as bytes the project's codec made (no per-field Python serializer per message).
+
+CycloneDDS may pick a non-multicast interface, or refuse multicast on `lo`, and then silently
+deliver nothing, so the interface is always named. On `lo`, discovery runs over unicast to
+127.0.0.1 with automatic participant indices; on a robot's wired interface, over multicast.
+"""
+
+from __future__ import annotations
+
+import socket
+from functools import cache
+
+from cyclonedds.core import Qos, Policy
+from cyclonedds.domain import Domain, DomainParticipant
+from cyclonedds.idl import make_idl_struct
+from cyclonedds.idl import annotations as annotate
+from cyclonedds.idl import types
+from cyclonedds.pub import DataWriter
+from cyclonedds.sub import DataReader
+from cyclonedds.topic import Topic
+from cyclonedds._clayer import ddspy_take, ddspy_write
+from cyclonedds.core import SampleState, ViewState, InstanceState
+
+from robots import unitree_hg as hg
+
+LOW_CMD_TOPIC = "rt/lowcmd"
+LOW_STATE_TOPIC = "rt/lowstate"
+_PRIMITIVES = {"u1": types.uint8, "u4": types.uint32, "f4": types.float32, "i2": types.int16}
+_STRUCT_NAMES = {hg.MOTOR_CMD: "MotorCmd_", hg.LOW_CMD: "LowCmd_", hg.IMU_STATE: "IMUState_",
+                 hg.MOTOR_STATE: "MotorState_", hg.LOW_STATE: "LowState_"}
+_ANY_SAMPLE = SampleState.Any | ViewState.Any | InstanceState.Any
+
+
+@cache
+def idl_type(table: tuple) -> type:
+    """The CycloneDDS IDL type of a field table: @final, sequential ids, Unitree's type name."""
+    fields = {}
+    for name, kind, count in table:
+        base = idl_type(kind) if isinstance(kind, tuple) else _PRIMITIVES[kind]
+        fields[name] = types.array[base, count] if count > 1 else base
+    name = _STRUCT_NAMES[table]
+    return annotate.autoid("sequential")(annotate.final(make_idl_struct(name, f"unitree_hg.msg.dds_.{name}", fields)))
+
+
+def interface_names() -> list[str]:
+    return [name for _, name in socket.if_nameindex()]
+
+
+def check_interface(name: str) -> None:
+    if name not in interface_names():
+        raise ValueError(f"network interface {name!r} does not exist on this machine; "
+                         f"available: {', '.join(interface_names())} (the G1 is usually on the wired one)")
+
+
+def cyclonedds_xml(interface: str) -> str:
+    if interface == "lo":
+        return (
+            '<CycloneDDS xmlns="https://cdds.io/config"><Domain id="any"><General>'
+            '<Interfaces><NetworkInterface name="lo" multicast="false"/></Interfaces>'
+            "<AllowMulticast>false</AllowMulticast></General>"
+            "<Discovery><ParticipantIndex>auto</ParticipantIndex>"
+            "<MaxAutoParticipantIndex>64</MaxAutoParticipantIndex>"
+            '<Peers><Peer address="127.0.0.1"/></Peers></Discovery></Domain></CycloneDDS>'
+        )
+    return (
+        '<CycloneDDS xmlns="https://cdds.io/config"><Domain id="any"><General>'
+        f'<Interfaces><NetworkInterface name="{interface}" multicast="default"/></Interfaces>'
+        "</General></Domain></CycloneDDS>"
+    )
+
+
+_domains: dict[int, tuple[str, Domain]] = {}
+
+
+def _domain(domain_id: int, interface: str) -> Domain:
+    """CycloneDDS allows one configured Domain per id and process: share it."""
+    if domain_id in _domains:
+        existing, domain = _domains[domain_id]
+        if existing != interface:
+            raise ValueError(f"DDS domain {domain_id} is already open on {existing!r} in this process, not {interface!r}")
+        return domain
+    domain = Domain(domain_id, cyclonedds_xml(interface))
+    _domains[domain_id] = (interface, domain)
+    return domain
+
+
+class DdsLink:
+    """One participant on a domain and interface, with raw-byte access to rt/lowcmd and rt/lowstate."""
+
+    def __init__(self, domain: int, interface: str) -> None:
+        check_interface(interface)
+        self.domain_id = domain
+        self.interface = interface
+        self._domain = _domain(domain, interface)
+        self.participant = DomainParticipant(domain)
+        self.cmd_topic = Topic(self.participant, LOW_CMD_TOPIC, idl_type(hg.LOW_CMD))
+        self.state_topic = Topic(self.participant, LOW_STATE_TOPIC, idl_type(hg.LOW_STATE))
+
+    def writer(self, topic: Topic) -> DataWriter:
+        return DataWriter(self.participant, topic)
+
+    def reader(self, topic: Topic, depth: int = 64) -> DataReader:
+        return DataReader(self.participant, topic, qos=Qos(Policy.History.KeepLast(depth)))
+
+    def close(self) -> None:
+        self.participant = None
+        self._domain = None
+
+
+def write_bytes(writer: DataWriter, data: bytes) -> None:
+    ret = ddspy_write(writer._ref, data)
+    if ret < 0:
+        raise RuntimeError(f"DDS write failed with code {ret}")
+
+
+def take_bytes(reader: DataReader, limit: int = 64) -> list[bytes]:
+    """Every valid sample waiting in the reader, oldest first, as raw CDR bytes."""
+    ret = ddspy_take(reader._ref, _ANY_SAMPLE, limit)
+    if isinstance(ret, int):
+        raise RuntimeError(f"DDS take failed with code {ret}")
+    return [data for data, info in ret if info.valid_data]
