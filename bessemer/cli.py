@@ -92,6 +92,156 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 1 if summary["sequence"]["refused"] else 0
 
 
+def _remote_script(text: str | None) -> list[tuple[float, frozenset[str]]]:
+    """"2:start,6:L2+B" -> [(2.0, {start}), (6.0, {L2, B})]: presses for the bridge's emulated remote."""
+    from robots.remote import KEY_BITS
+
+    presses = []
+    for item in filter(None, (p.strip() for p in (text or "").split(","))):
+        when, _, keys = item.partition(":")
+        combo = frozenset(k for k in keys.split("+") if k)
+        try:
+            at = float(when)
+        except ValueError:
+            raise CliError(f"--remote-script item {item!r}: expected SECONDS:KEY[+KEY], e.g. 2:start") from None
+        unknown = combo - KEY_BITS.keys()
+        if unknown or not combo:
+            raise CliError(f"--remote-script item {item!r}: unknown key(s) {sorted(unknown)}; known: {', '.join(KEY_BITS)}")
+        presses.append((at, combo))
+    return sorted(presses, key=lambda p: p[0])
+
+
+def cmd_bridge(args: argparse.Namespace) -> int:
+    from control.loop import FixedRateLoop, LoopConfig
+    from robots.g1.poses import get_pose
+    from robots.g1.variants import get_variant
+    from robots.remote import RemoteState
+    from sim.bridge import BridgeConfig, DdsBridge
+    from sim.world import WorldConfig
+    from bessemer.video import check_writable
+
+    get_variant(args.variant)
+    get_pose(args.spawn_pose)
+    presses = _remote_script(args.remote_script)
+    if args.viewer and not _has_display():
+        raise CliError("--viewer needs a display and none is set (DISPLAY/WAYLAND_DISPLAY); run the bridge headless")
+    if args.summary_json:
+        check_writable(Path(args.summary_json), "summary")
+    bridge = DdsBridge(BridgeConfig(world=WorldConfig(variant=args.variant), domain=args.domain,
+                                    interface=args.iface, mode_machine=args.mode_machine, band=not args.no_band,
+                                    spawn_pose=args.spawn_pose))
+    loop = FixedRateLoop(LoopConfig(realtime=True))
+    ticks = round(args.duration / loop.config.period) if args.duration else None
+    press_ticks = {round(at / loop.config.period): combo for at, combo in presses}
+    release_ticks = {k + round(0.3 / loop.config.period) for k in press_ticks}
+    viewer = None
+    if args.viewer:
+        import mujoco.viewer
+
+        viewer = mujoco.viewer.launch_passive(bridge.robot.model, bridge.robot.data)
+    print(f"bessemer bridge: G1 {args.variant} on DDS domain {args.domain} via {args.iface}, mode_machine "
+          f"{bridge.mode_machine}, band {'on' if not args.no_band else 'off'}; Ctrl-C stops", file=sys.stderr, flush=True)
+
+    def tick(k: int) -> bool:
+        if k in press_ticks:
+            bridge.set_remote(RemoteState(set(press_ticks[k])))
+        elif k in release_ticks:
+            bridge.set_remote(RemoteState())
+        bridge.tick(k)
+        if viewer is not None and k % 16 == 0:
+            if not viewer.is_running():
+                return False
+            viewer.sync()
+        return True
+
+    try:
+        loop.run(tick, max_ticks=ticks)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if viewer is not None:
+            viewer.close()
+        bridge.close()
+    summary = {"command": "bridge", "domain": args.domain, "interface": args.iface, "mode_machine": bridge.mode_machine,
+               "sim_time_s": round(bridge.robot.time, 4), "base_height_m": round(bridge.robot.base_height, 4),
+               "band_engaged": bridge.robot.band_engaged, "counters": vars(bridge.counters),
+               "loop": loop.timing.summary().as_dict()}
+    print(json.dumps(summary, indent=2))
+    if args.summary_json:
+        Path(args.summary_json).write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from control.loop import LoopConfig
+    from control.remote_commands import RemoteFsmCommands
+    from robots.dds import DdsConfig, DdsRobot, DdsStartupError
+    from robots.g1.variants import get_variant
+    from bessemer.session import ScriptedRun, SessionConfig, parse_sequence
+    from bessemer.stack import LowLevelStack, StackConfig
+    from bessemer.status import StatusLine, print_summary
+    from bessemer.video import check_writable
+
+    get_variant(args.variant)
+    sequence = parse_sequence(args.sequence)
+    if args.summary_json:
+        check_writable(Path(args.summary_json), "summary")
+    interface = "lo" if args.sim else args.iface
+    domain = args.domain if args.domain is not None else (1 if args.sim else 0)
+    status = StatusLine()
+    if not args.sim:
+        from robots.dds_transport import check_interface
+        from robots.motion_switcher import MotionServiceError, release_motion_service
+
+        check_interface(interface)
+        try:
+            release_motion_service(domain, interface, status.event)
+        except MotionServiceError as exc:
+            raise CliError(str(exc)) from None
+    try:
+        robot = DdsRobot(DdsConfig(interface=interface, domain=domain, variant=args.variant))
+    except DdsStartupError as exc:
+        raise CliError(str(exc)) from None
+    stack = LowLevelStack(robot, StackConfig(loop=LoopConfig(realtime=True)))
+    run = ScriptedRun(stack, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold))
+    run.on_event = status.event
+    run.every(25, status.update)
+    remote = RemoteFsmCommands(stack.fsm)
+
+    def poll_remote(r: ScriptedRun) -> None:
+        result = remote.poll(r.stack.controller.state)
+        if result is not None:
+            r._event(f"remote: {result.message}")
+
+    run.every(10, poll_remote)
+    try:
+        stack.loop.run(run.tick)
+    except KeyboardInterrupt:
+        run.stopped_early = True
+    finally:
+        run.finish()
+        summary = run.summary()
+        _damp_before_exit(stack)
+        status.event("exit: robot left in damp")
+        status.close()
+    summary["command"] = "deploy"
+    summary["dds"] = {"domain": domain, "interface": interface, **vars(robot.counters)}
+    robot.close()
+    print_summary(summary)
+    if args.summary_json:
+        Path(args.summary_json).write_text(json.dumps(summary, indent=2) + "\n")
+    return 1 if summary["sequence"]["refused"] else 0
+
+
+def _damp_before_exit(stack) -> None:
+    """Leave the robot damped, not holding the last pose on its own, for 0.1 s of ticks."""
+    from control.fsm import FsmId
+
+    stack.fsm.request(FsmId.DAMP)
+    for _ in range(50):
+        stack.tick()
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from bessemer.bench import run_benchmarks
 
@@ -139,6 +289,32 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--summary-json", metavar="PATH", help="write the final summary as JSON")
     sim.add_argument("--mesh-dir", metavar="DIR", help="folder with Unitree's G1 .STL meshes for visuals (optional)")
     sim.set_defaults(func=cmd_sim)
+
+    bridge = sub.add_parser("bridge", help="serve the simulated G1 over DDS as a real G1 would (domain 1 on lo)")
+    bridge.add_argument("--domain", type=int, default=1, help="DDS domain id (default 1, the simulator convention)")
+    bridge.add_argument("--iface", default="lo", help="network interface (default lo)")
+    bridge.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")
+    bridge.add_argument("--mode-machine", type=int, help="mode_machine to report (default: the variant's, 5 for 29dof)")
+    bridge.add_argument("--no-band", action="store_true", help="no elastic band: the robot starts standing on the floor")
+    bridge.add_argument("--spawn-pose", default="stand", help="pose to spawn in: stand (default), squat, sit or zero")
+    bridge.add_argument("--duration", type=_positive, default=0.0, help="seconds to run (default: until Ctrl-C)")
+    bridge.add_argument("--remote-script", metavar="T:KEY[+KEY],...",
+                        help="emulated remote presses, e.g. 2:start,8:L2+B (seconds after start)")
+    bridge.add_argument("--viewer", action="store_true", help="open the MuJoCo viewer (needs a display)")
+    bridge.add_argument("--summary-json", metavar="PATH", help="write the bridge's counters at exit as JSON")
+    bridge.set_defaults(func=cmd_bridge)
+
+    deploy = sub.add_parser("deploy", help="run the loop and FSM against a G1 over DDS (--sim: the bridge)")
+    target = deploy.add_mutually_exclusive_group(required=True)
+    target.add_argument("--sim", action="store_true", help="the bridge: domain 1 on lo")
+    target.add_argument("--iface", help="the robot's wired network interface (domain 0)")
+    deploy.add_argument("--domain", type=int, help="DDS domain id (default: 1 with --sim, 0 with --iface)")
+    deploy.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")
+    deploy.add_argument("--sequence", default="4", help="FSM ids to request after damp, e.g. 4,2,4 (default 4)")
+    deploy.add_argument("--duration", type=_positive, default=10.0, help="seconds to hold after the sequence (default 10)")
+    deploy.add_argument("--hold", type=_positive, default=1.0, help="seconds each step holds before the next (default 1)")
+    deploy.add_argument("--summary-json", metavar="PATH", help="write the final summary as JSON")
+    deploy.set_defaults(func=cmd_deploy)
 
     bench = sub.add_parser("bench", help="benchmark physics, the stack in lock-step, and the real-time loop")
     bench.add_argument("--realtime-seconds", type=_positive, default=60.0, help="length of the real-time run (default 60)")

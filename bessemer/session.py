@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from control.fsm import POSE_OF_STATE, TRANSITIONS, FsmId, parse_state_id
-from control.safety import tilt_of
+from robots.interface import tilt_of
 from bessemer.stack import LowLevelStack, SimStack
 
 

@@ -13,7 +13,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.table import Table
 
-from control.safety import tilt_of
+from robots.interface import tilt_of
 from bessemer.session import ScriptedRun
 
 

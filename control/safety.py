@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from robots.interface import RobotState
+from robots.interface import RobotState, tilt_of
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,6 @@ class SafetyConfig:
     max_temperature: float = 120.0
     max_state_age: float = 0.04
     """A state older than this (s) is stale: 20 missed 500 Hz states, well inside 50 ms."""
-
-
-def tilt_of(quat) -> float:
-    """Angle between the body z axis and world vertical for a w-x-y-z quaternion."""
-    _, x, y, _ = quat
-    cos_tilt = 1.0 - 2.0 * (x * x + y * y)
-    return math.acos(max(-1.0, min(1.0, cos_tilt)))
 
 
 class NonFiniteStateMonitor:

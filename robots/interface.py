@@ -7,12 +7,20 @@ the 500 Hz loop refills them in place instead of allocating per tick.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 REMOTE_BYTES = 40
+
+
+def tilt_of(quat) -> float:
+    """Angle between the body z axis and world vertical for a w-x-y-z quaternion."""
+    _, x, y, _ = quat
+    cos_tilt = 1.0 - 2.0 * (x * x + y * y)
+    return math.acos(max(-1.0, min(1.0, cos_tilt)))
 
 
 @dataclass

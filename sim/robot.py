@@ -193,6 +193,12 @@ class SimRobot:
         self.model.tendon_damping[self._band] = 0.0
         self.model.tendon_rgba[self._band, 3] = 0.0
 
+    def band_tension(self) -> float:
+        """Force the band pulls with now (N)."""
+        m, d = self.model, self.data
+        stretch = float(d.ten_length[self._band]) - float(m.tendon_lengthspring[self._band, 1])
+        return float(m.tendon_stiffness[self._band]) * max(0.0, stretch)
+
     @property
     def band_engaged(self) -> bool:
         return bool(self.model.tendon_stiffness[self._band] > 0.0)

@@ -7,7 +7,7 @@ import pytest
 
 from control.fsm import FsmId
 from control.loop import LoopConfig
-from control.safety import tilt_of
+from robots.interface import tilt_of
 from robots.g1 import joints
 from robots.g1.poses import POSES
 from bessemer.session import SessionConfig, SimSession

@@ -1,0 +1,152 @@
+"""Releasing Unitree's own motion service before a low-level program takes the G1 over.
+
+While Unitree's locomotion runs it publishes rt/lowcmd itself; a second publisher fights it and the
+joints jitter. The `motion_switcher` service answers CheckMode (1001) with the active mode's name
+and ReleaseMode (1003) stops it; this asks until the name is empty. RPC goes over DDS with
+Unitree's `unitree_api` request and response types.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cyclonedds.idl import IdlStruct
+from cyclonedds.idl import annotations as annotate
+from cyclonedds.idl import types
+from cyclonedds.pub import DataWriter
+from cyclonedds.sub import DataReader
+from cyclonedds.topic import Topic
+
+from robots.dds_transport import DdsLink
+
+SERVICE = "motion_switcher"
+CHECK_MODE = 1001
+RELEASE_MODE = 1003
+DEBUG_MODE_STEPS = (
+    "with the robot hanging on its gantry or lying down, damp it (L2+B on the remote), then enter debug mode "
+    "(L2+R2) so Unitree's locomotion stops publishing rt/lowcmd, and run this command again"
+)
+
+
+@dataclass
+@annotate.final
+@annotate.autoid("sequential")
+class RequestIdentity_(IdlStruct, typename="unitree_api.msg.dds_.RequestIdentity_"):
+    id: types.int64 = 0
+    api_id: types.int64 = 0
+
+
+@dataclass
+@annotate.final
+@annotate.autoid("sequential")
+class RequestLease_(IdlStruct, typename="unitree_api.msg.dds_.RequestLease_"):
+    id: types.int64 = 0
+
+
+@dataclass
+@annotate.final
+@annotate.autoid("sequential")
+class RequestPolicy_(IdlStruct, typename="unitree_api.msg.dds_.RequestPolicy_"):
+    priority: types.int32 = 0
+    noreply: bool = False
+
+
+@dataclass
+@annotate.final
+@annotate.autoid("sequential")
+class RequestHeader_(IdlStruct, typename="unitree_api.msg.dds_.RequestHeader_"):
+    identity: RequestIdentity_ = field(default_factory=RequestIdentity_)
+    lease: RequestLease_ = field(default_factory=RequestLease_)
+    policy: RequestPolicy_ = field(default_factory=RequestPolicy_)
+
+
+@dataclass
+@annotate.final
+@annotate.autoid("sequential")
+class Request_(IdlStruct, typename="unitree_api.msg.dds_.Request_"):
+    header: RequestHeader_ = field(default_factory=RequestHeader_)
+    parameter: str = ""
+    binary: types.sequence[types.uint8] = field(default_factory=list)
+
+
+@dataclass
+@annotate.final
+@annotate.autoid("sequential")
+class ResponseStatus_(IdlStruct, typename="unitree_api.msg.dds_.ResponseStatus_"):
+    code: types.int32 = 0
+
+
+@dataclass
+@annotate.final
+@annotate.autoid("sequential")
+class ResponseHeader_(IdlStruct, typename="unitree_api.msg.dds_.ResponseHeader_"):
+    identity: RequestIdentity_ = field(default_factory=RequestIdentity_)
+    status: ResponseStatus_ = field(default_factory=ResponseStatus_)
+
+
+@dataclass
+@annotate.final
+@annotate.autoid("sequential")
+class Response_(IdlStruct, typename="unitree_api.msg.dds_.Response_"):
+    header: ResponseHeader_ = field(default_factory=ResponseHeader_)
+    data: str = ""
+    binary: types.sequence[types.uint8] = field(default_factory=list)
+
+
+class MotionServiceError(RuntimeError):
+    pass
+
+
+class MotionSwitcherClient:
+    def __init__(self, link: DdsLink, timeout: float = 2.0) -> None:
+        self.timeout = timeout
+        p = link.participant
+        self._writer = DataWriter(p, Topic(p, f"rt/api/{SERVICE}/request", Request_))
+        self._reader = DataReader(p, Topic(p, f"rt/api/{SERVICE}/response", Response_))
+
+    def call(self, api_id: int, parameter: dict | None = None) -> Response_:
+        request_id = random.getrandbits(62)
+        request = Request_(parameter=json.dumps(parameter or {}))
+        request.header.identity = RequestIdentity_(request_id, api_id)
+        deadline = time.monotonic() + self.timeout
+        next_send = 0.0
+        while time.monotonic() < deadline:
+            if time.monotonic() >= next_send:
+                self._writer.write(request)
+                next_send = time.monotonic() + 0.5
+            for response in self._reader.take(N=16):
+                if getattr(response.header, "identity", None) and response.header.identity.id == request_id:
+                    return response
+            time.sleep(0.01)
+        raise MotionServiceError(f"no answer from Unitree's {SERVICE} service within {self.timeout:g} s")
+
+    def active_mode(self) -> str:
+        response = self.call(CHECK_MODE)
+        if response.header.status.code != 0:
+            raise MotionServiceError(f"{SERVICE} CheckMode failed with code {response.header.status.code}")
+        return json.loads(response.data or "{}").get("name", "")
+
+
+def release_motion_service(domain: int, interface: str, say: Callable[[str], None], attempts: int = 5) -> None:
+    """Stop Unitree's locomotion so this program may publish rt/lowcmd; say what happens."""
+    link = DdsLink(domain, interface)
+    client = MotionSwitcherClient(link)
+    try:
+        mode = client.active_mode()
+    except MotionServiceError as exc:
+        raise MotionServiceError(f"{exc}: is a G1 on domain {domain} via {interface}? If it is, {DEBUG_MODE_STEPS}") from None
+    if not mode:
+        say(f"Unitree's motion service is released (no active mode on domain {domain} via {interface})")
+        return
+    say(f"Unitree's motion service runs mode {mode!r}: releasing it (the robot must be hanging or lying down)")
+    for _ in range(attempts):
+        client.call(RELEASE_MODE)
+        time.sleep(0.5)
+        if not client.active_mode():
+            say("motion service released")
+            return
+    raise MotionServiceError(f"Unitree's motion service still runs mode {mode!r} after {attempts} releases: {DEBUG_MODE_STEPS}")

@@ -1,0 +1,156 @@
+"""The simulated G1 served over DDS exactly as a real G1 serves itself.
+
+Each 2 ms tick: apply the newest valid LowCmd_ (size, CRC and `mode_machine` checked; motors whose
+mode is 0 produce no torque), step physics, publish LowState_ with the millisecond tick,
+`mode_machine`, IMU, motor states, the wireless remote bytes and the CRC. The elastic band, when
+on, lets go by itself once the robot carries its own weight and stands still, as a user lowering
+it would.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from robots import unitree_hg as hg
+from robots.dds_transport import DdsLink, take_bytes, write_bytes
+from robots.g1.joints import NUM_MOTORS
+from robots.g1.poses import POSES, get_pose
+from robots.interface import JointCommand, tilt_of
+from robots.remote import RemoteState
+from sim.robot import SimRobot
+from sim.world import WorldConfig
+
+BAND_RELEASE_LOAD = 0.1
+"""The band lets go when it carries less than this fraction of the robot's weight..."""
+BAND_RELEASE_HOLD = 0.5
+"""...for this many seconds, with the robot upright and still."""
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    world: WorldConfig = field(default_factory=WorldConfig)
+    domain: int = 1
+    interface: str = "lo"
+    mode_machine: int | None = None
+    """What LowState_ reports and LowCmd_ must echo; the variant's own id when None."""
+    band: bool = True
+    spawn_pose: str = "stand"
+    period: float = 0.002
+
+
+@dataclass
+class BridgeCounters:
+    commands: int = 0
+    bad_crc: int = 0
+    bad_size: int = 0
+    wrong_mode_machine: int = 0
+
+
+def rpy_of(w: float, x: float, y: float, z: float) -> tuple[float, float, float]:
+    roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
+    pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
+    yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+    return roll, pitch, yaw
+
+
+class DdsBridge:
+    def __init__(self, config: BridgeConfig | None = None) -> None:
+        self.config = c = config or BridgeConfig()
+        self.robot = SimRobot(c.world, control_period=c.period)
+        self.robot.reset(get_pose(c.spawn_pose), band=c.band, band_pose=POSES["stand"])
+        self.mode_machine = self.robot.variant.mode_machine if c.mode_machine is None else c.mode_machine
+        self.link = DdsLink(c.domain, c.interface)
+        self._writer = self.link.writer(self.link.state_topic)
+        self._reader = self.link.reader(self.link.cmd_topic)
+        self.counters = BridgeCounters()
+        self.remote = RemoteState()
+        self._remote_bytes = np.frombuffer(self.remote.encode(), np.uint8)
+        self._cmd_codec = hg.LowCmdCodec()
+        self._state_codec = hg.LowStateCodec()
+        self._command = JointCommand(NUM_MOTORS)
+        self._weight = float(self.robot.model.body_subtreemass[1]) * 9.81
+        self._unloaded_since: float | None = None
+        self.robot.write(self._command)
+        self._bind_views()
+
+    def _bind_views(self) -> None:
+        mc = self._cmd_codec.message["motor_cmd"][:NUM_MOTORS]
+        cmd = self._command
+        self._cmd_in = [(cmd.q, mc["q"]), (cmd.dq, mc["dq"]), (cmd.tau, mc["tau"]), (cmd.kp, mc["kp"]),
+                        (cmd.kd, mc["kd"])]
+        self._cmd_mode = mc["mode"]
+        m = self._state_codec.message
+        ms = m["motor_state"][:NUM_MOTORS]
+        imu = m["imu_state"]
+        s = self.robot.state
+        self._state_out = [(ms["q"], s.q), (ms["dq"], s.dq), (ms["tau_est"], s.tau_est),
+                           (imu["quaternion"], s.quat), (imu["gyroscope"], s.gyro), (imu["accelerometer"], s.accel)]
+        self._temps = ms["temperature"]
+        self._motor_mode = ms["mode"]
+        m["mode_machine"] = self.mode_machine
+
+    def set_remote(self, remote: RemoteState) -> None:
+        self.remote = remote
+        self._remote_bytes = np.frombuffer(remote.encode(), np.uint8)
+
+    def tick(self, k: int) -> bool:
+        self._apply_commands()
+        self.robot.advance()
+        self._publish_state()
+        if self.robot.band_engaged:
+            self._release_band_when_self_supported()
+        return True
+
+    def _apply_commands(self) -> None:
+        newest = None
+        for data in take_bytes(self._reader):
+            try:
+                check = self._cmd_codec.decode(data)
+            except hg.WireSizeError:
+                self.counters.bad_size += 1
+                continue
+            if not check.ok:
+                self.counters.bad_crc += 1
+                continue
+            if int(self._cmd_codec.message["mode_machine"]) != self.mode_machine:
+                self.counters.wrong_mode_machine += 1
+                continue
+            newest = data
+            self._load_command()
+        if newest is not None:
+            self.counters.commands += 1
+            self.robot.write(self._command)
+
+    def _load_command(self) -> None:
+        for dst, src in self._cmd_in:
+            dst[:] = src
+        np.not_equal(self._cmd_mode, 0, out=self._command.enable, casting="unsafe")
+
+    def _publish_state(self) -> None:
+        s = self.robot.read()
+        m = self._state_codec.message
+        for dst, src in self._state_out:
+            dst[:] = src
+        self._temps[:] = round(float(s.temperature[0]))
+        self._motor_mode[:] = self._command.enable
+        m["imu_state"]["rpy"] = rpy_of(*s.quat.tolist())
+        m["tick"] = s.tick
+        m["wireless_remote"] = self._remote_bytes
+        write_bytes(self._writer, self._state_codec.encode())
+
+    def _release_band_when_self_supported(self) -> None:
+        robot = self.robot
+        upright = tilt_of(robot.state.quat.tolist()) < 0.05
+        if robot.band_tension() < BAND_RELEASE_LOAD * self._weight and upright and robot.base_speed < 0.05:
+            if self._unloaded_since is None:
+                self._unloaded_since = robot.time
+            elif robot.time - self._unloaded_since >= BAND_RELEASE_HOLD:
+                robot.release_band()
+        else:
+            self._unloaded_since = None
+
+    def close(self) -> None:
+        self.link.close()

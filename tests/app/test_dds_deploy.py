@@ -1,0 +1,244 @@
+"""The deploy path end to end: real bridge processes, real CycloneDDS on loopback, the real loop."""
+
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from control.fsm import FsmId
+from control.loop import LoopConfig
+from robots import unitree_hg as hg
+from robots.dds import DdsConfig, DdsRobot, DdsStartupError
+from robots.dds_transport import DdsLink, write_bytes
+from bessemer.session import ScriptedRun, SessionConfig
+from bessemer.stack import LowLevelStack, StackConfig
+from tests.robots import unitree_hg_reference as ref
+from tests.robots.test_unitree_hg import unitree_crc_reference
+
+pytestmark = pytest.mark.timeout(120)
+_next_domain = iter(range(40 + os.getpid() % 50 * 3, 230))
+
+
+@pytest.fixture
+def domain():
+    return next(_next_domain)
+
+
+def start_bridge(domain, tmp_path, *extra):
+    summary = tmp_path / f"bridge{domain}.json"
+    proc = subprocess.Popen([sys.executable, "-m", "bessemer", "bridge", "--domain", str(domain), "--summary-json",
+                             str(summary), *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return proc, summary
+
+
+def stop_bridge(proc, summary):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    return json.loads(summary.read_text()) if summary.exists() else None
+
+
+def deploy_stack(domain, **kw):
+    robot = DdsRobot(DdsConfig(domain=domain, first_state_timeout=20.0, **kw))
+    return LowLevelStack(robot, StackConfig(loop=LoopConfig(realtime=True)))
+
+
+def test_deploy_stands_the_g1_up_through_the_bridge(domain, tmp_path):
+    proc, path = start_bridge(domain, tmp_path)
+    try:
+        stack = deploy_stack(domain)
+        run = ScriptedRun(stack, SessionConfig(sequence=(FsmId.STAND_UP,), duration=3.0, hold=0.5))
+        stack.loop.run(run.tick)
+        run.finish()
+        summary = run.summary()
+        stack.robot.close()
+    finally:
+        bridge = stop_bridge(proc, path)
+    assert summary["standing"] and summary["fsm"]["faults"] == 0, summary["events"]
+    assert stack.robot.counters.bad_crc == 0 and stack.robot.counters.states > 1000
+    assert bridge["counters"]["commands"] > 1000 and bridge["counters"]["bad_crc"] == 0
+    assert not bridge["band_engaged"], "the band let go once the robot carried itself"
+    assert abs(bridge["base_height_m"] - 0.784) < 0.02
+
+
+@pytest.mark.parametrize("sig", [signal.SIGSTOP, signal.SIGKILL])
+def test_a_silent_bridge_damps_the_loop_within_50ms(domain, tmp_path, sig):
+    proc, path = start_bridge(domain, tmp_path)
+    marks = {}
+    try:
+        stack = deploy_stack(domain)
+        run = ScriptedRun(stack, SessionConfig(sequence=(FsmId.STAND_UP,), duration=3.0, hold=0.0))
+
+        def watch(r):
+            if r.stood_up_at is not None and "signal" not in marks and r.elapsed > r.stood_up_at + 1.5:
+                os.kill(proc.pid, sig)
+                marks["signal"] = time.monotonic()
+            if "signal" in marks and "damp" not in marks and r.stack.fsm.state == FsmId.DAMP:
+                marks["damp"] = time.monotonic()
+                r.stack.loop.stop()
+
+        run.every(1, watch)
+        stack.loop.run(run.tick, max_ticks=10_000)
+        stack.robot.close()
+    finally:
+        if sig == signal.SIGSTOP:
+            os.kill(proc.pid, signal.SIGCONT)
+        stop_bridge(proc, path) if proc.poll() is None else None
+        proc.kill()
+    assert "damp" in marks, run.events
+    assert marks["damp"] - marks["signal"] < 0.050
+    assert "stale state" in stack.fsm.last_fault
+
+
+def c_layout_words(fmt, values):
+    data = struct.pack(fmt, *values)
+    return struct.unpack(f"<{len(data) // 4}I", data)
+
+
+LOW_STATE_FMT = "<2I2B2xI" + "13fh2x" + "B3x4f2hf7I" * 35 + "40B5I"
+LOW_CMD_FMT = "<2B2x" + "B3x5fI" * 35 + "5I"
+
+
+def state_crc_ok(s: ref.LowState_) -> bool:
+    imu = s.imu_state
+    values = [*s.version, s.mode_pr, s.mode_machine, s.tick, *imu.quaternion, *imu.gyroscope, *imu.accelerometer,
+              *imu.rpy, imu.temperature]
+    for m in s.motor_state:
+        values += [m.mode, m.q, m.dq, m.ddq, m.tau_est, *m.temperature, m.vol, *m.sensor, m.motorstate, *m.reserve]
+    values += [*s.wireless_remote, *s.reserve, s.crc]
+    return unitree_crc_reference(c_layout_words(LOW_STATE_FMT, values)[:-1]) == s.crc
+
+
+def sign_command(c: ref.LowCmd_) -> ref.LowCmd_:
+    values = [c.mode_pr, c.mode_machine]
+    for m in c.motor_cmd:
+        values += [m.mode, m.q, m.dq, m.tau, m.kp, m.kd, m.reserve]
+    values += [*c.reserve, 0]
+    c.crc = unitree_crc_reference(c_layout_words(LOW_CMD_FMT, values)[:-1])
+    return c
+
+
+def test_a_plain_cyclonedds_client_drives_the_bridge_and_bad_crcs_move_nothing(domain, tmp_path):
+    from cyclonedds.domain import Domain, DomainParticipant
+    from cyclonedds.pub import DataWriter
+    from cyclonedds.sub import DataReader
+    from cyclonedds.topic import Topic
+
+    proc, path = start_bridge(domain, tmp_path)
+    try:
+        config = Domain(domain, '<CycloneDDS><Domain id="any"><General><Interfaces><NetworkInterface name="lo" '
+                       'multicast="false"/></Interfaces><AllowMulticast>false</AllowMulticast></General><Discovery>'
+                       '<ParticipantIndex>auto</ParticipantIndex><Peers><Peer address="127.0.0.1"/></Peers>'
+                       '</Discovery></Domain></CycloneDDS>')
+        dp = DomainParticipant(domain)
+        assert config is not None
+        reader = DataReader(dp, Topic(dp, "rt/lowstate", ref.LowState_))
+        writer = DataWriter(dp, Topic(dp, "rt/lowcmd", ref.LowCmd_))
+
+        def latest_state(timeout=20.0):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                samples = reader.take(N=64)
+                if samples:
+                    return samples[-1]
+                time.sleep(0.005)
+            raise AssertionError("no LowState_ from the bridge")
+
+        first = latest_state()
+        assert state_crc_ok(first) and first.mode_machine == 5 and first.tick > 0
+
+        def command(joint, target, corrupt):
+            cmd = ref.LowCmd_(mode_machine=first.mode_machine)
+            cmd.motor_cmd[joint] = ref.MotorCmd_(mode=1, q=target, kp=40.0, kd=1.0)
+            sign_command(cmd)
+            if corrupt:
+                cmd.crc ^= 1
+            for _ in range(100):
+                writer.write(cmd)
+                time.sleep(0.01)
+            return latest_state()
+
+        bad = command(16, 1.0, corrupt=True)
+        assert state_crc_ok(bad) and abs(bad.motor_state[16].q) < 0.1, "a bad-CRC command moved the shoulder"
+        good = command(16, 1.0, corrupt=False)
+        assert state_crc_ok(good) and good.motor_state[16].q > 0.8, "a signed command moves the shoulder"
+    finally:
+        bridge = stop_bridge(proc, path)
+    assert bridge["counters"]["bad_crc"] >= 90 and bridge["counters"]["commands"] >= 90
+
+
+def test_a_second_commander_is_refused(domain, tmp_path):
+    proc, path = start_bridge(domain, tmp_path)
+    try:
+        first = DdsRobot(DdsConfig(domain=domain, first_state_timeout=20.0))
+        with pytest.raises(DdsStartupError, match="another program already publishes rt/lowcmd"):
+            DdsRobot(DdsConfig(domain=domain))
+        first.close()
+    finally:
+        stop_bridge(proc, path)
+
+
+def test_a_robot_of_another_variant_is_refused(domain, tmp_path):
+    proc, path = start_bridge(domain, tmp_path, "--mode-machine", "4")
+    try:
+        with pytest.raises(DdsStartupError, match="reports mode_machine 4.*pass --variant 23dof"):
+            DdsRobot(DdsConfig(domain=domain, first_state_timeout=20.0))
+    finally:
+        stop_bridge(proc, path)
+
+
+def test_no_state_names_the_likely_causes(domain):
+    with pytest.raises(DdsStartupError, match=r"no valid LowState_ .* for 0.3 s \(domain \d+, interface lo\).*multicast"):
+        DdsRobot(DdsConfig(domain=domain, first_state_timeout=0.3))
+
+
+def test_unknown_interface_is_refused():
+    with pytest.raises(ValueError, match="network interface 'eth9' does not exist.*available: lo"):
+        DdsRobot(DdsConfig(interface="eth9"))
+
+
+def test_corrupt_states_are_dropped_and_counted_and_wrong_sizes_never_travel(domain):
+    link = DdsLink(domain, "lo")
+    writer = link.writer(link.state_topic)
+    codec = hg.LowStateCodec()
+    codec.message["mode_machine"] = 5
+    codec.message["motor_state"]["q"][0] = 0.5
+    good = codec.encode()
+    publishing = threading.Event()
+    publishing.set()
+
+    def publish():
+        while publishing.is_set():
+            write_bytes(writer, good)
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=publish)
+    thread.start()
+    try:
+        robot = DdsRobot(DdsConfig(domain=domain, discovery_time=0.0))
+    finally:
+        publishing.clear()
+        thread.join()
+    assert robot.read().q[0] == pytest.approx(0.5)
+    codec.message["motor_state"]["q"][0] = 9.0
+    corrupt = bytearray(codec.encode())
+    corrupt[-1] ^= 0xFF
+    write_bytes(writer, bytes(corrupt))
+    with pytest.raises(RuntimeError, match="DDS write failed"):
+        write_bytes(writer, good[:500])
+    deadline = time.monotonic() + 2
+    while robot.counters.bad_crc == 0 and time.monotonic() < deadline:
+        robot.read()
+        time.sleep(0.01)
+    assert robot.counters.bad_crc == 1
+    state = robot.read()
+    assert state.q[0] == pytest.approx(0.5) and state.age[0] > 0.0
+    assert np.isfinite(state.values).all()
+    robot.close()
