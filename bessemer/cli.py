@@ -243,6 +243,18 @@ def _damp_before_exit(stack) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.dds:
+        from bessemer.bench_dds import print_dds_report, run_dds_benchmarks
+
+        if args.json:
+            from bessemer.video import check_writable
+
+            check_writable(Path(args.json), "benchmark JSON")
+        results = run_dds_benchmarks(args.realtime_seconds)
+        print_dds_report(results)
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        return 0
     from bessemer.bench import run_benchmarks
 
     run_benchmarks(realtime_seconds=args.realtime_seconds, lockstep_seconds=args.lockstep_seconds,
@@ -321,6 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--lockstep-seconds", type=_positive, default=20.0,
                        help="simulated seconds for the raw-physics and lock-step runs (default 20)")
     bench.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    bench.add_argument("--dds", action="store_true",
+                       help="benchmark the DDS path instead: codec, loopback round trip, deploy loop against a bridge")
     bench.set_defaults(func=cmd_bench)
 
     model = sub.add_parser("model", help="print or write the project's MJCF of the G1")

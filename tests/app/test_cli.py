@@ -44,6 +44,10 @@ def test_sim_records_a_video(tmp_path):
     (["sim", "--video", "/nonexistent-dir/run.mp4"], "folder /nonexistent-dir does not exist"),
     (["sim", "--video", "run.avi"], "must end in .mp4"),
     (["sim", "--summary-json", "/proc/summary.json"], "cannot write summary"),
+    (["deploy", "--iface", "eth9"], "network interface 'eth9' does not exist"),
+    (["deploy", "--sim", "--sequence", "4,7"], "unknown FSM state id '7'"),
+    (["bridge", "--remote-script", "2:start,3:Q"], "unknown key(s) ['Q']"),
+    (["bridge", "--remote-script", "soon:start"], "expected SECONDS:KEY"),
 ])
 def test_bad_input_gets_one_clear_line_and_exit_2(argv, message, capsys):
     assert main(argv) == 2
@@ -62,3 +66,9 @@ def test_viewer_without_display_is_refused():
 
 def test_readme_prints_the_fsm_table_the_code_uses():
     assert transition_table_markdown() in (ROOT / "README.md").read_text()
+
+
+def test_deploy_without_a_robot_says_why_and_exits_2(capsys):
+    assert main(["deploy", "--sim", "--domain", "231"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no valid LowState_ on rt/lowstate for 2 s (domain 231, interface lo)" in err[0]
