@@ -6,10 +6,15 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
     os.environ.setdefault("MUJOCO_GL", "egl")
+
+
+BRIDGE_RT_PRIORITY = 40
+"""Below the deploy loop's 50: on one machine, the simulator yields to the controller under test."""
 
 
 class CliError(Exception):
@@ -130,7 +135,7 @@ def cmd_bridge(args: argparse.Namespace) -> int:
     bridge = DdsBridge(BridgeConfig(world=WorldConfig(variant=args.variant), domain=args.domain,
                                     interface=args.iface, mode_machine=args.mode_machine, band=not args.no_band,
                                     spawn_pose=args.spawn_pose))
-    loop = FixedRateLoop(LoopConfig(realtime=True))
+    loop = FixedRateLoop(LoopConfig(realtime=True, rt_priority=BRIDGE_RT_PRIORITY))
     ticks = round(args.duration / loop.config.period) if args.duration else None
     press_ticks = {round(at / loop.config.period): combo for at, combo in presses}
     release_ticks = {k + round(0.3 / loop.config.period) for k in press_ticks}
@@ -240,6 +245,7 @@ def _damp_before_exit(stack) -> None:
     stack.fsm.request(FsmId.DAMP)
     for _ in range(50):
         stack.tick()
+        time.sleep(stack.config.loop.period)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

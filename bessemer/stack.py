@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from control.controller import CommandLimits, LowLevelController
@@ -46,8 +47,8 @@ class LowLevelStack:
 
     @property
     def now(self) -> float:
-        """The stack's clock: the stamp of the last state read (simulated time in simulation)."""
-        return self.controller.state.stamp
+        """The clock scripts run on: monotonic wall time, which keeps going when states stop coming."""
+        return time.monotonic()
 
 
 class SimStack(LowLevelStack):
@@ -63,6 +64,11 @@ class SimStack(LowLevelStack):
 
     def nominal_stand_height(self) -> float:
         return self.robot.standing_height(POSES["stand"])
+
+    @property
+    def now(self) -> float:
+        """Simulated time: lock-step runs script in simulated seconds."""
+        return self.robot.time
 
     def tick(self) -> None:
         self.controller.tick()
