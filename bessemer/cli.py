@@ -144,14 +144,25 @@ def cmd_bridge(args: argparse.Namespace) -> int:
         import mujoco.viewer
 
         viewer = mujoco.viewer.launch_passive(bridge.robot.model, bridge.robot.data)
+    keyboard = None
+    if sys.stdin.isatty() and not presses:
+        from bessemer.keyboard_remote import HELP, KeyboardRemote
+
+        keyboard = KeyboardRemote()
     print(f"bessemer bridge: G1 {args.variant} on DDS domain {args.domain} via {args.iface}, mode_machine "
-          f"{bridge.mode_machine}, band {'on' if not args.no_band else 'off'}; Ctrl-C stops", file=sys.stderr, flush=True)
+          f"{bridge.mode_machine}, band {'on' if not args.no_band else 'off'}; Ctrl-C stops"
+          + (f"\nremote from the keyboard: {HELP}" if keyboard else ""), file=sys.stderr, flush=True)
+    held: frozenset[str] = frozenset()
 
     def tick(k: int) -> bool:
+        nonlocal held
         if k in press_ticks:
             bridge.set_remote(RemoteState(set(press_ticks[k])))
         elif k in release_ticks:
             bridge.set_remote(RemoteState())
+        elif keyboard is not None and k % 10 == 0 and keyboard.held() != held:
+            held = keyboard.held()
+            bridge.set_remote(RemoteState(set(held)))
         bridge.tick(k)
         if viewer is not None and k % 16 == 0:
             if not viewer.is_running():
@@ -164,6 +175,8 @@ def cmd_bridge(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if keyboard is not None:
+            keyboard.close()
         if viewer is not None:
             viewer.close()
         bridge.close()

@@ -3,10 +3,9 @@
 While Unitree's locomotion runs it publishes rt/lowcmd itself; a second publisher fights it and the
 joints jitter. The `motion_switcher` service answers CheckMode (1001) with the active mode's name
 and ReleaseMode (1003) stops it; this asks until the name is empty. RPC goes over DDS with
-Unitree's `unitree_api` request and response types.
+Unitree's `unitree_api` request and response types. (No postponed annotations here: CycloneDDS
+resolves the IDL field types from them at class creation.)
 """
-
-from __future__ import annotations
 
 import json
 import random
