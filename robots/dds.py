@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from robots import unitree_hg as hg
-from robots.dds_transport import DdsLink, take_bytes, write_bytes
+from robots.dds_transport import DdsLink, take_valid, write_bytes
 from robots.g1.joints import NUM_MOTORS
 from robots.g1.variants import VARIANTS, get_variant
 from robots.interface import JointCommand, RobotState
@@ -107,17 +107,9 @@ class DdsRobot:
                 "stop it first (on a real G1, Unitree's motion service must be released)")
 
     def _receive(self) -> bool:
-        """Decode every waiting LowState_ into the state; only valid ones count. True if any was valid."""
+        """Take every waiting LowState_ into the state; True if any was valid."""
         got = False
-        for data in take_bytes(self._state_reader):
-            try:
-                check = self._state_codec.decode(data)
-            except hg.WireSizeError:
-                self.counters.bad_size += 1
-                continue
-            if not check.ok:
-                self.counters.bad_crc += 1
-                continue
+        for _ in take_valid(self._state_reader, self._state_codec, self.counters):
             self._accept()
             got = True
         return got

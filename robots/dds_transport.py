@@ -12,7 +12,9 @@ deliver nothing, so the interface is always named. On `lo`, discovery runs over 
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from functools import cache
+from typing import Protocol
 
 from cyclonedds.core import Qos, Policy
 from cyclonedds.domain import Domain, DomainParticipant
@@ -123,3 +125,23 @@ def take_bytes(reader: DataReader, limit: int = 64) -> list[bytes]:
     if isinstance(ret, int):
         raise RuntimeError(f"DDS take failed with code {ret}")
     return [data for data, info in ret if info.valid_data]
+
+
+class WireCounters(Protocol):
+    bad_crc: int
+    bad_size: int
+
+
+def take_valid(reader: DataReader, codec: hg.MessageCodec, counters: WireCounters) -> Iterator[hg.MessageCodec]:
+    """Decode each waiting sample into `codec.message`, yielding after each one whose size and CRC
+    hold; the others are dropped and counted."""
+    for data in take_bytes(reader):
+        try:
+            check = codec.decode(data)
+        except hg.WireSizeError:
+            counters.bad_size += 1
+            continue
+        if not check.ok:
+            counters.bad_crc += 1
+            continue
+        yield codec

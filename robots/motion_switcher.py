@@ -118,7 +118,7 @@ class MotionSwitcherClient:
                 self._writer.write(request)
                 next_send = time.monotonic() + 0.5
             for response in self._reader.take(N=16):
-                if getattr(response.header, "identity", None) and response.header.identity.id == request_id:
+                if isinstance(response, Response_) and response.header.identity.id == request_id:
                     return response
             time.sleep(0.01)
         raise MotionServiceError(f"no answer from Unitree's {SERVICE} service within {self.timeout:g} s")

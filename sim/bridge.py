@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from robots import unitree_hg as hg
-from robots.dds_transport import DdsLink, take_bytes, write_bytes
+from robots.dds_transport import DdsLink, take_valid, write_bytes
 from robots.g1.joints import NUM_MOTORS
 from robots.g1.poses import POSES, get_pose
 from robots.interface import JointCommand, tilt_of
@@ -105,22 +105,15 @@ class DdsBridge:
         return True
 
     def _apply_commands(self) -> None:
-        newest = None
-        for data in take_bytes(self._reader):
-            try:
-                check = self._cmd_codec.decode(data)
-            except hg.WireSizeError:
-                self.counters.bad_size += 1
-                continue
-            if not check.ok:
-                self.counters.bad_crc += 1
-                continue
-            if int(self._cmd_codec.message["mode_machine"]) != self.mode_machine:
+        """Apply the newest valid LowCmd_ that carries this robot's mode_machine; count the rest."""
+        applied = False
+        for codec in take_valid(self._reader, self._cmd_codec, self.counters):
+            if int(codec.message["mode_machine"]) != self.mode_machine:
                 self.counters.wrong_mode_machine += 1
                 continue
-            newest = data
             self._load_command()
-        if newest is not None:
+            applied = True
+        if applied:
             self.counters.commands += 1
             self.robot.write(self._command)
 

@@ -30,6 +30,8 @@ class FakeMotionSwitcher:
     def _serve(self):
         while self.running:
             for request in self.reader.take(N=16):
+                if not isinstance(request, Request_):
+                    continue
                 api = request.header.identity.api_id
                 self.calls.append(api)
                 if api == RELEASE_MODE:
