@@ -94,7 +94,7 @@ def _round_trips(domain: int, typed: bool) -> dict:
         link = DdsLink(domain, "lo")
         reader, writer = link.reader(link.cmd_topic), link.writer(link.state_topic)
         state, cmd = hg.LowStateCodec(), hg.LowCmdCodec()
-        state_type, cmd_type = idl_type(hg.LOW_STATE), idl_type(hg.LOW_CMD)
+        state_type = idl_type(hg.LOW_STATE)
         typed_state = state_type.deserialize(state.encode())
         times: list[float] = []
         deadline = time.monotonic() + 60

@@ -1,0 +1,27 @@
+"""`bessemer bench`: the stack's and the DDS path's figures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.dds:
+        from bessemer.bench_dds import print_dds_report, run_dds_benchmarks
+
+        if args.json:
+            from bessemer.video import check_writable
+
+            check_writable(Path(args.json), "benchmark JSON")
+        results = run_dds_benchmarks(args.realtime_seconds)
+        print_dds_report(results)
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        return 0
+    from bessemer.bench import run_benchmarks
+
+    run_benchmarks(realtime_seconds=args.realtime_seconds, lockstep_seconds=args.lockstep_seconds,
+                   json_path=Path(args.json) if args.json else None)
+    return 0

@@ -1,0 +1,82 @@
+"""`bessemer deploy`: the loop and FSM against a G1 over DDS."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import time
+
+from bessemer.commands import CliError
+
+
+def run(args: argparse.Namespace) -> int:
+    from control.loop import LoopConfig
+    from control.remote_commands import RemoteFsmCommands
+    from robots.dds import DdsConfig, DdsRobot, DdsStartupError
+    from robots.g1.variants import get_variant
+    from bessemer.session import ScriptedRun, SessionConfig, parse_sequence
+    from bessemer.stack import LowLevelStack, StackConfig
+    from bessemer.status import StatusLine, print_summary
+    from bessemer.video import check_writable
+
+    get_variant(args.variant)
+    sequence = parse_sequence(args.sequence)
+    if args.summary_json:
+        check_writable(Path(args.summary_json), "summary")
+    interface = "lo" if args.sim else args.iface
+    domain = args.domain if args.domain is not None else (1 if args.sim else 0)
+    status = StatusLine()
+    if not args.sim:
+        from robots.dds_transport import check_interface
+        from robots.motion_switcher import MotionServiceError, release_motion_service
+
+        check_interface(interface)
+        try:
+            release_motion_service(domain, interface, status.event)
+        except MotionServiceError as exc:
+            raise CliError(str(exc)) from None
+    try:
+        robot = DdsRobot(DdsConfig(interface=interface, domain=domain, variant=args.variant))
+    except DdsStartupError as exc:
+        raise CliError(str(exc)) from None
+    stack = LowLevelStack(robot, StackConfig(loop=LoopConfig(realtime=True)))
+    run = ScriptedRun(stack, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold))
+    run.on_event = status.event
+    run.every(25, status.update)
+    remote = RemoteFsmCommands(stack.fsm)
+
+    def poll_remote(r: ScriptedRun) -> None:
+        result = remote.poll(r.stack.controller.state)
+        if result is not None:
+            r._event(f"remote: {result.message}")
+
+    run.every(10, poll_remote)
+    try:
+        stack.loop.run(run.tick)
+    except KeyboardInterrupt:
+        run.stopped_early = True
+    finally:
+        run.finish()
+        summary = run.summary()
+        _damp_before_exit(stack)
+        status.event("exit: robot left in damp")
+        status.close()
+    summary["command"] = "deploy"
+    summary["dds"] = {"domain": domain, "interface": interface, **vars(robot.counters)}
+    robot.close()
+    print_summary(summary)
+    if args.summary_json:
+        Path(args.summary_json).write_text(json.dumps(summary, indent=2) + "\n")
+    return 1 if summary["sequence"]["refused"] else 0
+
+
+def _damp_before_exit(stack) -> None:
+    """Leave the robot damped, not holding the last pose on its own, for 0.1 s of ticks."""
+    from control.fsm import FsmId
+
+    stack.fsm.request(FsmId.DAMP)
+    for _ in range(50):
+        stack.tick()
+        time.sleep(stack.config.loop.period)

@@ -1,0 +1,27 @@
+"""`bessemer model`: the project's MJCF of the G1."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def run(args: argparse.Namespace) -> int:
+    from sim.world import WorldConfig, build_world_xml
+    from robots.g1.mjcf import robot_xml
+
+    mesh_dir = Path(args.mesh_dir) if args.mesh_dir else None
+    if args.world:
+        xml = build_world_xml(WorldConfig(variant=args.variant, mesh_dir=mesh_dir), band_rest_length=1.0)
+    else:
+        xml = robot_xml(args.variant, mesh_dir)
+    if args.out:
+        from bessemer.video import check_writable
+
+        check_writable(Path(args.out), "model")
+        Path(args.out).write_text(xml)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(xml)
+    return 0

@@ -1,0 +1,74 @@
+"""`bessemer sim`: the G1 in MuJoCo under the 500 Hz loop and FSM."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bessemer.commands import CliError, has_display
+
+
+def run(args: argparse.Namespace) -> int:
+    from control.loop import LoopConfig
+    from robots.g1.poses import get_pose
+    from robots.g1.variants import get_variant
+    from sim.world import WorldConfig
+    from bessemer.session import SessionConfig, SimSession, parse_sequence
+    from bessemer.stack import SimStack, StackConfig
+    from bessemer.status import StatusLine, print_summary
+    from bessemer.video import VideoRecorder, check_writable
+
+    get_variant(args.variant)
+    get_pose(args.spawn_pose)
+    sequence = parse_sequence(args.sequence)
+    if args.viewer and args.video:
+        raise CliError("--viewer and --video cannot be combined: the viewer runs in real time, recording in lock-step")
+    if args.viewer and not has_display():
+        raise CliError("--viewer needs a display and none is set (DISPLAY/WAYLAND_DISPLAY); run headless or record with --video")
+    if args.summary_json:
+        check_writable(Path(args.summary_json), "summary")
+    realtime = not (args.lockstep or args.video)
+    world = WorldConfig(variant=args.variant, mesh_dir=Path(args.mesh_dir) if args.mesh_dir else None)
+    stack = SimStack(StackConfig(world=world, loop=LoopConfig(realtime=realtime)))
+    session = SimSession(stack, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold,
+                                              band=not args.no_band, spawn_pose=args.spawn_pose))
+    status = StatusLine()
+    session.on_event = status.event
+    session.every(25, status.update)
+    recorder = viewer = None
+    try:
+        if args.video:
+            recorder = VideoRecorder(Path(args.video), stack.robot.model, fps=30)
+            session.every(round(1 / (30 * stack.config.loop.period)), lambda s: recorder.capture(s.stack.robot.data))
+            status.event(f"recording {args.video} (lock-step: rendering is slower than real time)")
+        if args.viewer:
+            import mujoco.viewer
+
+            viewer = mujoco.viewer.launch_passive(stack.robot.model, stack.robot.data)
+
+            def sync(s: SimSession) -> None:
+                if not viewer.is_running():
+                    stack.loop.stop()
+                viewer.sync()
+
+            session.every(16, sync)
+        try:
+            stack.loop.run(session.tick)
+        except KeyboardInterrupt:
+            session.stopped_early = True
+            status.event("interrupted: stopping")
+        session.finish()
+    finally:
+        status.close()
+        if recorder is not None:
+            recorder.close()
+        if viewer is not None:
+            viewer.close()
+    summary = session.summary()
+    if recorder is not None:
+        summary["video"] = {"path": str(args.video), "frames": recorder.frames}
+    print_summary(summary)
+    if args.summary_json:
+        Path(args.summary_json).write_text(json.dumps(summary, indent=2) + "\n")
+    return 1 if summary["sequence"]["refused"] else 0
