@@ -18,8 +18,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from bessemer.commands import check_writable
 from bessemer.stack import SimStack, StackConfig
-from bessemer.video import check_writable
 from control.fsm import FsmId
 from control.loop import LoopConfig
 from robots.g1 import joints

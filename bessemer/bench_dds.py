@@ -126,11 +126,11 @@ def _round_trips(domain: int, typed: bool) -> dict:
 
 
 def bench_deploy_loop(domain: int, seconds: float) -> dict:
+    from bessemer.session import ScriptedRun, SessionConfig
+    from bessemer.stack import LowLevelStack, StackConfig
     from control.fsm import FsmId
     from control.loop import LoopConfig
     from robots.dds import DdsConfig, DdsRobot
-    from bessemer.session import ScriptedRun, SessionConfig
-    from bessemer.stack import LowLevelStack, StackConfig
 
     bridge = subprocess.Popen([sys.executable, "-m", "bessemer", "bridge", "--domain", str(domain)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

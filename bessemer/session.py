@@ -11,10 +11,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bessemer.stack import LowLevelStack, SimStack
 from control.fsm import POSE_OF_STATE, TRANSITIONS, FsmId, parse_state_id
 from robots.interface import tilt_of
-from bessemer.stack import LowLevelStack, SimStack
-
 
 SETTLED_TILT = 0.05
 SETTLED_SPEED = 0.05
@@ -85,7 +84,7 @@ class ScriptedRun:
         """Seconds on the stack's clock since the first tick."""
         return 0.0 if self._t0 is None else self.stack.now - self._t0
 
-    def _event(self, text: str) -> None:
+    def event(self, text: str) -> None:
         line = f"t={self.elapsed:6.2f}s  {text}"
         self.events.append(line)
         if self.on_event is not None:
@@ -102,7 +101,7 @@ class ScriptedRun:
         fsm = stack.fsm
         if self.stood_up_at is None and fsm.state == FsmId.STAND_UP and fsm.pose_reached:
             self.stood_up_at = t
-            self._event("standing")
+            self.event("standing")
         if self.stood_up_at is not None and fsm.state in POSE_OF_STATE:
             tilt = tilt_of(stack.controller.state.quat)
             if tilt > self.max_tilt_after_standup:
@@ -127,7 +126,7 @@ class ScriptedRun:
             settled = fsm.pose_reached if target in POSE_OF_STATE else True
             if fsm.state != target:
                 self.refused = f"step {self._step} ({int(target)}) interrupted: {fsm.last_fault or 'state changed'}"
-                self._event(self.refused)
+                self.event(self.refused)
                 self._done_at = t
                 return True
             if not settled:
@@ -140,11 +139,11 @@ class ScriptedRun:
             return True
         if self._step == len(seq):
             self._done_at = t
-            self._event(f"sequence done; holding {int(fsm.state)} for {self.config.duration:g} s")
+            self.event(f"sequence done; holding {int(fsm.state)} for {self.config.duration:g} s")
             return True
         target = seq[self._step]
         result = fsm.request(target)
-        self._event(f"request {int(target)}: {result.message}")
+        self.event(f"request {int(target)}: {result.message}")
         self._step += 1
         self._hold_from = None
         if not result.accepted:
@@ -210,10 +209,10 @@ class SimSession(ScriptedRun):
         speed = robot.base_speed
         if tilt < SETTLED_TILT and speed < SETTLED_SPEED:
             robot.release_band()
-            self._event("elastic band released")
+            self.event("elastic band released")
         elif t - self.stood_up_at > SETTLE_TIMEOUT:
             robot.release_band()
-            self._event(f"elastic band released before settling (tilt {tilt:.2f} rad, {speed:.2f} m/s)")
+            self.event(f"elastic band released before settling (tilt {tilt:.2f} rad, {speed:.2f} m/s)")
 
     def summary(self) -> dict:
         summary = super().summary()

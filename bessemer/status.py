@@ -13,8 +13,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.table import Table
 
-from robots.interface import tilt_of
 from bessemer.session import ScriptedRun
+from robots.interface import tilt_of
 
 
 class StatusLine:

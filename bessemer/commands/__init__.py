@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 
 class CliError(Exception):
@@ -11,3 +12,20 @@ class CliError(Exception):
 
 def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def check_writable(path: Path, what: str) -> None:
+    """Fail before the run starts, not after it, if an output file cannot be written."""
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise ValueError(f"cannot write {what} {path}: folder {parent} does not exist")
+    if path.is_dir():
+        raise ValueError(f"cannot write {what} {path}: it is a folder; give a file name")
+    existed = path.exists()
+    try:
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot write {what} {path}: {exc.strerror}; choose another path") from None
+    if not existed:
+        path.unlink()

@@ -12,7 +12,7 @@ def run(args: argparse.Namespace) -> int:
         from bessemer.bench_dds import print_dds_report, run_dds_benchmarks
 
         if args.json:
-            from bessemer.video import check_writable
+            from bessemer.commands import check_writable
 
             check_writable(Path(args.json), "benchmark JSON")
         results = run_dds_benchmarks(args.realtime_seconds)

@@ -34,13 +34,13 @@ def _remote_script(text: str | None) -> list[tuple[float, frozenset[str]]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bessemer.commands import check_writable
     from control.loop import FixedRateLoop, LoopConfig
     from robots.g1.poses import get_pose
     from robots.g1.variants import get_variant
     from robots.remote import RemoteState
     from sim.bridge import BridgeConfig, DdsBridge
     from sim.world import WorldConfig
-    from bessemer.video import check_writable
 
     get_variant(args.variant)
     get_pose(args.spawn_pose)

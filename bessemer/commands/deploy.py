@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
-
 import time
+from pathlib import Path
 
 from bessemer.commands import CliError
 
 
 def run(args: argparse.Namespace) -> int:
+    from bessemer.commands import check_writable
+    from bessemer.session import ScriptedRun, SessionConfig, parse_sequence
+    from bessemer.stack import LowLevelStack, StackConfig
+    from bessemer.status import StatusLine, print_summary
     from control.loop import LoopConfig
     from control.remote_commands import RemoteFsmCommands
     from robots.dds import DdsConfig, DdsRobot, DdsStartupError
     from robots.g1.variants import get_variant
-    from bessemer.session import ScriptedRun, SessionConfig, parse_sequence
-    from bessemer.stack import LowLevelStack, StackConfig
-    from bessemer.status import StatusLine, print_summary
-    from bessemer.video import check_writable
 
     get_variant(args.variant)
     sequence = parse_sequence(args.sequence)
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     def poll_remote(r: ScriptedRun) -> None:
         result = remote.poll(r.stack.controller.state)
         if result is not None:
-            r._event(f"remote: {result.message}")
+            r.event(f"remote: {result.message}")
 
     run.every(10, poll_remote)
     try:

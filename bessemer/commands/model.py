@@ -8,8 +8,8 @@ from pathlib import Path
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim.world import WorldConfig, build_world_xml
     from robots.g1.mjcf import robot_xml
+    from sim.world import WorldConfig, build_world_xml
 
     mesh_dir = Path(args.mesh_dir) if args.mesh_dir else None
     if args.world:
@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         xml = robot_xml(args.variant, mesh_dir)
     if args.out:
-        from bessemer.video import check_writable
+        from bessemer.commands import check_writable
 
         check_writable(Path(args.out), "model")
         Path(args.out).write_text(xml)

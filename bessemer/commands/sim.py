@@ -10,14 +10,15 @@ from bessemer.commands import CliError, has_display
 
 
 def run(args: argparse.Namespace) -> int:
+    from bessemer.commands import check_writable
+    from bessemer.session import SessionConfig, SimSession, parse_sequence
+    from bessemer.stack import SimStack, StackConfig
+    from bessemer.status import StatusLine, print_summary
+    from bessemer.video import VideoRecorder
     from control.loop import LoopConfig
     from robots.g1.poses import get_pose
     from robots.g1.variants import get_variant
     from sim.world import WorldConfig
-    from bessemer.session import SessionConfig, SimSession, parse_sequence
-    from bessemer.stack import SimStack, StackConfig
-    from bessemer.status import StatusLine, print_summary
-    from bessemer.video import VideoRecorder, check_writable
 
     get_variant(args.variant)
     get_pose(args.spawn_pose)
