@@ -8,10 +8,13 @@ import sys
 
 from bessemer import commands
 from bessemer.commands import CliError
+from bessemer.commands.stack_options import add_stack_options
 from bessemer.commands import bench as bench_command
 from bessemer.commands import bridge as bridge_command
 from bessemer.commands import deploy as deploy_command
 from bessemer.commands import model as model_command
+from bessemer.commands import node as node_command
+from bessemer.commands import run as run_command
 from bessemer.commands import sim as sim_command
 
 if not commands.has_display():
@@ -70,6 +73,47 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--hold", type=_positive, default=1.0, help="seconds each step holds before the next (default 1)")
     deploy.add_argument("--summary-json", metavar="PATH", help="write the final summary as JSON")
     deploy.set_defaults(func=deploy_command.run)
+
+    run = sub.add_parser("run", help="the whole stack as processes: low-level, policy and perception nodes over ZMQ")
+    target = run.add_mutually_exclusive_group(required=True)
+    target.add_argument("--sim", action="store_true", help="the low-level node drives the in-process simulation")
+    target.add_argument("--iface", help="the low-level node drives a G1 over DDS on this interface")
+    run.add_argument("--domain", type=int, default=0, help="DDS domain with --iface (default 0)")
+    run.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")
+    run.add_argument("--sequence", default="4,200", help="FSM ids to request once the nodes are up (default 4,200)")
+    run.add_argument("--hold", type=_positive, default=1.0, help="seconds each step holds before the next (default 1)")
+    run.add_argument("--duration", type=_positive, default=0.0, help="seconds to run after the sequence (default: until Ctrl-C)")
+    run.add_argument("--no-band", action="store_true", help="simulation: no elastic band at start")
+    run.add_argument("--no-perception", action="store_true", help="do not start the perception node")
+    run.add_argument("--summary-json", metavar="PATH", help="write the final status as JSON")
+    add_stack_options(run)
+    run.set_defaults(func=run_command.run)
+
+    fsm = sub.add_parser("fsm", help="request an FSM state from a running stack, e.g. `bessemer fsm 1` to damp")
+    fsm.add_argument("state_id", help="FSM id: 0 zero torque, 1 damp, 2 squat, 3 sit, 4 stand-up, 200 start")
+    add_stack_options(fsm)
+    fsm.set_defaults(func=run_command.fsm)
+
+    status = sub.add_parser("status", help="one status line (or --json) from a running stack")
+    status.add_argument("--json", action="store_true", help="the whole status as JSON")
+    add_stack_options(status)
+    status.set_defaults(func=run_command.status)
+
+    keys = sub.add_parser("keys", help="create CURVE keys for a stack whose sockets go beyond loopback")
+    keys.add_argument("folder", help="folder to write server and client keys to")
+    keys.set_defaults(func=run_command.keys)
+
+    node = sub.add_parser("node", help="one node of the stack (started by `bessemer run`)")
+    node.add_argument("kind", choices=("lowlevel", "policy", "perception"))
+    node.add_argument("--sim", action="store_true", help="lowlevel: drive the in-process simulation (the default)")
+    node.add_argument("--iface", help="lowlevel: drive a G1 over DDS on this interface")
+    node.add_argument("--domain", type=int, default=0, help="lowlevel with --iface: DDS domain (default 0)")
+    node.add_argument("--variant", default="29dof")
+    node.add_argument("--no-band", action="store_true")
+    node.add_argument("--rate", type=float, default=None, help="policy 50 Hz, perception 10 Hz by default")
+    node.add_argument("--threads", type=int, default=1, help="perception: compute threads (default 1)")
+    add_stack_options(node)
+    node.set_defaults(func=node_command.run)
 
     bench = sub.add_parser("bench", help="benchmark physics, the stack in lock-step, and the real-time loop")
     bench.add_argument("--realtime-seconds", type=_positive, default=60.0, help="length of the real-time run (default 60)")

@@ -51,6 +51,18 @@ class StatusLine:
         self.stream.write("\r" + line.ljust(self._width))
         self.stream.flush()
 
+    def show(self, line: str) -> None:
+        """Redraw the line with any text (a supervisor's view of a running stack)."""
+        if not self.live:
+            return
+        now = time.perf_counter()
+        if now - self._last < self.min_interval:
+            return
+        self._last = now
+        self._width = max(self._width, len(line))
+        self.stream.write("\r" + line.ljust(self._width))
+        self.stream.flush()
+
     def _clear(self) -> None:
         if self.live and self._width:
             self.stream.write("\r" + " " * self._width + "\r")

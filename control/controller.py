@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from control.fsm import Fsm
+from control.fsm import Fsm, FsmId
 from control.safety import SafetyMonitors
 from robots.interface import JointCommand, Robot, RobotState
 
@@ -43,6 +43,8 @@ class LowLevelController:
         state = self.robot.read()
         fsm = self.fsm
         fault = self.safety.check(state)
+        if fault is None and fsm.state == FsmId.START and not fsm.external.fresh():
+            fault = "policy targets stale: none unexpired (the policy stopped, stalled or fell behind)"
         if fault is not None:
             fsm.on_fault(fault)
         elif fsm.fault is not None:

@@ -14,6 +14,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from control.external_targets import ExternalTargets
 from control.motion import MoveLimits, PoseMove
 from robots.interface import JointCommand, RobotState
 
@@ -82,11 +83,13 @@ class Fsm:
     rewrites the joint targets of a move in progress."""
 
     def __init__(self, poses: dict[str, np.ndarray], gains: FsmGains, limits: MoveLimits | None = None,
-                 policy_configured: bool = False) -> None:
+                 policy_configured: bool = False, external: ExternalTargets | None = None) -> None:
         self.poses = poses
         self.gains = gains
         self.limits = limits or MoveLimits()
         self.policy_configured = policy_configured
+        """Whether state 200 may be entered; a process supervisor sets it while a policy is alive."""
+        self.external = external
         self.command = JointCommand(len(gains.kp))
         self.fault: str | None = None
         """The fault present on the last tick, if any; requests to drive are refused meanwhile."""
@@ -160,5 +163,7 @@ class Fsm:
             self.move.sample(t, self.command.q)
             self._move_done = self.move.done(t)
         elif self.state == FsmId.START:
-            raise RuntimeError("state 200 has no command source in this build")
+            if self.external is None:
+                raise RuntimeError("state 200 entered without an external targets source")
+            np.copyto(self.command.values, self.external.values)
         return self.command

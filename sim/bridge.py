@@ -3,8 +3,7 @@
 Each 2 ms tick: apply the newest valid LowCmd_ (size, CRC and `mode_machine` checked; motors whose
 mode is 0 produce no torque), step physics, publish LowState_ with the millisecond tick,
 `mode_machine`, IMU, motor states, the wireless remote bytes and the CRC. The elastic band, when
-on, lets go by itself once the robot carries its own weight and stands still, as a user lowering
-it would.
+on, lets go by itself once the robot carries its own weight and stands still.
 """
 
 from __future__ import annotations
@@ -18,16 +17,11 @@ from robots import unitree_hg as hg
 from robots.dds_transport import DdsLink, take_valid, write_bytes
 from robots.g1.joints import NUM_MOTORS
 from robots.g1.poses import POSES, get_pose
-from robots.interface import JointCommand, tilt_of
+from robots.interface import JointCommand
 from robots.remote import RemoteState
+from sim.band_release import SelfSupportRelease
 from sim.robot import SimRobot
 from sim.world import WorldConfig
-
-BAND_RELEASE_LOAD = 0.1
-"""The band lets go when it carries less than this fraction of the robot's weight..."""
-BAND_RELEASE_HOLD = 0.5
-"""...for this many seconds, with the robot upright and still."""
-
 
 @dataclass(frozen=True)
 class BridgeConfig:
@@ -71,8 +65,7 @@ class DdsBridge:
         self._cmd_codec = hg.LowCmdCodec()
         self._state_codec = hg.LowStateCodec()
         self._command = JointCommand(NUM_MOTORS)
-        self._weight = float(self.robot.model.body_subtreemass[1]) * 9.81
-        self._unloaded_since: float | None = None
+        self._band = SelfSupportRelease(self.robot)
         self.robot.write(self._command)
         self._bind_views()
 
@@ -101,7 +94,7 @@ class DdsBridge:
         self.robot.advance()
         self._publish_state()
         if self.robot.band_engaged:
-            self._release_band_when_self_supported()
+            self._band.update()
         return True
 
     def _apply_commands(self) -> None:
@@ -133,17 +126,6 @@ class DdsBridge:
         m["tick"] = s.tick
         m["wireless_remote"] = self._remote_bytes
         write_bytes(self._writer, self._state_codec.encode())
-
-    def _release_band_when_self_supported(self) -> None:
-        robot = self.robot
-        upright = tilt_of(robot.state.quat.tolist()) < 0.05
-        if robot.band_tension() < BAND_RELEASE_LOAD * self._weight and upright and robot.base_speed < 0.05:
-            if self._unloaded_since is None:
-                self._unloaded_since = robot.time
-            elif robot.time - self._unloaded_since >= BAND_RELEASE_HOLD:
-                robot.release_band()
-        else:
-            self._unloaded_since = None
 
     def close(self) -> None:
         self.link.close()

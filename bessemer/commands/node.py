@@ -1,0 +1,106 @@
+"""`bessemer node KIND`: one process of the stack (normally started by `bessemer run`)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from bessemer.commands import CliError
+from bessemer.commands.stack_options import endpoints_from
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bessemer.endpoints import EndpointError
+
+    _stop_on_sigterm()
+    try:
+        return {"lowlevel": _lowlevel, "policy": _policy, "perception": _perception}[args.kind](args)
+    except EndpointError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _lowlevel(args: argparse.Namespace) -> int:
+    from control.fsm import FsmId
+    from control.loop import LoopConfig
+    from bessemer.nodes.lowlevel import LowLevelNode
+    from bessemer.stack import LowLevelStack, SimStack, StackConfig
+    from sim.world import WorldConfig
+
+    if args.iface:
+        from robots.dds import DdsConfig, DdsRobot, DdsStartupError
+
+        try:
+            robot = DdsRobot(DdsConfig(interface=args.iface, domain=args.domain, variant=args.variant))
+        except DdsStartupError as exc:
+            raise CliError(str(exc)) from None
+        stack = LowLevelStack(robot, StackConfig(loop=LoopConfig(realtime=True)))
+        band = None
+    else:
+        from sim.band_release import SelfSupportRelease
+
+        stack = SimStack(StackConfig(world=WorldConfig(variant=args.variant), loop=LoopConfig(realtime=True)))
+        stack.spawn(band=not args.no_band)
+        band = SelfSupportRelease(stack.robot)
+    node = LowLevelNode(stack, endpoints_from(args))
+    print(f"low-level node up: stack {args.stack!r}, {'G1 over DDS on ' + args.iface if args.iface else 'simulated G1'}",
+          file=sys.stderr, flush=True)
+
+    def tick(k: int) -> bool:
+        node.tick(k)
+        if band is not None and stack.robot.band_engaged:
+            band.update()
+        return True
+
+    try:
+        stack.loop.run(tick)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.fsm.request(FsmId.DAMP)
+        for _ in range(50):
+            stack.tick()
+            time.sleep(stack.config.loop.period)
+        node.close()
+    return 0
+
+
+def _policy(args: argparse.Namespace) -> int:
+    from control.loop import FixedRateLoop, LoopConfig
+    from bessemer.nodes.policy import PolicyNode
+    from policies.arm_wave import ArmWavePolicy
+
+    rate = args.rate or 50.0
+    node = PolicyNode(ArmWavePolicy(rate_hz=rate), endpoints_from(args))
+    loop = FixedRateLoop(LoopConfig(period=1.0 / rate, realtime=True, rt_priority=0))
+    try:
+        loop.run(node.tick)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.close()
+    return 0
+
+
+def _perception(args: argparse.Namespace) -> int:
+    from control.loop import FixedRateLoop, LoopConfig
+    from bessemer.nodes.perception import PerceptionNode
+
+    rate = args.rate or 10.0
+    node = PerceptionNode(endpoints_from(args), variant=args.variant, rate_hz=rate, threads=args.threads)
+    loop = FixedRateLoop(LoopConfig(period=1.0 / rate, realtime=True, rt_priority=0))
+    try:
+        loop.run(node.tick)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.close()
+    return 0

@@ -1,0 +1,156 @@
+"""`bessemer run`: start every node, watch them, and bring the robot to damp before leaving.
+
+The launcher is a supervisor, not part of the control path: the 500 Hz loop lives in the
+low-level node. It checks the ports first, starts the low-level node and waits until it answers,
+then the policy and perception nodes; it scripts FSM requests, shows a live status line, and on
+Ctrl-C or the death of any node asks the low-level node to damp before stopping everything.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bessemer.control_client import StackUnreachable, request_fsm, request_status
+from bessemer.endpoints import ROLES, EndpointError, Endpoints
+from control.fsm import POSE_OF_STATE, FsmId
+
+
+@dataclass
+class LaunchConfig:
+    endpoints: Endpoints
+    node_args: list[str]
+    """How the low-level node reaches its robot (--sim options or --iface ...)."""
+    sequence: tuple[FsmId, ...] = (FsmId.STAND_UP, FsmId.START)
+    hold: float = 1.0
+    duration: float = 0.0
+    """Seconds to run after the sequence; 0 runs until Ctrl-C."""
+    perception: bool = True
+    variant: str = "29dof"
+    policy_rate: float = 50.0
+    events: list[str] = field(default_factory=list)
+
+
+def check_ports_free(endpoints: Endpoints) -> None:
+    host = "0.0.0.0" if not endpoints.loopback else endpoints.host
+    for role in ROLES:
+        port = endpoints.base_port + ROLES.index(role)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                raise EndpointError(f"port {port} ({role}) on {host} is in use: another stack or program holds it; "
+                                    "stop it or pass another --base-port") from None
+
+
+class Launcher:
+    def __init__(self, config: LaunchConfig, say: Callable[[str], None], show: Callable[[dict], None]) -> None:
+        self.config = config
+        self.say = say
+        self.show = show
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.died: str | None = None
+
+    def _stack_args(self) -> list[str]:
+        e = self.config.endpoints
+        args = ["--stack", e.stack, "--host", e.host, "--base-port", str(e.base_port)]
+        return args + (["--keys", str(e.keys)] if e.keys else [])
+
+    def _start(self, kind: str, *extra: str) -> None:
+        cmd = [sys.executable, "-m", "bessemer", "node", kind, *self._stack_args(), *extra]
+        self.procs[kind] = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def start(self) -> None:
+        """Start the nodes; if any step fails, stop what was started before raising."""
+        try:
+            self._start_nodes()
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _start_nodes(self) -> None:
+        e = self.config.endpoints
+        e.check()
+        check_ports_free(e)
+        self._start("lowlevel", *self.config.node_args)
+        deadline = time.monotonic() + 30
+        while True:
+            self._check_alive()
+            try:
+                request_status(e, timeout=0.5)
+                break
+            except StackUnreachable:
+                if time.monotonic() > deadline:
+                    raise
+        self.say("low-level node up")
+        self._start("policy", "--rate", str(self.config.policy_rate))
+        if self.config.perception:
+            self._start("perception", "--variant", self.config.variant)
+
+    def _check_alive(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                err = proc.stderr.read().strip().splitlines() if proc.stderr else []
+                self.died = f"{name} node exited ({proc.returncode})" + (f": {err[-1]}" if err else "")
+                raise NodeDied(self.died)
+
+    def _wait(self, until: Callable[[dict], bool], timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            self._check_alive()
+            status = request_status(self.config.endpoints)
+            self.show(status)
+            if until(status) or time.monotonic() > deadline:
+                return status
+            time.sleep(0.1)
+
+    def run_sequence(self) -> None:
+        e = self.config.endpoints
+        for target in self.config.sequence:
+            if target == FsmId.START:
+                self._wait(lambda s: s["fsm"]["policy_allowed"], 15)
+            accepted, _, message = request_fsm(e, int(target))
+            self.say(f"request {int(target)}: {message}")
+            if not accepted:
+                raise SequenceRefused(message)
+            settled = self._wait(lambda s: s["fsm"]["state"] == target and (
+                target not in POSE_OF_STATE or s["fsm"]["pose_reached"]), 20)
+            if settled["fsm"]["state"] != target:
+                raise SequenceRefused(f"state {int(target)} not held: {settled['fsm']['last_fault']}")
+            self._wait(lambda s: False, self.config.hold)
+
+    def hold(self) -> None:
+        self._wait(lambda s: False, self.config.duration if self.config.duration else float("inf"))
+
+    def shutdown(self) -> dict | None:
+        """Damp first, then stop the nodes; returns the last status seen."""
+        status = None
+        if "lowlevel" in self.procs and self.procs["lowlevel"].poll() is None:
+            try:
+                request_fsm(self.config.endpoints, int(FsmId.DAMP))
+                self.say("robot damped")
+                status = request_status(self.config.endpoints)
+            except StackUnreachable as exc:
+                self.say(str(exc))
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(2)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        return status
+
+
+class NodeDied(RuntimeError):
+    pass
+
+
+class SequenceRefused(RuntimeError):
+    pass

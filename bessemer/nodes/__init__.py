@@ -1,0 +1,1 @@
+"""The stack's processes: the low-level node (loop + FSM + robot), the policy node, the perception node."""

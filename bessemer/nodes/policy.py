@@ -1,0 +1,77 @@
+"""The policy node: any `Policy` at its own rate, fed the newest state, sending targets with deadlines.
+
+A target's deadline is a few policy periods ahead: if this process dies or stalls, the low-level
+loop sees its targets expire and damps. Perception is optional: without fresh images the node
+keeps running and reports itself degraded.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import zmq
+
+from bessemer import wire
+from bessemer.endpoints import Endpoints
+from bessemer.nodes.heartbeat import Heartbeat
+from bessemer.nodes.subscriber import DrainToNewest, NewestOnly
+from policies.interface import Policy
+from robots.interface import RobotState
+
+DEADLINE_PERIODS = 2.5
+STATE_FRESH = 0.1
+PERCEPTION_FRESH = 1.0
+POLICY_STATE = 200
+"""The policy's clock stands at zero until the FSM hands it the robot, so the targets waiting at the
+hand-over are those of its first instant and its motion starts from rest."""
+
+
+class PolicyNode:
+    def __init__(self, policy: Policy, endpoints: Endpoints, ctx: zmq.Context | None = None) -> None:
+        self.policy = policy
+        self.sid = wire.stack_id(endpoints.stack)
+        self.ctx = ctx or zmq.Context.instance()
+        self.state_in = NewestOnly(endpoints.connect(self.ctx, zmq.SUB, "state", latest_only=True), self.sid,
+                                   wire.MsgType.STATE)
+        self.image_in = DrainToNewest(endpoints.connect(self.ctx, zmq.SUB, "image"), self.sid)
+        self.targets_out = endpoints.connect(self.ctx, zmq.PUB, "targets")
+        self.heartbeat = Heartbeat(endpoints.connect(self.ctx, zmq.PUB, "heartbeat"), self.sid, "policy")
+        self.state = RobotState(wire.NUM_MOTORS)
+        self.targets = np.zeros((6, wire.NUM_MOTORS))
+        self.period = 1.0 / policy.rate_hz
+        self.sent = 0
+        self._seq = 0
+        self._state_at = -np.inf
+        self._image_at = -np.inf
+        self._t0 = time.monotonic()
+
+    @property
+    def degraded(self) -> bool:
+        return time.monotonic() - self._image_at > PERCEPTION_FRESH
+
+    def tick(self, k: int) -> bool:
+        now = time.monotonic()
+        newest = self.state_in.take()
+        if newest is not None:
+            h, body = newest
+            fsm_id, _, _, values = wire.parse_state(body)
+            self.state.values[:] = values
+            self._state_at = h.stamp
+            if fsm_id != POLICY_STATE:
+                self._t0 = now
+        if wire.MsgType.IMAGE in self.image_in.drain():
+            self._image_at = now
+        if now - self._state_at < STATE_FRESH:
+            self.policy.act(self.state, now - self._t0, self.targets)
+            self._seq += 1
+            deadline = time.monotonic() + DEADLINE_PERIODS * self.period
+            self.targets_out.send_multipart(wire.targets_frames(self.sid, self._seq, deadline, self.targets), zmq.NOBLOCK)
+            self.sent += 1
+        if k % 5 == 0:
+            self.heartbeat.send(work=self.sent, policy=self.policy.name, degraded=self.degraded)
+        return True
+
+    def close(self) -> None:
+        for sock in (self.state_in.sock, self.image_in.sock, self.targets_out, self.heartbeat.sock):
+            sock.close(0)

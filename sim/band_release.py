@@ -1,0 +1,32 @@
+"""Letting the elastic band go once the robot carries itself, as a user lowering it would."""
+
+from __future__ import annotations
+
+from robots.interface import tilt_of
+from sim.robot import SimRobot
+
+RELEASE_LOAD = 0.1
+"""The band lets go when it carries less than this fraction of the robot's weight..."""
+RELEASE_HOLD = 0.5
+"""...for this many seconds, with the robot upright and still."""
+
+
+class SelfSupportRelease:
+    def __init__(self, robot: SimRobot) -> None:
+        self.robot = robot
+        self.weight = float(robot.model.body_subtreemass[1]) * 9.81
+        self._since: float | None = None
+
+    def update(self) -> bool:
+        """Call each tick while the band is engaged; True on the tick it is released."""
+        robot = self.robot
+        upright = tilt_of(robot.state.quat.tolist()) < 0.05
+        if robot.band_tension() < RELEASE_LOAD * self.weight and upright and robot.base_speed < 0.05:
+            if self._since is None:
+                self._since = robot.time
+            elif robot.time - self._since >= RELEASE_HOLD:
+                robot.release_band()
+                return True
+        else:
+            self._since = None
+        return False
