@@ -8,6 +8,14 @@ from pathlib import Path
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.zmq:
+        from bessemer.bench_zmq import print_zmq_report, run_zmq_benchmarks
+
+        results = run_zmq_benchmarks(args.realtime_seconds)
+        print_zmq_report(results)
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        return 0
     if args.dds:
         from bessemer.bench_dds import print_dds_report, run_dds_benchmarks
 

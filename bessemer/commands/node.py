@@ -37,10 +37,13 @@ def _lowlevel(args: argparse.Namespace) -> int:
 
     if args.iface:
         from robots.dds import DdsConfig, DdsRobot, DdsStartupError
+        from robots.motion_switcher import MotionServiceError, release_motion_service
 
         try:
+            if args.iface != "lo":
+                release_motion_service(args.domain, args.iface, lambda line: print(line, file=sys.stderr))
             robot = DdsRobot(DdsConfig(interface=args.iface, domain=args.domain, variant=args.variant))
-        except DdsStartupError as exc:
+        except (DdsStartupError, MotionServiceError) as exc:
             raise CliError(str(exc)) from None
         stack = LowLevelStack(robot, StackConfig(loop=LoopConfig(realtime=True)))
         band = None
