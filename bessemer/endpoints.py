@@ -30,6 +30,8 @@ class Endpoints:
     base_port: int = 5560
     keys: Path | None = None
     """Folder made by `bessemer keys`: server.key(_secret) and client.key(_secret)."""
+    curve: bool = False
+    """CURVE on loopback too (it is always on beyond loopback)."""
 
     def address(self, role: str, bind: bool) -> str:
         host = self.host if not bind or self.loopback else "*"
@@ -42,8 +44,12 @@ class Endpoints:
         except ValueError:
             return self.host == "localhost"
 
+    @property
+    def secure(self) -> bool:
+        return self.curve or not self.loopback
+
     def check(self) -> None:
-        if self.loopback:
+        if not self.secure:
             return
         if self.keys is None:
             raise EndpointError(f"binding on {self.host} (beyond loopback) needs CURVE keys: create them with "
@@ -55,7 +61,7 @@ class Endpoints:
     def bind(self, ctx: zmq.Context, kind: int, role: str) -> zmq.Socket:
         sock = ctx.socket(kind)
         sock.linger = 0
-        if not self.loopback:
+        if self.secure:
             public, secret = zmq.auth.load_certificate(self.keys / "server.key_secret")
             sock.curve_publickey, sock.curve_secretkey, sock.curve_server = public, secret, True
         try:
@@ -73,7 +79,7 @@ class Endpoints:
         if latest_only:
             sock.conflate = True
             sock.subscribe(b"")
-        if not self.loopback:
+        if self.secure:
             public, secret = zmq.auth.load_certificate(self.keys / "client.key_secret")
             server_public, _ = zmq.auth.load_certificate(self.keys / "server.key")
             sock.curve_publickey, sock.curve_secretkey, sock.curve_serverkey = public, secret, server_public
@@ -83,7 +89,7 @@ class Endpoints:
 
 def start_authenticator(ctx: zmq.Context, endpoints: Endpoints):
     """Accept only clients whose public key is in the keys folder (needed on a CURVE-serving node)."""
-    if endpoints.loopback:
+    if not endpoints.secure:
         return None
     from zmq.auth.thread import ThreadAuthenticator
 
@@ -97,3 +103,4 @@ def create_keys(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("server", "client"):
         zmq.auth.create_certificates(folder, name)
+

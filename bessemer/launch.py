@@ -59,7 +59,7 @@ class Launcher:
     def _stack_args(self) -> list[str]:
         e = self.config.endpoints
         args = ["--stack", e.stack, "--host", e.host, "--base-port", str(e.base_port)]
-        return args + (["--keys", str(e.keys)] if e.keys else [])
+        return args + (["--keys", str(e.keys)] if e.keys else []) + (["--curve"] if e.curve else [])
 
     def _start(self, kind: str, *extra: str) -> None:
         cmd = [sys.executable, "-m", "bessemer", "node", kind, *self._stack_args(), *extra]

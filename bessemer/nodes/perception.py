@@ -14,7 +14,7 @@ import numpy as np
 import zmq
 
 from bessemer import wire
-from bessemer.endpoints import Endpoints
+from bessemer.endpoints import Endpoints, start_authenticator
 from bessemer.nodes.heartbeat import Heartbeat
 from bessemer.nodes.subscriber import NewestOnly
 from robots.g1.mjcf import HEAD_CAMERA
@@ -29,6 +29,7 @@ class PerceptionNode:
         self.ctx = ctx or zmq.Context.instance()
         self.pose_in = NewestOnly(endpoints.connect(self.ctx, zmq.SUB, "pose", latest_only=True), self.sid,
                                   wire.MsgType.SIM_POSE)
+        self._auth = start_authenticator(self.ctx, endpoints)
         self.image_out = endpoints.bind(self.ctx, zmq.PUB, "image")
         self.heartbeat = Heartbeat(endpoints.connect(self.ctx, zmq.PUB, "heartbeat"), self.sid, "perception")
         self.model = build_world(WorldConfig(variant=variant))
@@ -64,3 +65,5 @@ class PerceptionNode:
         self.renderer.close()
         for sock in (self.pose_in.sock, self.image_out, self.heartbeat.sock):
             sock.close(0)
+        if self._auth is not None:
+            self._auth.stop()

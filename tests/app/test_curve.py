@@ -1,0 +1,48 @@
+"""CURVE on the stack's sockets: the right client key gets in, any other does not."""
+
+import os
+import shutil
+import threading
+
+import pytest
+import zmq.auth
+
+from bessemer.control_client import StackUnreachable, request_status
+from bessemer.endpoints import Endpoints, create_keys
+from bessemer.nodes.lowlevel import LowLevelNode
+from bessemer.stack import SimStack, StackConfig
+from control.loop import LoopConfig
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_curve_lets_the_keyed_client_in_and_keeps_others_out(tmp_path):
+    keys = tmp_path / "keys"
+    create_keys(keys)
+    endpoints = Endpoints(stack="curve", base_port=31000 + os.getpid() % 50 * 10, keys=keys, curve=True)
+    stack = SimStack(StackConfig(loop=LoopConfig(realtime=False)))
+    stack.spawn(band=True)
+    node = LowLevelNode(stack, endpoints, ctx=zmq.Context())
+    running = threading.Event()
+    running.set()
+
+    def serve():
+        k = 0
+        while running.is_set():
+            node.tick(k)
+            k += 1
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        assert request_status(endpoints, timeout=5)["stack"] == "curve"
+        stranger = tmp_path / "stranger"
+        stranger.mkdir()
+        zmq.auth.create_certificates(stranger, "client")
+        shutil.copy(keys / "server.key", stranger / "server.key")
+        with pytest.raises(StackUnreachable):
+            request_status(Endpoints(stack="curve", base_port=endpoints.base_port, keys=stranger, curve=True), timeout=1)
+    finally:
+        running.clear()
+        thread.join()
+        node.close()
