@@ -169,3 +169,21 @@ def test_fsm_and_status_commands_without_a_stack_say_so(capsys):
     assert main(["status", "--base-port", str(next(_ports))]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "answers on tcp://127.0.0.1" in err[0] and "bessemer run" in err[0]
+
+
+def test_the_launcher_damps_the_robot_when_any_node_dies():
+    from bessemer.launch import NodeDied
+
+    said = []
+    launcher = Launcher(LaunchConfig(Endpoints(stack="death", base_port=next(_ports)), ["--variant", "29dof"],
+                                     sequence=(FsmId.STAND_UP,), perception=False, hold=0.2, duration=30),
+                        say=said.append, show=quiet)
+    try:
+        launcher.start()
+        launcher.run_sequence()
+        launcher.procs["policy"].send_signal(signal.SIGKILL)
+        with pytest.raises(NodeDied, match="policy node exited"):
+            launcher.hold()
+    finally:
+        final = launcher.shutdown()
+    assert final["fsm"]["state"] == 1 and "robot damped" in said
