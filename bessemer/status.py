@@ -29,13 +29,21 @@ class StatusLine:
         self._clear()
         print(text, file=self.stream, flush=True)
 
-    def update(self, session: ScriptedRun) -> None:
-        if not self.live:
-            return
+    def _due(self) -> bool:
         now = time.perf_counter()
-        if now - self._last < self.min_interval:
-            return
+        if not self.live or now - self._last < self.min_interval:
+            return False
         self._last = now
+        return True
+
+    def _draw(self, line: str) -> None:
+        self._width = max(self._width, len(line))
+        self.stream.write("\r" + line.ljust(self._width))
+        self.stream.flush()
+
+    def update(self, session: ScriptedRun) -> None:
+        if not self._due():
+            return
         stack = session.stack
         timing = stack.loop.timing.summary(last=2500)
         state = stack.controller.state
@@ -45,23 +53,13 @@ class StatusLine:
             f"tick p99 {timing.compute_p99_us:5.0f} us"
         fault = f"  FAULT {fsm.fault}" if fsm.fault else ""
         base = f"base {stack.robot.base_height:.3f} m | " if hasattr(stack.robot, "base_height") else ""
-        line = (f"t {session.elapsed:6.2f}s | fsm {int(fsm.state)} {fsm.state.name.lower():<11} | {rate} | "
-                f"{p99} | missed {timing.missed_deadlines} | {base}tilt {tilt_of(state.quat):.3f} rad{fault}")
-        self._width = max(self._width, len(line))
-        self.stream.write("\r" + line.ljust(self._width))
-        self.stream.flush()
+        self._draw(f"t {session.elapsed:6.2f}s | fsm {int(fsm.state)} {fsm.state.name.lower():<11} | {rate} | "
+                   f"{p99} | missed {timing.missed_deadlines} | {base}tilt {tilt_of(state.quat):.3f} rad{fault}")
 
     def show(self, line: str) -> None:
         """Redraw the line with any text (a supervisor's view of a running stack)."""
-        if not self.live:
-            return
-        now = time.perf_counter()
-        if now - self._last < self.min_interval:
-            return
-        self._last = now
-        self._width = max(self._width, len(line))
-        self.stream.write("\r" + line.ljust(self._width))
-        self.stream.flush()
+        if self._due():
+            self._draw(line)
 
     def _clear(self) -> None:
         if self.live and self._width:

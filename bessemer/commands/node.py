@@ -76,34 +76,30 @@ def _lowlevel(args: argparse.Namespace) -> int:
     return 0
 
 
-def _policy(args: argparse.Namespace) -> int:
+def _run_at(node, rate_hz: float) -> int:
+    """Run a node's ticks at its own rate, at normal priority (the 500 Hz loop keeps the real-time one)."""
     from control.loop import FixedRateLoop, LoopConfig
+
+    loop = FixedRateLoop(LoopConfig(period=1.0 / rate_hz, realtime=True, rt_priority=0))
+    try:
+        loop.run(node.tick)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.close()
+    return 0
+
+
+def _policy(args: argparse.Namespace) -> int:
     from bessemer.nodes.policy import PolicyNode
     from policies.arm_wave import ArmWavePolicy
 
     rate = args.rate or 50.0
-    node = PolicyNode(ArmWavePolicy(rate_hz=rate), endpoints_from(args))
-    loop = FixedRateLoop(LoopConfig(period=1.0 / rate, realtime=True, rt_priority=0))
-    try:
-        loop.run(node.tick)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.close()
-    return 0
+    return _run_at(PolicyNode(ArmWavePolicy(rate_hz=rate), endpoints_from(args)), rate)
 
 
 def _perception(args: argparse.Namespace) -> int:
-    from control.loop import FixedRateLoop, LoopConfig
     from bessemer.nodes.perception import PerceptionNode
 
     rate = args.rate or 10.0
-    node = PerceptionNode(endpoints_from(args), variant=args.variant, rate_hz=rate, threads=args.threads)
-    loop = FixedRateLoop(LoopConfig(period=1.0 / rate, realtime=True, rt_priority=0))
-    try:
-        loop.run(node.tick)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.close()
-    return 0
+    return _run_at(PerceptionNode(endpoints_from(args), variant=args.variant, rate_hz=rate, threads=args.threads), rate)
