@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=_positive, default=0.0, help="seconds to run after the sequence (default: until Ctrl-C)")
     run.add_argument("--no-band", action="store_true", help="simulation: no elastic band at start")
     run.add_argument("--no-perception", action="store_true", help="do not start the perception node")
+    run.add_argument("--target-deadline", type=_positive, default=50.0,
+                     help="ms each policy target stays valid: a silent policy damps the robot this long after (default 50)")
     run.add_argument("--summary-json", metavar="PATH", help="write the final status as JSON")
     add_stack_options(run)
     run.set_defaults(func=run_command.run)
@@ -112,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--no-band", action="store_true")
     node.add_argument("--rate", type=float, default=None, help="policy 50 Hz, perception 10 Hz by default")
     node.add_argument("--threads", type=int, default=1, help="perception: compute threads (default 1)")
+    node.add_argument("--target-deadline", type=_positive, help="policy: ms each target stays valid (default 2.5 periods)")
     add_stack_options(node)
     node.set_defaults(func=node_command.run)
 

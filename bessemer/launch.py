@@ -32,6 +32,7 @@ class LaunchConfig:
     perception: bool = True
     variant: str = "29dof"
     policy_rate: float = 50.0
+    target_deadline_ms: float = 50.0
     events: list[str] = field(default_factory=list)
 
 
@@ -88,7 +89,8 @@ class Launcher:
                 if time.monotonic() > deadline:
                     raise
         self.say("low-level node up")
-        self._start("policy", "--rate", str(self.config.policy_rate))
+        self._start("policy", "--rate", str(self.config.policy_rate),
+                    "--target-deadline", str(self.config.target_deadline_ms))
         if self.config.perception:
             self._start("perception", "--variant", self.config.variant)
 

@@ -95,7 +95,8 @@ def _policy(args: argparse.Namespace) -> int:
     from policies.arm_wave import ArmWavePolicy
 
     rate = args.rate or 50.0
-    return _run_at(PolicyNode(ArmWavePolicy(rate_hz=rate), endpoints_from(args)), rate)
+    deadline = args.target_deadline / 1e3 if args.target_deadline else None
+    return _run_at(PolicyNode(ArmWavePolicy(rate_hz=rate), endpoints_from(args), deadline=deadline), rate)
 
 
 def _perception(args: argparse.Namespace) -> int:

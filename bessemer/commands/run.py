@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     status_line = StatusLine()
     launcher = Launcher(LaunchConfig(endpoints_from(args), node_args, sequence=sequence, hold=args.hold,
                                      duration=args.duration, variant=args.variant,
+                                     target_deadline_ms=args.target_deadline,
                                      perception=not (args.no_perception or args.iface)),
                         say=status_line.event, show=lambda s: status_line.show(_status_text(s)))
     code = 0

@@ -28,7 +28,8 @@ hand-over are those of its first instant and its motion starts from rest."""
 
 
 class PolicyNode:
-    def __init__(self, policy: Policy, endpoints: Endpoints, ctx: zmq.Context | None = None) -> None:
+    def __init__(self, policy: Policy, endpoints: Endpoints, ctx: zmq.Context | None = None,
+                 deadline: float | None = None) -> None:
         self.policy = policy
         self.sid = wire.stack_id(endpoints.stack)
         self.ctx = ctx or zmq.Context.instance()
@@ -40,6 +41,8 @@ class PolicyNode:
         self.state = RobotState(wire.NUM_MOTORS)
         self.targets = np.zeros((6, wire.NUM_MOTORS))
         self.period = 1.0 / policy.rate_hz
+        self.deadline = DEADLINE_PERIODS * self.period if deadline is None else deadline
+        """Seconds each target stays valid: how long the robot waits for this process before it damps."""
         self.sent = 0
         self._seq = 0
         self._state_at = -np.inf
@@ -65,7 +68,7 @@ class PolicyNode:
         if now - self._state_at < STATE_FRESH:
             self.policy.act(self.state, now - self._t0, self.targets)
             self._seq += 1
-            deadline = time.monotonic() + DEADLINE_PERIODS * self.period
+            deadline = time.monotonic() + self.deadline
             self.targets_out.send_multipart(wire.targets_frames(self.sid, self._seq, deadline, self.targets), zmq.NOBLOCK)
             self.sent += 1
         if k % 5 == 0:

@@ -140,7 +140,7 @@ def test_killing_the_policy_damps_within_100ms_and_a_restarted_policy_rejoins(st
     assert "policy targets stale" in status["fsm"]["last_fault"]
 
     ticks_before = status["loop"]["ticks"]
-    stack._start("policy", "--rate", "50")
+    stack._start("policy", "--rate", "50", "--target-deadline", "50")
     status = wait_for(e, lambda s: s["fsm"]["policy_allowed"] and s["targets"]["fresh"], timeout=20)
     assert status["fsm"]["policy_allowed"] and status["targets"]["fresh"], "the restarted policy rejoined"
     assert status["loop"]["ticks"] > ticks_before, "the same loop ran on through the restart"
