@@ -48,6 +48,11 @@ class MsgType(IntEnum):
 class WireError(ValueError):
     """A message that must not be used; the text says why."""
 
+    @property
+    def reason(self) -> str:
+        """The kind of failure, without the message's particulars: a key for counting rejections."""
+        return str(self).split(":")[0][:60]
+
 
 def stack_id(name: str) -> int:
     """A 32-bit id of a stack name: messages of another stack on the same machine are refused."""

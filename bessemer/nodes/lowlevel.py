@@ -85,7 +85,7 @@ class LowLevelNode:
             try:
                 h = wire.decode(frames, self.sid, wire.MsgType.TARGETS)
             except wire.WireError as exc:
-                self.rejected[str(exc).split(":")[0]] += 1
+                self.rejected[exc.reason] += 1
                 continue
             if h.deadline <= time.monotonic():
                 self.expired += 1
@@ -98,10 +98,14 @@ class LowLevelNode:
             frames = sock.recv_multipart(zmq.NOBLOCK)
             try:
                 h = wire.decode(frames, self.sid, wire.MsgType.HEARTBEAT)
+            except wire.WireError as exc:
+                self.rejected[exc.reason] += 1
+                continue
+            try:
                 info = json.loads(frames[1])
                 name = str(info["node"])
-            except (wire.WireError, ValueError, KeyError, TypeError) as exc:
-                self.rejected[str(exc).split(":")[0][:60]] += 1
+            except (ValueError, KeyError, TypeError):
+                self.rejected["HEARTBEAT: body is not a node's JSON"] += 1
                 continue
             now = time.monotonic()
             node = self.nodes.setdefault(name, NodeHealth())
@@ -121,7 +125,7 @@ class LowLevelNode:
             h = wire.parse_header(frames, self.sid)
             wire.check_frames(h.type, frames)
         except wire.WireError as exc:
-            self.rejected[str(exc).split(":")[0]] += 1
+            self.rejected[exc.reason] += 1
             self.control.send_multipart([wire.header(wire.MsgType.STATUS_REPLY, self.sid, 0),
                                          json.dumps({"error": str(exc)}).encode()])
             return

@@ -27,7 +27,7 @@ class NewestOnly:
         try:
             return wire.decode_single(frame, self.sid, self.kind)
         except wire.WireError as exc:
-            self.rejected[str(exc).split(":")[0]] += 1
+            self.rejected[exc.reason] += 1
             return None
 
 
@@ -46,7 +46,7 @@ class DrainToNewest:
             try:
                 h = wire.decode(frames, self.sid)
             except wire.WireError as exc:
-                self.rejected[str(exc).split(":")[0]] += 1
+                self.rejected[exc.reason] += 1
                 continue
             newest[h.type] = (h, frames)
         return newest
