@@ -1,0 +1,78 @@
+"""The policy contract: everything a checkpoint must agree on with the robot it drives.
+
+Joint order, default pose, which joints the policy moves, action scale, gains, control period and
+the observation layout with its scales. The Gymnasium envs and the runtime build observations and
+map actions through the same contract, and a checkpoint carries it (with its hash) so a runtime can
+refuse one made for another robot, naming the field that differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from robots.g1 import joints
+from robots.g1.poses import POSES
+
+LEG_JOINTS = tuple(range(12))
+
+
+@dataclass(frozen=True)
+class PolicyContract:
+    robot: str = "unitree_g1_29dof_rev_1_0"
+    joint_names: tuple[str, ...] = field(default_factory=lambda: tuple(joints.joint_names()))
+    """All motors in DDS order."""
+    actuated: tuple[int, ...] = LEG_JOINTS
+    """DDS indices the policy's actions drive; the others hold the default pose."""
+    default_pose: tuple[float, ...] = field(default_factory=lambda: tuple(float(v) for v in POSES["stand"]))
+    action_scale: float = 0.25
+    kp: tuple[float, ...] = field(default_factory=lambda: tuple(float(v) for v in _policy_kp()))
+    kd: tuple[float, ...] = field(default_factory=lambda: tuple(float(v) for v in _policy_kd()))
+    control_dt: float = 0.02
+    """Seconds between actions (50 Hz); the PD law runs at every 2 ms physics step in between."""
+    gait_period: float = 0.8
+    obs_layout: tuple[tuple[str, int], ...] = (
+        ("gyro", 3), ("projected_gravity", 3), ("command", 3), ("joint_pos", 12), ("joint_vel", 12),
+        ("last_action", 12), ("gait_phase", 2))
+    obs_scales: tuple[tuple[str, tuple[float, ...]], ...] = (
+        ("gyro", (0.25,)), ("command", (2.0, 2.0, 0.25)), ("joint_vel", (0.05,)))
+
+    @property
+    def obs_size(self) -> int:
+        return sum(n for _, n in self.obs_layout)
+
+    @property
+    def action_size(self) -> int:
+        return len(self.actuated)
+
+    def as_dict(self) -> dict:
+        return json.loads(json.dumps(asdict(self)))
+
+    def hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+    def mismatch(self, other: dict) -> str | None:
+        """The first field in which a checkpoint's contract differs from this one, or None."""
+        mine = self.as_dict()
+        for key, value in mine.items():
+            if key not in other:
+                return f"{key} (missing from the checkpoint)"
+            if other[key] != value:
+                return f"{key} (checkpoint {other[key]!r}, robot {value!r})"
+        return None
+
+
+def _policy_kp() -> np.ndarray:
+    """Unitree's locomotion-deploy gains on the legs; the hold gains on waist and arms."""
+    kp = joints.HOLD_KP.copy()
+    kp[list(LEG_JOINTS)] = joints.DEFAULT_KP[list(LEG_JOINTS)]
+    return kp
+
+
+def _policy_kd() -> np.ndarray:
+    kd = joints.HOLD_KD.copy()
+    kd[list(LEG_JOINTS)] = joints.DEFAULT_KD[list(LEG_JOINTS)]
+    return kd
