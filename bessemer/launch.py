@@ -1,7 +1,8 @@
 """`bessemer run`: start every node, watch them, and bring the robot to damp before leaving.
 
 The launcher is a supervisor, not part of the control path: the 500 Hz loop lives in the
-low-level node. It checks the ports first, starts the low-level node and waits until it answers,
+low-level node. Nodes run in their own sessions, so a Ctrl-C reaches the launcher alone and the
+shutdown keeps its order (damp, then stop); a node whose launcher vanishes stops by itself. It checks the ports first, starts the low-level node and waits until it answers,
 then the policy and perception nodes; it scripts FSM requests, shows a live status line, and on
 Ctrl-C or the death of any node asks the low-level node to damp before stopping everything.
 """
@@ -64,7 +65,8 @@ class Launcher:
 
     def _start(self, kind: str, *extra: str) -> None:
         cmd = [sys.executable, "-m", "bessemer", "node", kind, *self._stack_args(), *extra]
-        self.procs[kind] = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.procs[kind] = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                            start_new_session=True)
 
     def start(self) -> None:
         """Start the nodes; if any step fails, stop what was started before raising."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -16,6 +17,18 @@ def _stop_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+
+
+class ParentWatch:
+    """Stops a node whose launcher is gone (it was re-parented), checked every `every` ticks."""
+
+    def __init__(self, every: int) -> None:
+        self.parent = os.getppid()
+        self.every = every
+
+    def check(self, k: int) -> None:
+        if k % self.every == 0 and os.getppid() != self.parent:
+            raise KeyboardInterrupt
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,10 +70,13 @@ def _lowlevel(args: argparse.Namespace) -> int:
     print(f"low-level node up: stack {args.stack!r}, {'G1 over DDS on ' + args.iface if args.iface else 'simulated G1'}",
           file=sys.stderr, flush=True)
 
+    parent = ParentWatch(every=250)
+
     def tick(k: int) -> bool:
         node.tick(k)
         if band is not None and stack.robot.band_engaged:
             band.update()
+        parent.check(k)
         return True
 
     try:
@@ -81,8 +97,15 @@ def _run_at(node, rate_hz: float) -> int:
     from control.loop import FixedRateLoop, LoopConfig
 
     loop = FixedRateLoop(LoopConfig(period=1.0 / rate_hz, realtime=True, rt_priority=0))
+    parent = ParentWatch(every=max(1, round(rate_hz / 2)))
+
+    def tick(k: int) -> bool:
+        node.tick(k)
+        parent.check(k)
+        return True
+
     try:
-        loop.run(node.tick)
+        loop.run(tick)
     except KeyboardInterrupt:
         pass
     finally:
