@@ -125,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     bench.add_argument("--dds", action="store_true",
                        help="benchmark the DDS path instead: codec, loopback round trip, deploy loop against a bridge")
+    bench.add_argument("--envs", action="store_true",
+                       help="benchmark the training envs instead: batched vector env vs SyncVectorEnv and physics")
     bench.add_argument("--zmq", action="store_true",
                        help="benchmark the ZMQ hop instead: state -> policy -> targets round trip, loop beside the policy")
     bench.set_defaults(func=bench_command.run)

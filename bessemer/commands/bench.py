@@ -8,6 +8,14 @@ from pathlib import Path
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.envs:
+        from bessemer.bench_envs import bench_envs, print_envs_report
+
+        results = bench_envs()
+        print_envs_report(results)
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        return 0
     if args.zmq:
         from bessemer.bench_zmq import print_zmq_report, run_zmq_benchmarks
 

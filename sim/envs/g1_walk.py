@@ -51,6 +51,25 @@ class WalkConfig:
     world: WorldConfig = field(default_factory=WorldConfig)
 
 
+def walk_rewards(config: WalkConfig, dt: float, command, lin, ang, quat, height, tau, dq, action, last_action):
+    """Reward of a batch of robots (one row each): the total per robot and each weighted term."""
+    c, w = config, config.rewards
+    gravity = projected_gravity(quat)
+    terms = {
+        "tracking_lin_vel": w.tracking_lin_vel * np.exp(-np.sum((command[:, :2] - lin[:, :2]) ** 2, axis=1) / c.tracking_sigma),
+        "tracking_ang_vel": w.tracking_ang_vel * np.exp(-((command[:, 2] - ang[:, 2]) ** 2) / c.tracking_sigma),
+        "alive": np.full(len(command), w.alive),
+        "lin_vel_z": w.lin_vel_z * lin[:, 2] ** 2,
+        "ang_vel_xy": w.ang_vel_xy * np.sum(ang[:, :2] ** 2, axis=1),
+        "orientation": w.orientation * np.sum(gravity[:, :2] ** 2, axis=1),
+        "base_height": w.base_height * (height - c.base_height_target) ** 2,
+        "torques": w.torques * np.sum(tau**2, axis=1),
+        "action_rate": w.action_rate * np.sum((action - last_action) ** 2, axis=1),
+        "joint_vel": w.joint_vel * np.sum(dq**2, axis=1),
+    }
+    return sum(terms.values()) * dt, terms
+
+
 class G1WalkEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
 
@@ -70,7 +89,6 @@ class G1WalkEnv(gym.Env):
         self._max_steps = round(self.config.episode_seconds / self.contract.control_dt)
         self._steps = 0
         self._default = np.array(self.contract.default_pose)
-        self._gravity = np.zeros(3)
         self._renderer: mujoco.Renderer | None = None
 
     def sample_command(self) -> np.ndarray:
@@ -87,8 +105,10 @@ class G1WalkEnv(gym.Env):
         return self._observe(), {"command": self.command.copy()}
 
     def _observe(self) -> np.ndarray:
-        state = self.robot.read()
-        return self.observations.build(state, self.command, self.last_action, self._steps * self.contract.control_dt).copy()
+        s = self.robot.read()
+        t = np.array([self._steps * self.contract.control_dt])
+        return self.observations.build(s.gyro[None], s.quat[None], s.q[None], s.dq[None], self.command[None],
+                                       self.last_action[None], t)[0]
 
     def step(self, action):
         action = np.clip(np.asarray(action, dtype=np.float32), -self.config.max_action, self.config.max_action)
@@ -112,22 +132,12 @@ class G1WalkEnv(gym.Env):
         return rot.reshape(3, 3).T @ d.qvel[0:3], d.qvel[3:6].copy()
 
     def _reward(self, action: np.ndarray) -> tuple[float, dict]:
-        c, w = self.config, self.config.rewards
         lin, ang = self.base_velocity()
-        projected_gravity(self.robot.read().quat, self._gravity)
-        terms = {
-            "tracking_lin_vel": w.tracking_lin_vel * np.exp(-np.sum((self.command[:2] - lin[:2]) ** 2) / c.tracking_sigma),
-            "tracking_ang_vel": w.tracking_ang_vel * np.exp(-(self.command[2] - ang[2]) ** 2 / c.tracking_sigma),
-            "alive": w.alive,
-            "lin_vel_z": w.lin_vel_z * lin[2] ** 2,
-            "ang_vel_xy": w.ang_vel_xy * np.sum(ang[:2] ** 2),
-            "orientation": w.orientation * np.sum(self._gravity[:2] ** 2),
-            "base_height": w.base_height * (self.robot.base_height - c.base_height_target) ** 2,
-            "torques": w.torques * np.sum(self.robot.state.tau_est ** 2),
-            "action_rate": w.action_rate * np.sum((action - self.last_action) ** 2),
-            "joint_vel": w.joint_vel * np.sum(self.robot.state.dq ** 2),
-        }
-        return float(sum(terms.values()) * self.contract.control_dt), {k: float(v) for k, v in terms.items()}
+        state = self.robot.read()
+        total, terms = walk_rewards(self.config, self.contract.control_dt, self.command[None], lin[None], ang[None],
+                                    state.quat[None], np.array([self.robot.base_height]), state.tau_est[None],
+                                    state.dq[None], action[None], self.last_action[None])
+        return float(total[0]), {k: float(v[0]) for k, v in terms.items()}
 
     def render(self):
         if self._renderer is None:
