@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from control.controller import CommandLimits, LowLevelController
-from control.fsm import Fsm, FsmGains
+from control.fsm import Fsm, FsmGains, FsmId
 from control.loop import FixedRateLoop, LoopConfig
 from control.motion import MoveLimits
 from control.safety import SafetyConfig, SafetyMonitors
@@ -44,6 +44,13 @@ class LowLevelStack:
 
     def tick(self) -> None:
         self.controller.tick()
+
+    def damp_before_exit(self, seconds: float = 0.1) -> None:
+        """Leave the robot damped, not holding the last command on its own, for a few paced ticks."""
+        self.fsm.request(FsmId.DAMP)
+        for _ in range(round(seconds / self.config.loop.period)):
+            self.tick()
+            time.sleep(self.config.loop.period)
 
     @property
     def now(self) -> float:

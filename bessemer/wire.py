@@ -18,11 +18,14 @@ from enum import IntEnum
 
 import numpy as np
 
+from robots.g1.joints import NUM_MOTORS as G1_MOTORS
+from robots.interface import RobotState
+
 MAGIC = b"BS"
 VERSION = 1
 HEADER = struct.Struct("<2sBBIQdd")
-NUM_MOTORS = 29
-STATE_VALUES = 4 * NUM_MOTORS + 11
+NUM_MOTORS = G1_MOTORS
+STATE_VALUES = RobotState(NUM_MOTORS).values.size
 STATE_META = struct.Struct("<HBxI")
 """FSM state id, fault flag, robot tick."""
 FSM_REQUEST = struct.Struct("<H")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from robots.interface import REMOTE_BYTES
+
 KEY_BITS = {"R1": 0, "L1": 1, "start": 2, "select": 3, "R2": 4, "L2": 5, "F1": 6, "F2": 7, "A": 8, "B": 9,
             "X": 10, "Y": 11, "up": 12, "right": 13, "down": 14, "left": 15}
 STICKS = {"lx": 4, "rx": 8, "ry": 12, "ly": 20}
-REMOTE_BYTES = 40
 
 
 @dataclass

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from robots.interface import REMOTE_BYTES
+
 NUM_MOTOR_SLOTS = 35
-REMOTE_BYTES = 40
 CDR_LE_HEADER = b"\x00\x01\x00\x00"
 LOW_CMD_TYPE = "unitree_hg.msg.dds_.LowCmd_"
 LOW_STATE_TYPE = "unitree_hg.msg.dds_.LowState_"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 from bessemer.commands import CliError
@@ -59,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         run.finish()
         summary = run.summary()
-        _damp_before_exit(stack)
+        stack.damp_before_exit()
         status.event("exit: robot left in damp")
         status.close()
     summary["command"] = "deploy"
@@ -70,12 +69,3 @@ def run(args: argparse.Namespace) -> int:
         Path(args.summary_json).write_text(json.dumps(summary, indent=2) + "\n")
     return 1 if summary["sequence"]["refused"] else 0
 
-
-def _damp_before_exit(stack) -> None:
-    """Leave the robot damped, not holding the last pose on its own, for 0.1 s of ticks."""
-    from control.fsm import FsmId
-
-    stack.fsm.request(FsmId.DAMP)
-    for _ in range(50):
-        stack.tick()
-        time.sleep(stack.config.loop.period)

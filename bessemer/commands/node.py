@@ -6,7 +6,6 @@ import argparse
 import os
 import signal
 import sys
-import time
 
 from bessemer.commands import CliError
 from bessemer.commands.stack_options import endpoints_from
@@ -42,7 +41,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _lowlevel(args: argparse.Namespace) -> int:
-    from control.fsm import FsmId
     from control.loop import LoopConfig
     from bessemer.nodes.lowlevel import LowLevelNode
     from bessemer.stack import LowLevelStack, SimStack, StackConfig
@@ -84,10 +82,7 @@ def _lowlevel(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        stack.fsm.request(FsmId.DAMP)
-        for _ in range(50):
-            stack.tick()
-            time.sleep(stack.config.loop.period)
+        stack.damp_before_exit()
         node.close()
     return 0
 
