@@ -1,11 +1,16 @@
 """`bessemer bench --envs`: env-steps/s of the batched vector env beside gymnasium's SyncVectorEnv of
 the same env, and beside the raw physics ceiling: the same steps' time inside MuJoCo's rollout
-alone (the robots' own states and contacts, so the ceiling is of the very work done)."""
+alone (the robots' own states and contacts, so the ceiling is of the very work done). Then PPO
+end to end (`bessemer train`'s own loop: rollout, update, logging) in samples/s, and the time one
+50 Hz policy step takes in the runtime (observation, network, targets) on one thread."""
 
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
+from dataclasses import replace
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -39,9 +44,45 @@ def bench_envs(num_envs: int = 64, threads: int = 2, seconds: float = 5.0) -> di
     sync.reset(seed=0)
     sync_zeros = np.zeros((8, vector.contract.action_size), dtype=np.float32)
     sync_rate = _rate(lambda: sync.step(sync_zeros), 8, seconds)
-    return {"num_envs": num_envs, "threads": threads, "vector_env_steps_per_s": vector_rate,
-            "sync_vector_env_steps_per_s": sync_rate, "physics_ceiling_env_steps_per_s": ceiling,
-            "vs_sync": vector_rate / sync_rate, "of_ceiling": vector_rate / ceiling}
+    result = {"num_envs": num_envs, "threads": threads, "vector_env_steps_per_s": vector_rate,
+              "sync_vector_env_steps_per_s": sync_rate, "physics_ceiling_env_steps_per_s": ceiling,
+              "vs_sync": vector_rate / sync_rate, "of_ceiling": vector_rate / ceiling}
+    return result | bench_training(threads)
+
+
+def bench_training(threads: int, iterations: int = 6) -> dict:
+    """PPO samples/s with `bessemer train`'s defaults, and the runtime's per-step inference time."""
+    import torch
+
+    from policies.export import export_policy
+    from policies.runner import SHIPPED_WALK_POLICY, LearnedPolicy
+    from policies.train import Trainer, TrainConfig
+    from robots.interface import RobotState
+
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(replace(TrainConfig(), iterations=iterations, save_every=iterations, threads=threads),
+                          Path(tmp) / "run")
+        trainer.run(show_progress=False)
+        rows = trainer.history[1:]
+        samples = sum(trainer.config.num_envs * trainer.config.steps_per_env for _ in rows)
+        ppo_rate = samples / sum(r["wall_seconds"] - p["wall_seconds"] for p, r in zip(trainer.history, rows))
+        physics = sum(r["physics_seconds"] for r in rows) / sum(
+            r["wall_seconds"] - p["wall_seconds"] for p, r in zip(trainer.history, rows))
+        path = SHIPPED_WALK_POLICY if SHIPPED_WALK_POLICY.exists() else export_policy(
+            Path(tmp) / "run" / "latest.pt", Path(tmp) / "policy")[0]
+        torch.set_num_threads(1)
+        policy = LearnedPolicy(path, command=(0.5, 0.0, 0.0))
+        state, targets = RobotState(29), np.zeros((6, 29))
+        state.quat[:] = (1, 0, 0, 0)
+        times = []
+        for k in range(2000):
+            start = time.perf_counter()
+            policy.act(state, k * 0.02, targets)
+            times.append(time.perf_counter() - start)
+        torch.set_num_threads(threads)
+    return {"ppo_samples_per_s": ppo_rate, "ppo_num_envs": trainer.config.num_envs, "ppo_physics_share": physics,
+            "inference_p50_us": 1e6 * float(np.percentile(times[100:], 50)),
+            "inference_p99_us": 1e6 * float(np.percentile(times[100:], 99)), "inference_policy": str(path.name)}
 
 
 def print_envs_report(r: dict) -> None:
@@ -57,4 +98,8 @@ def print_envs_report(r: dict) -> None:
                   f">= 3x: x{r['vs_sync']:.1f} {'met' if r['vs_sync'] >= 3 else 'NOT met'}")
     table.add_row("  raw physics ceiling (its rollout time alone)", f"{r['physics_ceiling_env_steps_per_s']:,.0f}",
                   f">= 70 %: {100 * r['of_ceiling']:.0f} % {'met' if r['of_ceiling'] >= 0.7 else 'NOT met'}")
+    table.add_row(f"PPO end to end (rsl_rl, {r['ppo_num_envs']} robots, rollout + update)",
+                  f"{r['ppo_samples_per_s']:,.0f} samples/s", f"physics {100 * r['ppo_physics_share']:.0f} % of it")
+    table.add_row(f"policy step at run time, 1 thread ({r['inference_policy']})",
+                  f"p50 {r['inference_p50_us']:.0f} / p99 {r['inference_p99_us']:.0f} us", "< 20 ms (50 Hz)")
     Console(highlight=False).print(table)

@@ -8,7 +8,6 @@ import sys
 
 from bessemer import commands
 from bessemer.commands import CliError
-from bessemer.commands.stack_options import add_stack_options
 from bessemer.commands import bench as bench_command
 from bessemer.commands import bridge as bridge_command
 from bessemer.commands import deploy as deploy_command
@@ -16,6 +15,9 @@ from bessemer.commands import model as model_command
 from bessemer.commands import node as node_command
 from bessemer.commands import run as run_command
 from bessemer.commands import sim as sim_command
+from bessemer.commands import train as train_command
+from bessemer.commands.policy_options import add_policy_options
+from bessemer.commands.stack_options import add_stack_options
 
 if not commands.has_display():
     os.environ.setdefault("MUJOCO_GL", "egl")
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--video", metavar="PATH.mp4", help="record the run headless (runs in lock-step)")
     sim.add_argument("--summary-json", metavar="PATH", help="write the final summary as JSON")
     sim.add_argument("--mesh-dir", metavar="DIR", help="folder with Unitree's G1 .STL meshes for visuals (optional)")
+    add_policy_options(sim)
     sim.set_defaults(func=sim_command.run)
 
     bridge = sub.add_parser("bridge", help="serve the simulated G1 over DDS as a real G1 would (domain 1 on lo)")
@@ -72,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--duration", type=_positive, default=10.0, help="seconds to hold after the sequence (default 10)")
     deploy.add_argument("--hold", type=_positive, default=1.0, help="seconds each step holds before the next (default 1)")
     deploy.add_argument("--summary-json", metavar="PATH", help="write the final summary as JSON")
+    add_policy_options(deploy)
     deploy.set_defaults(func=deploy_command.run)
 
     run = sub.add_parser("run", help="the whole stack as processes: low-level, policy and perception nodes over ZMQ")
@@ -88,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target-deadline", type=_positive, default=50.0,
                      help="ms each policy target stays valid: a silent policy damps the robot this long after (default 50)")
     run.add_argument("--summary-json", metavar="PATH", help="write the final status as JSON")
+    run.add_argument("--policy", default="wave", metavar="wave|PATH",
+                     help="policy node's policy: wave (stand, wave an arm; default) or a learned policy file")
+    run.add_argument("--cmd", default="0,0,0", metavar="VX,VY,WZ", help="velocity command for a learned walking policy")
     add_stack_options(run)
     run.set_defaults(func=run_command.run)
 
@@ -115,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--rate", type=float, default=None, help="policy 50 Hz, perception 10 Hz by default")
     node.add_argument("--threads", type=int, default=1, help="perception: compute threads (default 1)")
     node.add_argument("--target-deadline", type=_positive, help="policy: ms each target stays valid (default 2.5 periods)")
+    node.add_argument("--policy", default="wave", help="policy: wave (default) or a learned policy file")
+    node.add_argument("--cmd", default="0,0,0", help="policy: velocity command VX,VY,WZ for a learned policy")
     add_stack_options(node)
     node.set_defaults(func=node_command.run)
 
@@ -130,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--zmq", action="store_true",
                        help="benchmark the ZMQ hop instead: state -> policy -> targets round trip, loop beside the policy")
     bench.set_defaults(func=bench_command.run)
+
+    train_command.add_parsers(sub, _positive)
 
     model = sub.add_parser("model", help="print or write the project's MJCF of the G1")
     model.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")

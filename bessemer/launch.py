@@ -33,6 +33,9 @@ class LaunchConfig:
     perception: bool = True
     variant: str = "29dof"
     policy_rate: float = 50.0
+    policy: str = "wave"
+    """`wave` (stand and wave an arm) or a learned policy's file."""
+    command: str = "0,0,0"
     target_deadline_ms: float = 50.0
     events: list[str] = field(default_factory=list)
 
@@ -91,7 +94,8 @@ class Launcher:
                 if time.monotonic() > deadline:
                     raise
         self.say("low-level node up")
-        self._start("policy", "--rate", str(self.config.policy_rate),
+        policy = ["--rate", str(self.config.policy_rate)] if self.config.policy == "wave" else ["--variant", self.config.variant]
+        self._start("policy", *policy, "--policy", self.config.policy, "--cmd", self.config.command,
                     "--target-deadline", str(self.config.target_deadline_ms))
         if self.config.perception:
             self._start("perception", "--variant", self.config.variant)

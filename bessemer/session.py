@@ -7,9 +7,12 @@ transition table before anything moves, so a bad sequence fails at once with the
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from bessemer.stack import LowLevelStack, SimStack
 from control.fsm import POSE_OF_STATE, TRANSITIONS, FsmId, parse_state_id
@@ -104,8 +107,7 @@ class ScriptedRun:
             self.event("standing")
         if self.stood_up_at is not None and fsm.state in POSE_OF_STATE:
             tilt = tilt_of(stack.controller.state.quat)
-            if tilt > self.max_tilt_after_standup:
-                self.max_tilt_after_standup = tilt
+            self.max_tilt_after_standup = max(self.max_tilt_after_standup, tilt)
         self._after_tick(t)
         for period, observer in self.observers:
             if k % period == 0:
@@ -197,10 +199,33 @@ class SimSession(ScriptedRun):
         super().__init__(stack, config, first_step_at=config.damp_time if config.band else 0.0)
         stack.spawn(band=config.band, pose=config.spawn_pose)
         self.nominal_height = stack.nominal_stand_height()
+        self._drive: list[tuple[float, np.ndarray]] = []
+        """(time, pelvis pose) at the FSM's hand-over to the policy and at the latest tick in 200."""
 
     def _after_tick(self, t: float) -> None:
         if self.stood_up_at is not None and self.stack.robot.band_engaged:
             self._release_band_when_settled(t)
+        if self.stack.fsm.state == FsmId.START:
+            pose = (t, self.stack.robot.data.qpos[:7].copy())
+            self._drive[1:] = [pose] if self._drive else []
+            if not self._drive:
+                self._drive.append(pose)
+
+    def _drive_summary(self) -> dict | None:
+        """How the robot moved while the policy drove: the figures a walking run is judged by."""
+        if len(self._drive) < 2:
+            return None
+        (t0, p0), (t1, p1) = self._drive
+        seconds = t1 - t0
+        heading = _yaw(p0[3:7])
+        dx, dy = p1[:2] - p0[:2]
+        forward = dx * math.cos(heading) + dy * math.sin(heading)
+        lateral = -dx * math.sin(heading) + dy * math.cos(heading)
+        turn = math.remainder(_yaw(p1[3:7]) - heading, 2 * math.pi)
+        return {"seconds": round(seconds, 3), "distance_m": round(math.hypot(dx, dy), 3),
+                "forward_mps": round(forward / seconds, 4) if seconds else 0.0,
+                "lateral_mps": round(lateral / seconds, 4) if seconds else 0.0,
+                "yaw_change_rad": round(turn, 4), "final_base_height_m": round(float(p1[2]), 4)}
 
     def _release_band_when_settled(self, t: float) -> None:
         """Let go once the robot hangs still and upright, as a user lowering the band would."""
@@ -223,4 +248,10 @@ class SimSession(ScriptedRun):
         summary["realtime_factor"] = round(robot.time / summary["wall_time_s"], 3) if summary["wall_time_s"] else None
         summary["base_height_m"] = round(height, 4)
         summary["base_height_nominal_m"] = round(self.nominal_height, 4)
+        summary["policy_drive"] = self._drive_summary()
         return summary
+
+
+def _yaw(quat: np.ndarray) -> float:
+    w, x, y, z = quat
+    return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))

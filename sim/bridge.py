@@ -23,6 +23,7 @@ from sim.band_release import SelfSupportRelease
 from sim.robot import SimRobot
 from sim.world import WorldConfig
 
+
 @dataclass(frozen=True)
 class BridgeConfig:
     world: WorldConfig = field(default_factory=WorldConfig)

@@ -20,6 +20,8 @@ from robots.g1.variants import G1Variant, get_variant
 BAND_TENDON = "elastic_band"
 BAND_ANCHOR_SITE = "band_anchor"
 BAND_ROBOT_SITE = "band_attach"
+FOOT_SITES = ("left_foot", "right_foot")
+"""Sole sites whose position, velocity and floor contact are sensed for gait rewards and evaluation."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,12 @@ def build_world_xml(config: WorldConfig, band_rest_length: float) -> str:
     ET.SubElement(spatial, "site", site=BAND_ANCHOR_SITE)
     ET.SubElement(spatial, "site", site=BAND_ROBOT_SITE)
     root.insert(list(root).index(root.find("actuator")), tendon)
+    sensor = root.find("sensor")
+    for site in FOOT_SITES:
+        body = pelvis.find(f".//site[@name='{site}']/..").get("name")
+        ET.SubElement(sensor, "framepos", name=f"{site}_pos", objtype="site", objname=site)
+        ET.SubElement(sensor, "framelinvel", name=f"{site}_vel", objtype="site", objname=site)
+        ET.SubElement(sensor, "contact", name=f"{site}_contact", body1=body, geom2="floor", num="1", data="found")
     ET.indent(root)
     return ET.tostring(root, encoding="unicode")
 

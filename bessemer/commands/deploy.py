@@ -7,13 +7,16 @@ import json
 from pathlib import Path
 
 from bessemer.commands import CliError
+from bessemer.commands.policy_options import load_policy
 
 
 def run(args: argparse.Namespace) -> int:
     from bessemer.commands import check_writable
+    from bessemer.inprocess_policy import InProcessPolicy
     from bessemer.session import ScriptedRun, SessionConfig, parse_sequence
     from bessemer.stack import LowLevelStack, StackConfig
     from bessemer.status import StatusLine, print_summary
+    from control.fsm import FsmId
     from control.loop import LoopConfig
     from control.remote_commands import RemoteFsmCommands
     from robots.dds import DdsConfig, DdsRobot, DdsStartupError
@@ -21,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     get_variant(args.variant)
     sequence = parse_sequence(args.sequence)
+    policy = load_policy(args, args.variant) if FsmId.START in sequence else None
     if args.summary_json:
         check_writable(Path(args.summary_json), "summary")
     interface = "lo" if args.sim else args.iface
@@ -40,7 +44,13 @@ def run(args: argparse.Namespace) -> int:
     except DdsStartupError as exc:
         raise CliError(str(exc)) from None
     stack = LowLevelStack(robot, StackConfig(loop=LoopConfig(realtime=True)))
-    run = ScriptedRun(stack, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold))
+    run = ScriptedRun(stack, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold,
+                                           policy_configured=policy is not None))
+    if policy is not None:
+        import torch
+
+        torch.set_num_threads(1)
+        InProcessPolicy(policy, run)
     run.on_event = status.event
     run.every(25, status.update)
     remote = RemoteFsmCommands(stack.fsm)

@@ -41,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _lowlevel(args: argparse.Namespace) -> int:
-    from control.loop import LoopConfig
     from bessemer.nodes.lowlevel import LowLevelNode
     from bessemer.stack import LowLevelStack, SimStack, StackConfig
+    from control.loop import LoopConfig
     from sim.world import WorldConfig
 
     if args.iface:
@@ -109,12 +109,21 @@ def _run_at(node, rate_hz: float) -> int:
 
 
 def _policy(args: argparse.Namespace) -> int:
+    from bessemer.commands.policy_options import load_policy
     from bessemer.nodes.policy import PolicyNode
     from policies.arm_wave import ArmWavePolicy
 
-    rate = args.rate or 50.0
+    if args.policy == "wave":
+        policy = ArmWavePolicy(rate_hz=args.rate or 50.0)
+    else:
+        import torch
+
+        torch.set_num_threads(1)
+        policy = load_policy(args, args.variant)
+        if args.rate and args.rate != policy.rate_hz:
+            raise CliError(f"a learned policy runs at its contract's {policy.rate_hz:g} Hz; drop --rate")
     deadline = args.target_deadline / 1e3 if args.target_deadline else None
-    return _run_at(PolicyNode(ArmWavePolicy(rate_hz=rate), endpoints_from(args), deadline=deadline), rate)
+    return _run_at(PolicyNode(policy, endpoints_from(args), deadline=deadline), policy.rate_hz)
 
 
 def _perception(args: argparse.Namespace) -> int:

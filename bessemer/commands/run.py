@@ -15,6 +15,7 @@ def run(args: argparse.Namespace) -> int:
     from bessemer.control_client import StackUnreachable
     from bessemer.endpoints import EndpointError
     from bessemer.launch import LaunchConfig, Launcher, NodeDied, SequenceRefused
+    from bessemer.commands.policy_options import parse_command
     from bessemer.session import parse_sequence
     from bessemer.status import StatusLine
 
@@ -25,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     status_line = StatusLine()
     launcher = Launcher(LaunchConfig(endpoints_from(args), node_args, sequence=sequence, hold=args.hold,
                                      duration=args.duration, variant=args.variant,
-                                     target_deadline_ms=args.target_deadline,
+                                     target_deadline_ms=args.target_deadline, policy=args.policy,
+                                     command=",".join(str(v) for v in parse_command(args.cmd)),
                                      perception=not (args.no_perception or args.iface)),
                         say=status_line.event, show=lambda s: status_line.show(_status_text(s)))
     code = 0

@@ -7,14 +7,17 @@ import json
 from pathlib import Path
 
 from bessemer.commands import CliError, has_display
+from bessemer.commands.policy_options import load_policy
 
 
 def run(args: argparse.Namespace) -> int:
     from bessemer.commands import check_writable
+    from bessemer.inprocess_policy import InProcessPolicy
     from bessemer.session import SessionConfig, SimSession, parse_sequence
     from bessemer.stack import SimStack, StackConfig
     from bessemer.status import StatusLine, print_summary
     from bessemer.video import VideoRecorder
+    from control.fsm import FsmId
     from control.loop import LoopConfig
     from robots.g1.poses import get_pose
     from robots.g1.variants import get_variant
@@ -23,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     get_variant(args.variant)
     get_pose(args.spawn_pose)
     sequence = parse_sequence(args.sequence)
+    policy = load_policy(args, args.variant) if FsmId.START in sequence else None
     if args.viewer and args.video:
         raise CliError("--viewer and --video cannot be combined: the viewer runs in real time, recording in lock-step")
     if args.viewer and not has_display():
@@ -33,7 +37,13 @@ def run(args: argparse.Namespace) -> int:
     world = WorldConfig(variant=args.variant, mesh_dir=Path(args.mesh_dir) if args.mesh_dir else None)
     stack = SimStack(StackConfig(world=world, loop=LoopConfig(realtime=realtime)))
     session = SimSession(stack, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold,
-                                              band=not args.no_band, spawn_pose=args.spawn_pose))
+                                              band=not args.no_band, spawn_pose=args.spawn_pose,
+                                              policy_configured=policy is not None))
+    if policy is not None:
+        import torch
+
+        torch.set_num_threads(1)
+        InProcessPolicy(policy, session)
     status = StatusLine()
     session.on_event = status.event
     session.every(25, status.update)

@@ -16,13 +16,16 @@ import numpy as np
 
 from policies.contract import PolicyContract
 from policies.observation import ActionMapper, ObservationBuilder, projected_gravity
+from robots.g1.joints import joint_table
 from robots.interface import tilt_of
+from sim.envs.feet import FootSensors
 from sim.robot import SimRobot
 from sim.world import WorldConfig
 
 
 @dataclass(frozen=True)
 class RewardWeights:
+    """Per-term weights, after the G1 set of Unitree's own RL gym (a phase-locked stepping gait)."""
     tracking_lin_vel: float = 1.0
     tracking_ang_vel: float = 0.5
     alive: float = 0.15
@@ -33,16 +36,30 @@ class RewardWeights:
     torques: float = -1e-5
     action_rate: float = -0.01
     joint_vel: float = -1e-3
+    joint_limits: float = -5.0
+    hip_pos: float = -1.0
+    contact_no_vel: float = -0.2
+    feet_swing_height: float = -20.0
+    contact: float = 0.18
 
 
 @dataclass(frozen=True)
 class WalkConfig:
-    command_ranges: tuple[tuple[float, float], ...] = ((-0.5, 1.0), (-0.3, 0.3), (-0.5, 0.5))
+    command_ranges: tuple[tuple[float, float], ...] = ((-0.5, 1.0), (-0.3, 0.3), (-0.6, 0.6))
     """Ranges of the commanded forward and lateral speed (m/s) and yaw rate (rad/s)."""
+    standing_fraction: float = 0.1
+    """Share of sampled commands that are zero, so the policy also learns to stand."""
+    command_seconds: float = 10.0
+    """A new command is drawn this often within an episode."""
     episode_seconds: float = 20.0
     reset_joint_noise: float = 0.05
     tracking_sigma: float = 0.25
     base_height_target: float = 0.78
+    swing_height: float = 0.06
+    """Sole height above the floor wanted in swing (m)."""
+    stance_fraction: float = 0.55
+    """Share of the gait period each foot should be on the floor; the feet are half a period apart."""
+    soft_limit_fraction: float = 0.9
     fall_height: float = 0.45
     max_tilt: float = 1.0
     """The same threshold as the low-level safety monitor: the env ends where deployment would damp."""
@@ -51,23 +68,75 @@ class WalkConfig:
     world: WorldConfig = field(default_factory=WorldConfig)
 
 
-def walk_rewards(config: WalkConfig, dt: float, command, lin, ang, quat, height, tau, dq, action, last_action):
-    """Reward of a batch of robots (one row each): the total per robot and each weighted term."""
+HIP_ROLL_YAW = (1, 2, 7, 8)
+"""Leg joints (policy action order) that a straight gait keeps near zero."""
+
+
+@dataclass
+class WalkBatch:
+    """What the reward sees of a batch of robots, one row each (privileged simulator values included)."""
+    command: np.ndarray
+    lin: np.ndarray
+    """Base linear velocity in the body frame."""
+    ang: np.ndarray
+    quat: np.ndarray
+    height: np.ndarray
+    q: np.ndarray
+    """Positions of the actuated joints."""
+    dq: np.ndarray
+    tau: np.ndarray
+    action: np.ndarray
+    last_action: np.ndarray
+    foot_pos: np.ndarray
+    foot_vel: np.ndarray
+    contact: np.ndarray
+    phase: np.ndarray
+    """Gait phase in [0, 1) of each robot."""
+
+
+def soft_limits(contract: PolicyContract, fraction: float) -> np.ndarray:
+    """(2, actuated) lower and upper joint limits shrunk about their middle."""
+    table = joint_table()
+    lo = np.array([table[i].lower for i in contract.actuated])
+    hi = np.array([table[i].upper for i in contract.actuated])
+    mid, half = (lo + hi) / 2, (hi - lo) / 2 * fraction
+    return np.stack((mid - half, mid + half))
+
+
+def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, limits: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Reward of a batch of robots: the total per robot and each weighted term."""
     c, w = config, config.rewards
-    gravity = projected_gravity(quat)
+    gravity = projected_gravity(b.quat)
+    leg_phase = np.stack((b.phase, (b.phase + 0.5) % 1.0), axis=1)
+    stance = leg_phase < c.stance_fraction
+    swing = ~b.contact
+    beyond = np.clip(limits[0] - b.q, 0, None) + np.clip(b.q - limits[1], 0, None)
     terms = {
-        "tracking_lin_vel": w.tracking_lin_vel * np.exp(-np.sum((command[:, :2] - lin[:, :2]) ** 2, axis=1) / c.tracking_sigma),
-        "tracking_ang_vel": w.tracking_ang_vel * np.exp(-((command[:, 2] - ang[:, 2]) ** 2) / c.tracking_sigma),
-        "alive": np.full(len(command), w.alive),
-        "lin_vel_z": w.lin_vel_z * lin[:, 2] ** 2,
-        "ang_vel_xy": w.ang_vel_xy * np.sum(ang[:, :2] ** 2, axis=1),
+        "tracking_lin_vel": w.tracking_lin_vel * np.exp(-np.sum((b.command[:, :2] - b.lin[:, :2]) ** 2, axis=1) / c.tracking_sigma),
+        "tracking_ang_vel": w.tracking_ang_vel * np.exp(-((b.command[:, 2] - b.ang[:, 2]) ** 2) / c.tracking_sigma),
+        "alive": np.full(len(b.command), w.alive),
+        "lin_vel_z": w.lin_vel_z * b.lin[:, 2] ** 2,
+        "ang_vel_xy": w.ang_vel_xy * np.sum(b.ang[:, :2] ** 2, axis=1),
         "orientation": w.orientation * np.sum(gravity[:, :2] ** 2, axis=1),
-        "base_height": w.base_height * (height - c.base_height_target) ** 2,
-        "torques": w.torques * np.sum(tau**2, axis=1),
-        "action_rate": w.action_rate * np.sum((action - last_action) ** 2, axis=1),
-        "joint_vel": w.joint_vel * np.sum(dq**2, axis=1),
+        "base_height": w.base_height * (b.height - c.base_height_target) ** 2,
+        "torques": w.torques * np.sum(b.tau**2, axis=1),
+        "action_rate": w.action_rate * np.sum((b.action - b.last_action) ** 2, axis=1),
+        "joint_vel": w.joint_vel * np.sum(b.dq**2, axis=1),
+        "joint_limits": w.joint_limits * np.sum(beyond, axis=1),
+        "hip_pos": w.hip_pos * np.sum(b.q[:, HIP_ROLL_YAW] ** 2, axis=1),
+        "contact_no_vel": w.contact_no_vel * np.sum(np.sum(b.foot_vel**2, axis=2) * b.contact, axis=1),
+        "feet_swing_height": w.feet_swing_height * np.sum((b.foot_pos[:, :, 2] - c.swing_height) ** 2 * swing, axis=1),
+        "contact": w.contact * np.sum(b.contact == stance, axis=1),
     }
     return sum(terms.values()) * dt, terms
+
+
+def sample_commands(rng: np.random.Generator, config: WalkConfig, n: int) -> np.ndarray:
+    """n velocity commands drawn from the configured ranges, a `standing_fraction` of them zero."""
+    ranges = np.array(config.command_ranges)
+    commands = rng.uniform(ranges[:, 0], ranges[:, 1], (n, 3))
+    commands[rng.random(n) < config.standing_fraction] = 0.0
+    return commands
 
 
 class G1WalkEnv(gym.Env):
@@ -89,10 +158,13 @@ class G1WalkEnv(gym.Env):
         self._max_steps = round(self.config.episode_seconds / self.contract.control_dt)
         self._steps = 0
         self._default = np.array(self.contract.default_pose)
+        self._feet = FootSensors(self.robot.model)
+        self._limits = soft_limits(self.contract, self.config.soft_limit_fraction)
+        self._act = np.array(self.contract.actuated)
         self._renderer: mujoco.Renderer | None = None
 
     def sample_command(self) -> np.ndarray:
-        return np.array([self.np_random.uniform(lo, hi) for lo, hi in self.config.command_ranges])
+        return sample_commands(self.np_random, self.config, 1)[0]
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -115,6 +187,8 @@ class G1WalkEnv(gym.Env):
         self.robot.write(self.actions.map(action))
         self.robot.advance()
         self._steps += 1
+        if self._steps % round(self.config.command_seconds / self.contract.control_dt) == 0:
+            self.command = self.sample_command()
         reward, terms = self._reward(action)
         self.last_action[:] = action
         obs = self._observe()
@@ -134,9 +208,12 @@ class G1WalkEnv(gym.Env):
     def _reward(self, action: np.ndarray) -> tuple[float, dict]:
         lin, ang = self.base_velocity()
         state = self.robot.read()
-        total, terms = walk_rewards(self.config, self.contract.control_dt, self.command[None], lin[None], ang[None],
-                                    state.quat[None], np.array([self.robot.base_height]), state.tau_est[None],
-                                    state.dq[None], action[None], self.last_action[None])
+        foot_pos, foot_vel, contact = self._feet.read(self.robot.data.sensordata[None])
+        phase = (self._steps * self.contract.control_dt / self.contract.gait_period) % 1.0
+        batch = WalkBatch(self.command[None], lin[None], ang[None], state.quat[None], np.array([self.robot.base_height]),
+                          state.q[None, self._act], state.dq[None, self._act], state.tau_est[None, self._act],
+                          action[None], self.last_action[None], foot_pos, foot_vel, contact, np.array([phase]))
+        total, terms = walk_rewards(self.config, self.contract.control_dt, batch, self._limits)
         return float(total[0]), {k: float(v[0]) for k, v in terms.items()}
 
     def render(self):

@@ -1,11 +1,14 @@
 """Many G1 walk envs stepped together: MuJoCo's multithreaded rollout keeps Python out of physics.
 
-Every robot shares one model (the policy contract fixes the gains, so the PD law's bias terms are
-the same for all), so a step is: targets of every action in one numpy call, one `rollout` call that
-runs the 10 physics steps of every robot across threads, then observations, rewards and resets as
-batch arrays. The single env (`G1WalkEnv`) and this one share the observation builder, action
-mapping and reward, so a policy trained here sees what deployment sees. Finished robots reset in
-the same step (`final_obs` and `final_info` in the info), Gymnasium's same-step autoreset.
+A step is: targets of every action in one numpy call, one `rollout` call that runs the 10 physics
+steps of every robot across threads, then observations, rewards and resets as batch arrays. The
+single env (`G1WalkEnv`) and this one share the observation builder, action mapping and reward, so
+a policy trained here sees what deployment sees. Finished robots reset in the same step
+(`final_obs` and `final_index` in the info), Gymnasium's same-step autoreset.
+
+With a `Randomization`, each robot steps on one of a set of randomized model copies, its new
+targets reach the motors a few physics steps late, and it is pushed now and then; without one, every
+robot is the nominal deployment model (what the equivalence test with the single env checks).
 """
 
 from __future__ import annotations
@@ -20,7 +23,19 @@ from gymnasium.vector.utils import batch_space
 from mujoco import rollout
 
 from policies.contract import PolicyContract
-from sim.envs.g1_walk import G1WalkEnv, WalkConfig, walk_rewards
+from sim.envs.feet import FootSensors
+from sim.envs.g1_walk import (
+    G1WalkEnv,
+    WalkBatch,
+    WalkConfig,
+    sample_commands,
+    soft_limits,
+    walk_rewards,
+)
+from sim.envs.randomization import Randomization, model_variants
+
+PRIVILEGED_SIZE = 9
+"""Critic-only observation: base velocity (3), base height, foot contacts (2), sole heights (2), friction."""
 
 
 def rotate_into_body(quat: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -30,13 +45,21 @@ def rotate_into_body(quat: np.ndarray, v: np.ndarray) -> np.ndarray:
     return v + w * t + np.cross(u, t)
 
 
+def observation_noise(contract: PolicyContract, levels: dict[str, float]) -> np.ndarray:
+    """Per-dimension noise amplitude of the policy observation, in observation units."""
+    scales = dict(contract.obs_scales)
+    parts = [np.full(n, levels.get(name, 0.0)) * np.array(scales.get(name, (1.0,))) for name, n in contract.obs_layout]
+    return np.concatenate(parts)
+
+
 class G1WalkVectorEnv(gym.vector.VectorEnv):
     metadata = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
 
     def __init__(self, num_envs: int, config: WalkConfig | None = None, contract: PolicyContract | None = None,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, randomization: Randomization | None = None, seed: int = 0) -> None:
         self.template = G1WalkEnv(config, contract)
         self.config, self.contract = self.template.config, self.template.contract
+        self.randomization = randomization or Randomization.none()
         self.num_envs = num_envs
         self.single_observation_space = self.template.observation_space
         self.single_action_space = self.template.action_space
@@ -49,6 +72,11 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
             raise ValueError("the vector env needs every motor of the contract in the model (the 29-DoF G1)")
         self.substeps = robot.substeps
         self.threads = threads or os.cpu_count() or 1
+        self._rng = np.random.default_rng(seed)
+        self.variants = model_variants(self.model, np.array(self.contract.kp), np.array(self.contract.kd),
+                                       self.randomization, self._rng)
+        self.variant = np.zeros(num_envs, dtype=np.int64)
+        self._models = [self.model] * num_envs
         self._datas = [mujoco.MjData(self.model) for _ in range(self.threads)]
         self._pool = rollout.Rollout(nthread=self.threads)
         self._spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
@@ -61,18 +89,28 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self.steps = np.zeros(num_envs, dtype=np.int64)
         self.physics_seconds = 0.0
         """Time spent inside MuJoCo's rollout: the physics ceiling of the very steps taken."""
-        self._kp, self._kd = np.array(self.contract.kp), np.array(self.contract.kd)
+        nu = self.model.nu
+        self._kp, self._kd = np.zeros((num_envs, nu)), np.zeros((num_envs, nu))
+        self._targets = np.zeros((num_envs, nu))
+        self._latency = np.zeros(num_envs, dtype=np.int64)
+        self._next_push = np.zeros(num_envs, dtype=np.int64)
         self._effort = robot.model.actuator_forcerange[:, 1].copy()
         self._max_steps = round(self.config.episode_seconds / self.contract.control_dt)
-        self._rng = np.random.default_rng()
-        self._actuated = np.array(self.contract.actuated)
+        self._command_steps = round(self.config.command_seconds / self.contract.control_dt)
+        self._act = np.array(self.contract.actuated)
+        self._limits = soft_limits(self.contract, self.config.soft_limit_fraction)
+        self._feet = FootSensors(self.model)
         self._imu_quat, self._imu_gyro = robot._quat, robot._gyro
         self.quat = np.zeros((num_envs, 4))
         self.gyro = np.zeros((num_envs, 3))
         """The pelvis IMU as the single env reads it: the sensors of the last physics step."""
+        self.privileged = np.zeros((num_envs, PRIVILEGED_SIZE), dtype=np.float32)
+        self.noise = observation_noise(self.contract, dict(self.randomization.obs_noise))
+        self._friction = np.array([v.friction for v in self.variants])
         robot.reset(np.array(self.contract.default_pose))
         self._initial_state = np.zeros(self.states.shape[1])
         mujoco.mj_getState(self.model, robot.data, self._initial_state, self._spec)
+        self._default_q = np.array(self.contract.default_pose)
 
     # -- state layout: [time, qpos, qvel, ...] -------------------------------------------------------
     def _qpos(self) -> np.ndarray:
@@ -81,17 +119,30 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
     def _qvel(self) -> np.ndarray:
         return self.states[:, 1 + self._nq : 1 + self._nq + self._nv]
 
+    def _push_interval(self, n: int) -> np.ndarray:
+        lo, hi = self.randomization.push_seconds
+        return np.round(self._rng.uniform(lo, hi, n) / self.contract.control_dt).astype(np.int64)
+
     def _reset_rows(self, rows: np.ndarray) -> None:
-        """Back to the stand pose with joint noise and a new command, all rows at once."""
-        noise = self._rng.uniform(-1, 1, (len(rows), len(self.contract.actuated))) * self.config.reset_joint_noise
+        """Back to the stand pose with joint noise, a new command and new randomization, all rows at once."""
+        r = self.randomization
+        noise = self._rng.uniform(-1, 1, (len(rows), len(self._act))) * self.config.reset_joint_noise
         self.states[rows] = self._initial_state
-        self.states[rows[:, None], 1 + 7 + self._actuated] += noise
-        ranges = np.array(self.config.command_ranges)
-        self.commands[rows] = self._rng.uniform(ranges[:, 0], ranges[:, 1], (len(rows), 3))
+        self.states[rows[:, None], 1 + 7 + self._act] += noise
+        self.commands[rows] = sample_commands(self._rng, self.config, len(rows))
         self.quat[rows] = self._initial_state[1 + 3 : 1 + 7]
         self.gyro[rows] = 0.0
         self.last_actions[rows] = 0.0
         self.steps[rows] = 0
+        self.variant[rows] = self._rng.integers(0, len(self.variants), len(rows))
+        for row in rows:
+            v = self.variants[self.variant[row]]
+            self._models[row] = v.model
+            self._kp[row], self._kd[row] = v.kp, v.kd
+        self._targets[rows] = self._default_q
+        self._latency[rows] = self._rng.integers(r.latency_steps[0], r.latency_steps[1] + 1, len(rows))
+        self._next_push[rows] = self._push_interval(len(rows))
+        self.privileged[rows] = 0.0
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         if seed is not None:
@@ -102,33 +153,72 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
     def _observe(self) -> np.ndarray:
         qpos, qvel = self._qpos(), self._qvel()
         t = self.steps * self.contract.control_dt
-        return self.template.observations.build(self.gyro, self.quat, qpos[:, 7:], qvel[:, 6:], self.commands,
-                                                self.last_actions, t)
+        obs = self.template.observations.build(self.gyro, self.quat, qpos[:, 7:], qvel[:, 6:], self.commands,
+                                               self.last_actions, t)
+        if self.noise.any():
+            obs += (self._rng.uniform(-1, 1, obs.shape) * self.noise).astype(np.float32)
+        return obs
+
+    def push(self, rows: np.ndarray, velocity: np.ndarray) -> None:
+        """Add a horizontal base velocity (world frame, (len(rows), 2) m/s) to some robots: a shove."""
+        start = 1 + self._nq
+        self.states[rows, start : start + 2] += velocity
+
+    def _random_pushes(self) -> None:
+        due = np.flatnonzero(self.steps >= self._next_push)
+        if due.size == 0:
+            return
+        angle = self._rng.uniform(0, 2 * np.pi, due.size)
+        speed = self._rng.uniform(0, self.randomization.push_speed, due.size)
+        self.push(due, np.column_stack((speed * np.cos(angle), speed * np.sin(angle))))
+        self._next_push[due] = self.steps[due] + self._push_interval(due.size)
+
+    def base_position(self) -> np.ndarray:
+        """World position of every pelvis, (n, 3)."""
+        return self._qpos()[:, :3].copy()
+
+    def base_velocity(self) -> tuple[np.ndarray, np.ndarray]:
+        """Linear and angular base velocity of every robot in its body frame, (n, 3) each."""
+        qpos, qvel = self._qpos(), self._qvel()
+        return rotate_into_body(qpos[:, 3:7], qvel[:, 0:3]), qvel[:, 3:6].copy()
 
     def step(self, actions):
         c = self.config
         actions = np.clip(np.asarray(actions, dtype=np.float32), -c.max_action, c.max_action)
         q_des = self.template.actions.targets(actions)
-        control = np.repeat((self._kp * q_des)[:, None, :], self.substeps, axis=1)
+        late = np.arange(self.substeps)[None, :] < self._latency[:, None]
+        targets = np.where(late[:, :, None], self._targets[:, None, :], q_des[:, None, :])
+        control = self._kp[:, None, :] * targets
+        self._targets[:] = q_des
+        self._random_pushes()
         start = time.perf_counter()
-        self._pool.rollout([self.model] * self.num_envs, self._datas, self.states, control, nstep=self.substeps,
+        self._pool.rollout(self._models, self._datas, self.states, control, nstep=self.substeps,
                            state=self._trajectory, sensordata=self._sensors, skip_checks=True)
         self.physics_seconds += time.perf_counter() - start
         self.states[:] = self._trajectory[:, -1]
-        self.quat[:] = self._sensors[:, -1, self._imu_quat]
-        self.gyro[:] = self._sensors[:, -1, self._imu_gyro]
+        sensors = self._sensors[:, -1]
+        self.quat[:] = sensors[:, self._imu_quat]
+        self.gyro[:] = sensors[:, self._imu_gyro]
         self.steps += 1
+        resample = np.flatnonzero(self.steps % self._command_steps == 0)
+        if resample.size:
+            self.commands[resample] = sample_commands(self._rng, c, resample.size)
         qpos, qvel = self._qpos(), self._qvel()
         lin = rotate_into_body(qpos[:, 3:7], qvel[:, 0:3])
-        tau = np.clip(self._kp * (q_des - qpos[:, 7:]) - self._kd * qvel[:, 6:], -self._effort, self._effort)
-        rewards, terms = walk_rewards(c, self.contract.control_dt, self.commands, lin, qvel[:, 3:6], self.quat,
-                                      qpos[:, 2], tau, qvel[:, 6:], actions, self.last_actions)
+        q, dq = qpos[:, 7:], qvel[:, 6:]
+        tau = np.clip(self._kp * (q_des - q) - self._kd * dq, -self._effort, self._effort)
+        foot_pos, foot_vel, contact = self._feet.read(sensors)
+        phase = (self.steps * self.contract.control_dt / self.contract.gait_period) % 1.0
+        batch = WalkBatch(self.commands, lin, qvel[:, 3:6], self.quat, qpos[:, 2], q[:, self._act], dq[:, self._act],
+                          tau[:, self._act], actions, self.last_actions, foot_pos, foot_vel, contact, phase)
+        rewards, terms = walk_rewards(c, self.contract.control_dt, batch, self._limits)
         self.last_actions[:] = actions
+        self.privileged[:] = np.column_stack((lin, qpos[:, 2], contact, foot_pos[:, :, 2], self._friction[self.variant]))
         tilt = np.arccos(np.clip(1.0 - 2.0 * (self.quat[:, 1] ** 2 + self.quat[:, 2] ** 2), -1.0, 1.0))
         obs = self._observe()
         terminated = (qpos[:, 2] < c.fall_height) | (tilt > c.max_tilt) | ~np.isfinite(obs).all(axis=1)
         truncated = self.steps >= self._max_steps
-        info = {k: v for k, v in terms.items()}
+        info = dict(terms)
         done = np.flatnonzero(terminated | truncated)
         if done.size:
             info["final_obs"] = obs[done].copy()
@@ -136,6 +226,21 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
             self._reset_rows(done)
             obs = self._observe()
         return obs, rewards, terminated, truncated, info
+
+    _SNAPSHOT = ("states", "commands", "last_actions", "steps", "variant", "quat", "gyro", "privileged",
+                 "_kp", "_kd", "_targets", "_latency", "_next_push")
+
+    def snapshot(self) -> dict:
+        """Every robot's state and the random stream: a resumed run continues exactly from here."""
+        return {"arrays": {k: getattr(self, k).copy() for k in self._SNAPSHOT}, "rng": self._rng.bit_generator.state}
+
+    def restore(self, snapshot: dict) -> None:
+        for key, value in snapshot["arrays"].items():
+            if getattr(self, key).shape != value.shape:
+                raise ValueError(f"snapshot of {key} has shape {value.shape}, this env {getattr(self, key).shape}")
+            getattr(self, key)[...] = value
+        self._rng.bit_generator.state = snapshot["rng"]
+        self._models = [self.variants[i].model for i in self.variant]
 
     def close_extras(self, **kwargs) -> None:
         self._pool.close()

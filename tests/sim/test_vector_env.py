@@ -2,6 +2,7 @@
 
 import mujoco
 import numpy as np
+import pytest
 
 from sim.envs.g1_walk import G1WalkEnv
 from sim.envs.vector import G1WalkVectorEnv, rotate_into_body
@@ -52,3 +53,61 @@ def test_rotation_into_the_body_frame_matches_mujoco():
         mujoco.mju_quat2Mat(rot, q)
         expected.append(rot.reshape(3, 3).T @ x)
     np.testing.assert_allclose(rotate_into_body(quat, v), expected, atol=1e-12)
+
+
+def test_randomized_robots_differ_in_friction_mass_and_gains():
+    from sim.envs.randomization import Randomization
+
+    env = G1WalkVectorEnv(16, threads=2, randomization=Randomization(models=8), seed=3)
+    env.reset(seed=3)
+    nominal = env.variants[0].model
+    frictions = {round(v.friction, 4) for v in env.variants}
+    masses = [v.model.body_mass.sum() for v in env.variants]
+    assert len(frictions) == 8 and min(frictions) >= 0.4 and max(frictions) <= 1.25
+    assert np.ptp(masses) > 0.5, "link masses and the torso payload vary between the copies"
+    assert all(v.model.geom_friction[0, 0] == v.friction for v in env.variants), "the floor itself"
+    kp_scale = np.array([v.kp / env.variants[0].kp for v in env.variants[1:]])
+    assert kp_scale.min() >= 0.85 and kp_scale.max() <= 1.15 and np.ptp(kp_scale) > 0.1
+    np.testing.assert_array_equal(env.variants[1].model.actuator_biasprm[:, 1], -env.variants[1].kp)
+    assert nominal.body_mass.sum() == pytest.approx(env.template.robot.model.body_mass.sum())
+    rows = env.variant
+    assert len(set(rows)) > 1
+    for row in range(16):
+        assert env._models[row] is env.variants[rows[row]].model
+        np.testing.assert_array_equal(env._kp[row], env.variants[rows[row]].kp)
+
+
+def test_late_targets_hold_the_previous_ones_for_the_latency():
+    from dataclasses import replace
+
+    from sim.envs.randomization import Randomization
+
+    envs = {name: G1WalkVectorEnv(2, threads=1, randomization=replace(Randomization.none(), latency_steps=(lag, lag)))
+            for name, lag in (("late", 4), ("prompt", 0), ("still", 0))}
+    for env in envs.values():
+        env.reset(seed=0)
+        env.states[:] = envs["late"].states
+    action = np.full((2, 12), 0.8, dtype=np.float32)
+    envs["late"].step(action)
+    envs["prompt"].step(action)
+    envs["still"].step(np.zeros((2, 12), dtype=np.float32))
+    joints = slice(1 + 7, 1 + 7 + 12)
+    late, prompt, still = (envs[k]._trajectory[:, :, joints] for k in ("late", "prompt", "still"))
+    assert np.array_equal(late[:, :4], still[:, :4]), "4 physics steps on the previous (default) targets"
+    assert not np.allclose(late[:, 4:], still[:, 4:]) and not np.allclose(prompt[:, 0], still[:, 0])
+
+
+def test_a_push_adds_the_velocity_and_a_snapshot_restores_every_robot():
+    env = G1WalkVectorEnv(3, threads=1)
+    env.reset(seed=1)
+    snap = env.snapshot()
+    before = env._qvel()[:, :2].copy()
+    env.push(np.array([1]), np.array([[0.0, 0.5]]))
+    np.testing.assert_allclose(env._qvel()[:, :2] - before, [[0, 0], [0, 0.5], [0, 0]])
+    env.step(np.zeros((3, 12), dtype=np.float32))
+    env.restore(snap)
+    np.testing.assert_array_equal(env.states, snap["arrays"]["states"])
+    a, *_ = env.step(np.zeros((3, 12), dtype=np.float32))
+    env.restore(snap)
+    b, *_ = env.step(np.zeros((3, 12), dtype=np.float32))
+    np.testing.assert_array_equal(a, b)

@@ -1,0 +1,125 @@
+"""`bessemer train`, `bessemer export` and `bessemer eval`: learn a policy, ship it, measure it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from bessemer.commands import CliError
+
+
+def train(args: argparse.Namespace) -> int:
+    from policies.checkpoint import CheckpointError
+    from policies.train import Trainer, TrainConfig, unknown_env
+
+    if args.resume:
+        run_dir = Path(args.resume)
+    else:
+        if (problem := unknown_env(args.env)) is not None:
+            raise CliError(problem)
+        name = args.env.split("/")[-1].lower() + time.strftime("-%Y%m%d-%H%M%S")
+        run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / name
+    defaults = TrainConfig()
+    config = TrainConfig(env_id=args.env, iterations=args.iterations or defaults.iterations, num_envs=args.num_envs,
+                         steps_per_env=args.steps_per_env, save_every=args.save_every, seed=args.seed,
+                         threads=args.threads, randomize=not args.no_randomize)
+    try:
+        trainer = Trainer(config, run_dir, resume=bool(args.resume), iterations=args.iterations)
+    except CheckpointError as exc:
+        raise CliError(str(exc)) from None
+    if args.resume:
+        print(f"resuming {run_dir} at iteration {trainer.iteration} of {trainer.config.iterations} "
+              f"({trainer.env_steps:,} env steps so far)")
+    finished = trainer.run(show_progress=not args.quiet)
+    last = trainer.history[-1] if trainer.history else {}
+    print(f"{'finished' if finished else 'stopped and saved'} at iteration {trainer.iteration}: "
+          f"{trainer.env_steps:,} env steps in {trainer.wall_seconds / 60:.1f} min, "
+          f"mean return {last.get('mean_return', float('nan')):.2f}")
+    print(f"checkpoint {trainer.latest}  curve {run_dir / 'learning_curve.png'}  "
+          f"tensorboard --logdir {run_dir / 'tensorboard'}")
+    if not finished:
+        print(f"resume with: bessemer train --resume {run_dir}")
+    return 0 if finished else 130
+
+
+def export(args: argparse.Namespace) -> int:
+    from policies.checkpoint import CheckpointError
+    from policies.contract import PolicyContract
+    from policies.export import export_policy
+
+    checkpoint = Path(args.checkpoint)
+    out = Path(args.out) if args.out else checkpoint.with_name("policy")
+    try:
+        paths = export_policy(checkpoint, out)
+    except CheckpointError as exc:
+        raise CliError(str(exc)) from None
+    for path in paths:
+        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
+    print(f"contract {PolicyContract().hash()}: 12 leg joints, 47 observations, 50 Hz")
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from bessemer.commands import check_writable
+    from bessemer.commands.policy_options import load_policy, parse_command
+    from policies.evaluate import EvalConfig, evaluate
+
+    if args.summary_json:
+        check_writable(Path(args.summary_json), "summary")
+    if args.seeds < 1 or args.seconds <= 0:
+        raise CliError("--seeds must be at least 1 and --seconds above 0")
+    policy = load_policy(args, "29dof")
+    config = EvalConfig(command=parse_command(args.cmd), seeds=args.seeds, first_seed=args.seed,
+                        seconds=args.seconds, push_speed=args.push, push_every=args.push_every)
+    result = evaluate(policy, config)
+    print(f"policy {result['policy']}  command {config.command}  {config.seeds} seeds x {config.seconds:g} s"
+          + (f"  pushes of {config.push_speed:g} m/s every {config.push_every:g} s" if config.push_speed else ""))
+    print(f"  falls {result['falls']}/{config.seeds}   mean survival {result['mean_survival_s']} s")
+    def fmt(key: str, unit: str) -> str:
+        return "n/a" if result[key] is None else f"{result[key]:+.3f} {unit}"
+
+    print(f"  forward {fmt('forward_mps', 'm/s')}   lateral {fmt('lateral_mps', 'm/s')}   "
+          f"yaw rate {fmt('yaw_rate_rps', 'rad/s')}   distance {result['distance_m']:.2f} m")
+    print(f"  tracking error: velocity {fmt('lin_tracking_error_mps', 'm/s')}, "
+          f"yaw rate {fmt('yaw_tracking_error_rps', 'rad/s')}")
+    if args.summary_json:
+        Path(args.summary_json).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction, positive) -> None:
+    from bessemer.commands.policy_options import add_policy_options
+
+    p = sub.add_parser("train", help="train a policy with PPO (rsl_rl) on the batched MuJoCo env")
+    p.add_argument("--env", default="Bessemer/G1Walk-v0", help="Bessemer/G1Walk-v0 (default) or Bessemer/G1Stand-v0")
+    p.add_argument("--iterations", type=int, help="PPO iterations of the whole run (default 3000; with --resume: "
+                                                   "the run's own, or more to extend it)")
+    p.add_argument("--num-envs", type=int, default=256, help="robots simulated together (default 256)")
+    p.add_argument("--steps-per-env", type=int, default=24, help="steps per robot per iteration (default 24)")
+    p.add_argument("--save-every", type=int, default=25, help="iterations between checkpoints (default 25)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--threads", type=int, default=2, help="physics and torch threads (default 2)")
+    p.add_argument("--no-randomize", action="store_true", help="train on the nominal robot only")
+    p.add_argument("--run-dir", metavar="DIR", help="where checkpoints, TensorBoard logs and the curve go "
+                                                    "(default runs/<env>-<time>)")
+    p.add_argument("--resume", metavar="DIR", help="go on with the run in DIR from its last checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=train)
+
+    p = sub.add_parser("export", help="export a checkpoint's policy to TorchScript and ONNX, contract inside")
+    p.add_argument("checkpoint", help="a checkpoint written by `bessemer train` (e.g. runs/NAME/latest.pt)")
+    p.add_argument("--out", metavar="PATH", help="output path without suffix (default: policy beside the checkpoint)")
+    p.set_defaults(func=export)
+
+    p = sub.add_parser("eval", help="evaluate a walking policy over seeds: tracking, falls, distance, survival")
+    add_policy_options(p)
+    p.set_defaults(cmd="0.5,0,0")
+    p.add_argument("--seeds", type=int, default=10, help="robots, one per seed (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    p.add_argument("--seconds", type=positive, default=20.0, help="episode length (default 20)")
+    p.add_argument("--push", type=positive, default=0.0, metavar="M/S", help="sideways push speed (default: none)")
+    p.add_argument("--push-every", type=positive, default=5.0, help="seconds between pushes (default 5)")
+    p.add_argument("--summary-json", metavar="PATH", help="write the results as JSON")
+    p.set_defaults(func=evaluate)

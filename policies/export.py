@@ -1,0 +1,69 @@
+"""Export a trained actor to TorchScript and ONNX, each file carrying its policy contract.
+
+The deployable part of a checkpoint is the actor with its observation normalizer (the critic and
+optimizer stay behind). The contract (joint order, default pose, scales, gains, dt, observation
+layout) and its hash travel inside the file: TorchScript as an extra file, ONNX as metadata, so a
+runtime checks a policy against its robot without any side file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from rsl_rl.models import MLPModel
+from tensordict import TensorDict
+
+from policies.checkpoint import CheckpointError, check_contract, load_checkpoint
+from policies.contract import PolicyContract
+
+CONTRACT_FILE = "bessemer_contract.json"
+"""Name of the contract inside a TorchScript export (and the ONNX metadata key)."""
+
+
+def actor_from_checkpoint(path: Path, contract: PolicyContract) -> MLPModel:
+    """The trained actor of a checkpoint, after checking it was trained under `contract`."""
+    data = load_checkpoint(path)
+    check_contract(path, data["contract"], contract)
+    from policies.train import TrainConfig
+
+    cfg = TrainConfig.from_dict(data["train_config"]).rsl_rl()["actor"]
+    cfg.pop("class_name")
+    obs = TensorDict({"policy": torch.zeros(1, contract.obs_size)}, batch_size=[1])
+    actor = MLPModel(obs, {"actor": ["policy"]}, "actor", contract.action_size, **cfg)
+    try:
+        actor.load_state_dict(data["algorithm"]["actor_state_dict"])
+    except (KeyError, RuntimeError) as e:
+        raise CheckpointError(f"{path} holds no actor this Bessemer can build ({str(e).splitlines()[0]})") from None
+    return actor.eval()
+
+
+def contract_metadata(contract: PolicyContract, source: str) -> str:
+    return json.dumps({"contract": contract.as_dict(), "contract_hash": contract.hash(), "source": source})
+
+
+def export_policy(checkpoint: Path, out: Path, contract: PolicyContract | None = None) -> tuple[Path, Path]:
+    """Write `out`.pt (TorchScript) and `out`.onnx from a training checkpoint; return both paths."""
+    contract = contract or PolicyContract()
+    actor = actor_from_checkpoint(checkpoint, contract)
+    meta = contract_metadata(contract, checkpoint.name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    script = torch.jit.script(actor.as_jit())
+    jit_path, onnx_path = out.with_suffix(".pt"), out.with_suffix(".onnx")
+    torch.jit.save(script, str(jit_path), _extra_files={CONTRACT_FILE: meta})
+    _export_onnx(actor, onnx_path, meta)
+    return jit_path, onnx_path
+
+
+def _export_onnx(actor: MLPModel, path: Path, meta: str) -> None:
+    import onnx
+
+    module = actor.as_onnx(verbose=False).eval()
+    program = torch.onnx.export(module, module.get_dummy_inputs(), input_names=module.input_names,
+                                output_names=module.output_names, opset_version=18,
+                                dynamic_shapes=({0: torch.export.Dim("batch")},), dynamo=True, verbose=False)
+    model = program.model_proto
+    entry = model.metadata_props.add()
+    entry.key, entry.value = CONTRACT_FILE, meta
+    onnx.save(model, str(path))

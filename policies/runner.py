@@ -1,0 +1,78 @@
+"""A trained policy at run time: observation in, joint targets out, at the contract's 50 Hz.
+
+Loads a TorchScript export (or a training checkpoint directly) and refuses one whose contract
+differs from the robot's, naming the field. `act` follows the `Policy` protocol, so the same object
+runs in the policy node, in `bessemer sim` and in `bessemer deploy`; `actions` serves batches
+(evaluation). Torch threads are the caller's to set: beside the 500 Hz loop, one.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from policies.checkpoint import CheckpointError, check_contract
+from policies.contract import PolicyContract
+from policies.export import CONTRACT_FILE, actor_from_checkpoint
+from policies.observation import ActionMapper, ObservationBuilder
+from robots.interface import RobotState
+
+SHIPPED_WALK_POLICY = Path(__file__).with_name("assets") / "g1_walk.pt"
+"""The walking policy trained with `bessemer train` and shipped with the project."""
+
+
+def load_module(path: Path, contract: PolicyContract) -> torch.nn.Module:
+    """The policy network in `path` (a TorchScript export or a training checkpoint), contract checked."""
+    if not path.is_file():
+        raise CheckpointError(f"no policy at {path}: pass a file from `bessemer export` or `bessemer train`")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path} is not a policy file (not a TorchScript export or checkpoint; corrupt?)")
+    with zipfile.ZipFile(path) as z:
+        scripted = any(name.endswith(f"extra/{CONTRACT_FILE}") for name in z.namelist())
+        is_script = any(name.endswith("constants.pkl") for name in z.namelist())
+    if not is_script:
+        return actor_from_checkpoint(path, contract).as_jit().eval()
+    if not scripted:
+        raise CheckpointError(f"{path} carries no policy contract; export it with `bessemer export`")
+    files = {CONTRACT_FILE: ""}
+    try:
+        module = torch.jit.load(str(path), map_location="cpu", _extra_files=files)
+    except RuntimeError as e:
+        raise CheckpointError(f"{path} is not a readable TorchScript policy ({str(e).splitlines()[0]})") from None
+    check_contract(path, json.loads(files[CONTRACT_FILE])["contract"], contract)
+    return module.eval()
+
+
+class LearnedPolicy:
+    name = "learned"
+
+    def __init__(self, path: Path, contract: PolicyContract | None = None,
+                 command: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> None:
+        self.contract = contract or PolicyContract()
+        self.path = path
+        self.module = load_module(path, self.contract)
+        self.rate_hz = 1.0 / self.contract.control_dt
+        self.command = np.array(command, dtype=float)
+        """Velocity command: forward, lateral (m/s) and yaw rate (rad/s)."""
+        self.observations = ObservationBuilder(self.contract)
+        self.mapper = ActionMapper(self.contract)
+        self.last_action = np.zeros(self.contract.action_size, dtype=np.float32)
+        self._t = np.zeros(1)
+
+    def actions(self, obs: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return self.module(torch.from_numpy(obs)).numpy()
+
+    def act(self, state: RobotState, t: float, targets: np.ndarray) -> None:
+        if t == 0.0:
+            self.last_action[:] = 0.0
+        self._t[0] = t
+        obs = self.observations.build(state.gyro[None], state.quat[None], state.q[None], state.dq[None],
+                                      self.command[None], self.last_action[None], self._t)
+        action = self.actions(obs)[0]
+        self.last_action[:] = action
+        np.copyto(targets, self.mapper.map(action).values)

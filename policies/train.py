@@ -1,0 +1,218 @@
+"""PPO training of G1 policies: rsl_rl's PPO on the batched MuJoCo env, with checkpoints that resume.
+
+rsl_rl (ETH/NVIDIA) is the PPO the legged-robot field trains with; this module only drives it: a
+rollout of `steps_per_env` steps in every robot, one PPO update, then logging (a progress bar,
+TensorBoard scalars, a PNG curve) and, every `save_every` iterations, a checkpoint holding the whole
+run. Ctrl-C or SIGTERM finish the iteration under way and save it, so a run stopped any way but a
+kill resumes exactly where it was (`Trainer(..., resume=True)`); after a kill it resumes from its
+last checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rsl_rl.algorithms import PPO
+
+from policies.checkpoint import (
+    CheckpointError,
+    check_contract,
+    load_checkpoint,
+    save_checkpoint,
+)
+from policies.contract import PolicyContract
+from policies.curve import plot_learning_curve
+from policies.ppo_env import RslVecEnv
+from sim.envs.g1_stand import STAND_CONFIG
+from sim.envs.g1_walk import WalkConfig
+from sim.envs.randomization import Randomization
+from sim.envs.vector import G1WalkVectorEnv
+
+ENV_CONFIGS: dict[str, WalkConfig] = {"Bessemer/G1Walk-v0": WalkConfig(), "Bessemer/G1Stand-v0": STAND_CONFIG}
+"""Trainable env ids and the task config each one trains."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    env_id: str = "Bessemer/G1Walk-v0"
+    iterations: int = 3000
+    num_envs: int = 256
+    steps_per_env: int = 24
+    save_every: int = 25
+    keep_checkpoints: int = 5
+    seed: int = 1
+    threads: int = 2
+    randomize: bool = True
+    actor_hidden: tuple[int, ...] = (256, 128, 128)
+    critic_hidden: tuple[int, ...] = (256, 128, 128)
+    init_std: float = 0.8
+    ppo: dict = field(default_factory=lambda: {
+        "num_learning_epochs": 5, "num_mini_batches": 4, "clip_param": 0.2, "gamma": 0.99, "lam": 0.95,
+        "value_loss_coef": 1.0, "entropy_coef": 0.01, "learning_rate": 1e-3, "max_grad_norm": 1.0,
+        "schedule": "adaptive", "desired_kl": 0.01})
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+        return cls(**values)
+
+    def rsl_rl(self) -> dict:
+        """The runner configuration rsl_rl's PPO is constructed from."""
+        def model(hidden: tuple[int, ...], stochastic: bool) -> dict:
+            cfg = {"class_name": "MLPModel", "hidden_dims": list(hidden), "activation": "elu",
+                   "obs_normalization": True}
+            if stochastic:
+                cfg["distribution_cfg"] = {"class_name": "GaussianDistribution", "init_std": self.init_std}
+            return cfg
+
+        return {"num_steps_per_env": self.steps_per_env, "obs_groups": {"actor": ["policy"], "critic": ["policy", "privileged"]},
+                "algorithm": {"class_name": "PPO", **self.ppo}, "actor": model(self.actor_hidden, True),
+                "critic": model(self.critic_hidden, False), "multi_gpu": None}
+
+
+def unknown_env(env_id: str) -> str | None:
+    if env_id in ENV_CONFIGS:
+        return None
+    return f"unknown env id {env_id!r}: choose one of {', '.join(ENV_CONFIGS)}"
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, run_dir: Path, resume: bool = False,
+                 contract: PolicyContract | None = None, iterations: int | None = None) -> None:
+        """A new run of `config`, or with `resume` the run in `run_dir` under its own config
+        (`iterations`, if given, moves its end)."""
+        self.run_dir = run_dir
+        self.contract = contract or PolicyContract()
+        self.latest = run_dir / "latest.pt"
+        saved = None
+        if resume:
+            saved = load_checkpoint(self.latest)
+            check_contract(self.latest, saved["contract"], self.contract)
+            stored = TrainConfig.from_dict(saved["train_config"])
+            config = replace(stored, iterations=iterations or stored.iterations)
+        elif self.latest.exists():
+            raise CheckpointError(f"{run_dir} already holds a run: resume it with --resume or choose another --run-dir")
+        if (problem := unknown_env(config.env_id)) is not None:
+            raise CheckpointError(problem)
+        self.config = config
+        torch.manual_seed(config.seed)
+        torch.set_num_threads(config.threads)
+        randomization = Randomization() if config.randomize else Randomization.none()
+        vector = G1WalkVectorEnv(config.num_envs, ENV_CONFIGS[config.env_id], self.contract, threads=config.threads,
+                                 randomization=randomization, seed=config.seed)
+        self.env = RslVecEnv(vector, seed=config.seed)
+        rsl_cfg = config.rsl_rl()
+        self.alg: PPO = PPO.construct_algorithm(self.env.get_observations(), self.env, rsl_cfg, "cpu")
+        self.iteration, self.env_steps, self.wall_seconds, self.history = 0, 0, 0.0, []
+        if saved is not None:
+            self.alg.load(saved["algorithm"], None, strict=True)
+            self.env.restore(saved["env"])
+            torch.set_rng_state(saved["torch_rng"])
+            self.iteration, self.env_steps = saved["iteration"], saved["env_steps"]
+            self.wall_seconds, self.history = saved["wall_seconds"], saved["history"]
+        self._stop = False
+        self._writer = None
+
+    # -- one PPO iteration ---------------------------------------------------------------------------
+    def _iterate(self) -> dict:
+        start = time.perf_counter()
+        physics_before = self.env.env.physics_seconds
+        obs = self.env.get_observations()
+        with torch.inference_mode():
+            for _ in range(self.config.steps_per_env):
+                actions = self.alg.act(obs)
+                obs, rewards, dones, extras = self.env.step(actions)
+                self.alg.process_env_step(obs, rewards, dones, extras)
+            self.alg.compute_returns(obs)
+        collect = time.perf_counter() - start
+        losses = self.alg.update()
+        seconds = time.perf_counter() - start
+        self.iteration += 1
+        samples = self.config.num_envs * self.config.steps_per_env
+        self.env_steps += samples
+        self.wall_seconds += seconds
+        returns, lengths = self.env.finished_returns, self.env.finished_lengths
+        row = {"iteration": self.iteration, "env_steps": self.env_steps, "wall_seconds": self.wall_seconds,
+               "samples_per_second": samples / seconds, "collect_seconds": collect,
+               "physics_seconds": self.env.env.physics_seconds - physics_before,
+               "mean_return": float(np.mean(returns)) if returns else float("nan"),
+               "mean_episode_seconds": float(np.mean(lengths)) * self.contract.control_dt if lengths else float("nan"),
+               "action_std": float(self.alg.get_policy().output_std.detach().mean()), "learning_rate": self.alg.learning_rate,
+               **{f"loss_{k}": float(v) for k, v in losses.items()}, **self.env.take_term_means()}
+        return row
+
+    # -- persistence ---------------------------------------------------------------------------------
+    def save(self) -> Path:
+        payload = {"contract": self.contract.as_dict(), "contract_hash": self.contract.hash(),
+                   "train_config": asdict(self.config), "iteration": self.iteration, "env_steps": self.env_steps,
+                   "wall_seconds": self.wall_seconds, "history": self.history, "algorithm": self.alg.save(),
+                   "env": self.env.snapshot(), "torch_rng": torch.get_rng_state()}
+        numbered = self.run_dir / "checkpoints" / f"model_{self.iteration:06d}.pt"
+        save_checkpoint(numbered, payload)
+        save_checkpoint(self.latest, payload)
+        for old in sorted(numbered.parent.glob("model_*.pt"))[: -self.config.keep_checkpoints]:
+            old.unlink()
+        if self.history:
+            plot_learning_curve(self.history, self.run_dir / "learning_curve.png",
+                                f"{self.config.env_id}: PPO (rsl_rl), {self.config.num_envs} robots")
+        return numbered
+
+    def _log(self, row: dict) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        if self._writer is None:
+            self._writer = SummaryWriter(str(self.run_dir / "tensorboard"), purge_step=self.iteration)
+        for key, value in row.items():
+            if key != "iteration" and np.isfinite(value):
+                self._writer.add_scalar(key if key.startswith(("loss_", "mean_")) else f"train/{key}", value,
+                                        self.iteration)
+
+    def _request_stop(self, signum, frame) -> None:
+        if self._stop:
+            raise KeyboardInterrupt
+        self._stop = True
+
+    # -- the run -------------------------------------------------------------------------------------
+    def run(self, show_progress: bool = True) -> bool:
+        """Train until `config.iterations`; True when finished, False when stopped early (and saved)."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "config.json").write_text(json.dumps(
+            {"train": asdict(self.config), "contract": self.contract.as_dict(), "contract_hash": self.contract.hash()},
+            indent=2))
+        previous = {s: signal.signal(s, self._request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        columns = (TextColumn("[bold]train[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
+                   TimeRemainingColumn())
+        try:
+            with Progress(*columns, disable=not show_progress) as progress:
+                task = progress.add_task("train", total=self.config.iterations, completed=self.iteration, status="")
+                while self.iteration < self.config.iterations and not self._stop:
+                    row = self._iterate()
+                    self.history.append(row)
+                    self._log(row)
+                    progress.update(task, completed=self.iteration, status=(
+                        f"{row['samples_per_second']:,.0f} samples/s  return {row['mean_return']:.2f}  "
+                        f"episode {row['mean_episode_seconds']:.1f} s  std {row['action_std']:.2f}"))
+                    if self.iteration % self.config.save_every == 0:
+                        self.save()
+            if self.iteration % self.config.save_every != 0 or self.iteration == 0:
+                self.save()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+            if self._writer is not None:
+                self._writer.close()
+        return self.iteration >= self.config.iterations

@@ -1,0 +1,100 @@
+"""`bessemer train`: rsl_rl's PPO on the batched env, checkpoints that resume with nothing lost."""
+
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from policies.checkpoint import CheckpointError, load_checkpoint
+from policies.train import Trainer, TrainConfig
+
+TINY = TrainConfig(iterations=4, num_envs=4, steps_per_env=8, save_every=2, threads=1,
+                   actor_hidden=(32, 32), critic_hidden=(32, 32))
+
+
+def actor_weights(trainer: Trainer) -> dict:
+    return {k: v.clone() for k, v in trainer.alg.get_policy().state_dict().items()}
+
+
+def test_a_run_writes_checkpoints_tensorboard_and_a_png_curve(tmp_path):
+    trainer = Trainer(replace(TINY, iterations=3), tmp_path / "run")
+    assert trainer.run(show_progress=False)
+    run = tmp_path / "run"
+    saved = load_checkpoint(run / "latest.pt")
+    assert saved["iteration"] == 3 and saved["env_steps"] == 3 * 4 * 8
+    assert [h["iteration"] for h in saved["history"]] == [1, 2, 3]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["model_000002.pt", "model_000003.pt"]
+    assert (run / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert any(p.name.startswith("events.out.tfevents") for p in (run / "tensorboard").iterdir())
+    assert saved["contract_hash"] == trainer.contract.hash()
+
+
+def test_an_interrupted_run_resumes_exactly_where_it_stopped(tmp_path):
+    straight = Trainer(TINY, tmp_path / "straight")
+    straight.run(show_progress=False)
+
+    first = Trainer(replace(TINY, iterations=2), tmp_path / "split")
+    first.run(show_progress=False)
+    resumed = Trainer(TINY, tmp_path / "split", resume=True, iterations=4)
+    assert resumed.iteration == 2 and resumed.config.iterations == 4
+    resumed.run(show_progress=False)
+
+    a, b = actor_weights(straight), actor_weights(resumed)
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
+    assert [h["mean_return"] for h in straight.history] == pytest.approx(
+        [h["mean_return"] for h in resumed.history], nan_ok=True)
+    np.testing.assert_array_equal(straight.env.env.states, resumed.env.env.states)
+
+
+def test_a_new_run_refuses_a_folder_that_holds_one(tmp_path):
+    Trainer(replace(TINY, iterations=1), tmp_path / "run").run(show_progress=False)
+    with pytest.raises(CheckpointError, match="already holds a run: resume it with --resume"):
+        Trainer(TINY, tmp_path / "run")
+
+
+def test_resume_of_a_corrupt_checkpoint_says_which_file(tmp_path):
+    run = tmp_path / "run"
+    Trainer(replace(TINY, iterations=1), run).run(show_progress=False)
+    data = (run / "latest.pt").read_bytes()
+    (run / "latest.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=r"latest.pt is not a readable checkpoint \(corrupt or truncated"):
+        Trainer(TINY, run, resume=True)
+
+
+def test_ctrl_c_saves_the_iteration_under_way_and_the_cli_resumes_it(tmp_path):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "bessemer", "train", "--run-dir", str(run), "--iterations", "400", "--num-envs", "4",
+           "--steps-per-env", "8", "--save-every", "1000", "--threads", "1", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (run / "tensorboard").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    stopped = load_checkpoint(run / "latest.pt")["iteration"]
+    assert 0 < stopped < 400, "saved at the iteration it stopped, though --save-every had not come round"
+    assert f"resume with: bessemer train --resume {run}" in out
+
+    result = subprocess.run([sys.executable, "-m", "bessemer", "train", "--resume", str(run), "--iterations",
+                             str(stopped + 2), "--quiet"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"resuming {run} at iteration {stopped}" in result.stdout
+    history = load_checkpoint(run / "latest.pt")["history"]
+    assert [h["iteration"] for h in history] == list(range(1, stopped + 3)), "no iteration lost or repeated"
+
+
+def test_unknown_env_id_is_one_line_naming_the_choices(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "bessemer", "train", "--env", "Bessemer/G1Fly-v0",
+                             "--run-dir", str(tmp_path / "r")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("bessemer: error: unknown env id 'Bessemer/G1Fly-v0': choose one of "
+                                     "Bessemer/G1Walk-v0, Bessemer/G1Stand-v0")
+    assert not (tmp_path / "r").exists()
