@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="ms each policy target stays valid: a silent policy damps the robot this long after (default 50)")
     run.add_argument("--summary-json", metavar="PATH", help="write the final status as JSON")
     run.add_argument("--policy", default="wave", metavar="wave|PATH",
-                     help="policy node's policy: wave (stand, wave an arm; default) or a learned policy file")
+                     help="policy node's policy: wave (stand, wave an arm; default), walk (the shipped walking "
+                          "policy) or a learned policy file")
     run.add_argument("--cmd", default="0,0,0", metavar="VX,VY,WZ", help="velocity command for a learned walking policy")
     add_stack_options(run)
     run.set_defaults(func=run_command.run)
@@ -122,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--rate", type=float, default=None, help="policy 50 Hz, perception 10 Hz by default")
     node.add_argument("--threads", type=int, default=1, help="perception: compute threads (default 1)")
     node.add_argument("--target-deadline", type=_positive, help="policy: ms each target stays valid (default 2.5 periods)")
-    node.add_argument("--policy", default="wave", help="policy: wave (default) or a learned policy file")
+    node.add_argument("--policy", default="wave", help="policy: wave (default), walk or a learned policy file")
     node.add_argument("--cmd", default="0,0,0", help="policy: velocity command VX,VY,WZ for a learned policy")
     add_stack_options(node)
     node.set_defaults(func=node_command.run)

@@ -78,7 +78,8 @@ def print_summary(summary: dict, stream: TextIO | None = None) -> None:
     table.add_column(style="bold")
     table.add_column()
     fsm = summary["fsm"]
-    table.add_row("standing", "yes" if summary["standing"] else "no")
+    if fsm["final_state"] != 200:
+        table.add_row("standing", "yes" if summary["standing"] else "no")
     table.add_row("FSM", f"visited {fsm['visited']}, final {fsm['final_state']} ({fsm['final_state_name']})")
     if fsm["last_fault"]:
         table.add_row("faults", f"{fsm['faults']} (last: {fsm['last_fault']})")
@@ -86,6 +87,10 @@ def print_summary(summary: dict, stream: TextIO | None = None) -> None:
         table.add_row("sequence", f"stopped: {summary['sequence']['refused']}")
     if "base_height_m" in summary:
         table.add_row("base height", f"{summary['base_height_m']:.3f} m (nominal {summary['base_height_nominal_m']:.3f} m)")
+    if drive := summary.get("policy_drive"):
+        table.add_row("policy drove", f"{drive['seconds']:.1f} s: {drive['distance_m']:.2f} m, forward "
+                                      f"{drive['forward_mps']:+.2f} m/s, lateral {drive['lateral_mps']:+.2f} m/s, "
+                                      f"turned {drive['yaw_change_rad']:+.2f} rad")
     if summary["max_tilt_after_standup_rad"] is not None:
         table.add_row("max tilt after stand-up", f"{summary['max_tilt_after_standup_rad']:.3f} rad")
     if "sim_time_s" in summary:

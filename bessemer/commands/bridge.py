@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         bridge.close()
     summary = {"command": "bridge", "domain": args.domain, "interface": args.iface, "mode_machine": bridge.mode_machine,
                "sim_time_s": round(bridge.robot.time, 4), "base_height_m": round(bridge.robot.base_height, 4),
+               "base_xy_m": [round(float(v), 4) for v in bridge.robot.data.qpos[:2]],
                "band_engaged": bridge.robot.band_engaged, "counters": vars(bridge.counters),
                "loop": loop.timing.summary().as_dict()}
     print(json.dumps(summary, indent=2))

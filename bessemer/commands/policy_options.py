@@ -10,8 +10,8 @@ from bessemer.commands import CliError
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", metavar="PATH",
-                        help="policy for state 200: a `bessemer export` .pt or a training checkpoint "
-                             "(default: the shipped walking policy)")
+                        help="policy for state 200: walk (the shipped walking policy, default), a `bessemer export` "
+                             ".pt or a training checkpoint")
     parser.add_argument("--cmd", default="0,0,0", metavar="VX,VY,WZ",
                         help="velocity command for the walking policy: forward, lateral m/s and yaw rate rad/s (default 0,0,0)")
 
@@ -34,7 +34,7 @@ def load_policy(args: argparse.Namespace, variant: str):
     command = parse_command(args.cmd)
     if variant != "29dof":
         raise CliError(f"learned policies drive the 29-DoF G1; the {variant} variant has none (drop 200 or use --variant 29dof)")
-    path = Path(args.policy) if args.policy else SHIPPED_WALK_POLICY
+    path = SHIPPED_WALK_POLICY if args.policy in (None, "walk") else Path(args.policy)
     try:
         return LearnedPolicy(path, command=command)
     except CheckpointError as exc:

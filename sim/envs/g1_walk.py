@@ -25,7 +25,8 @@ from sim.world import WorldConfig
 
 @dataclass(frozen=True)
 class RewardWeights:
-    """Per-term weights, after the G1 set of Unitree's own RL gym (a phase-locked stepping gait)."""
+    """Per-term weights, after the G1 set of Unitree's own RL gym (a phase-locked stepping gait), with
+    the swing foot's height referenced to the gait phase."""
     tracking_lin_vel: float = 1.0
     tracking_ang_vel: float = 0.5
     alive: float = 0.15
@@ -39,7 +40,7 @@ class RewardWeights:
     joint_limits: float = -5.0
     hip_pos: float = -1.0
     contact_no_vel: float = -0.2
-    feet_swing_height: float = -20.0
+    feet_swing_height: float = -30.0
     contact: float = 0.18
 
 
@@ -55,8 +56,9 @@ class WalkConfig:
     reset_joint_noise: float = 0.05
     tracking_sigma: float = 0.25
     base_height_target: float = 0.78
-    swing_height: float = 0.06
-    """Sole height above the floor wanted in swing (m)."""
+    swing_height: float = 0.07
+    """Peak sole height (m) of the swing: each foot follows a half sine over its swing phase, on the
+    floor in stance, so the reward says when to lift a foot, not only that feet should step."""
     stance_fraction: float = 0.55
     """Share of the gait period each foot should be on the floor; the feet are half a period apart."""
     soft_limit_fraction: float = 0.9
@@ -109,7 +111,8 @@ def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, limits: np.ndarray
     gravity = projected_gravity(b.quat)
     leg_phase = np.stack((b.phase, (b.phase + 0.5) % 1.0), axis=1)
     stance = leg_phase < c.stance_fraction
-    swing = ~b.contact
+    lift = np.sin(np.pi * np.clip((leg_phase - c.stance_fraction) / (1.0 - c.stance_fraction), 0.0, 1.0))
+    swing_target = c.swing_height * lift
     beyond = np.clip(limits[0] - b.q, 0, None) + np.clip(b.q - limits[1], 0, None)
     terms = {
         "tracking_lin_vel": w.tracking_lin_vel * np.exp(-np.sum((b.command[:, :2] - b.lin[:, :2]) ** 2, axis=1) / c.tracking_sigma),
@@ -125,7 +128,7 @@ def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, limits: np.ndarray
         "joint_limits": w.joint_limits * np.sum(beyond, axis=1),
         "hip_pos": w.hip_pos * np.sum(b.q[:, HIP_ROLL_YAW] ** 2, axis=1),
         "contact_no_vel": w.contact_no_vel * np.sum(np.sum(b.foot_vel**2, axis=2) * b.contact, axis=1),
-        "feet_swing_height": w.feet_swing_height * np.sum((b.foot_pos[:, :, 2] - c.swing_height) ** 2 * swing, axis=1),
+        "feet_swing_height": w.feet_swing_height * np.sum((b.foot_pos[:, :, 2] - swing_target) ** 2, axis=1),
         "contact": w.contact * np.sum(b.contact == stance, axis=1),
     }
     return sum(terms.values()) * dt, terms
