@@ -9,6 +9,8 @@ runtime checks a policy against its robot without any side file.
 from __future__ import annotations
 
 import json
+import logging
+import warnings
 from pathlib import Path
 
 import torch
@@ -60,9 +62,12 @@ def _export_onnx(actor: MLPModel, path: Path, meta: str) -> None:
     import onnx
 
     module = actor.as_onnx(verbose=False).eval()
-    program = torch.onnx.export(module, module.get_dummy_inputs(), input_names=module.input_names,
-                                output_names=module.output_names, opset_version=18,
-                                dynamic_shapes=({0: torch.export.Dim("batch")},), dynamo=True, verbose=False)
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        program = torch.onnx.export(module, module.get_dummy_inputs(), input_names=module.input_names,
+                                    output_names=module.output_names, opset_version=18,
+                                    dynamic_shapes=({0: torch.export.Dim("batch")},), dynamo=True, verbose=False)
     model = program.model_proto
     entry = model.metadata_props.add()
     entry.key, entry.value = CONTRACT_FILE, meta

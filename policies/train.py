@@ -10,6 +10,8 @@ last checkpoint.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import signal
 import time
@@ -116,7 +118,8 @@ class Trainer:
                                  randomization=randomization, seed=config.seed)
         self.env = RslVecEnv(vector, seed=config.seed)
         rsl_cfg = config.rsl_rl()
-        self.alg: PPO = PPO.construct_algorithm(self.env.get_observations(), self.env, rsl_cfg, "cpu")
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.alg: PPO = PPO.construct_algorithm(self.env.get_observations(), self.env, rsl_cfg, "cpu")
         self.iteration, self.env_steps, self.wall_seconds, self.history = 0, 0, 0.0, []
         if saved is not None:
             self.alg.load(saved["algorithm"], None, strict=True)

@@ -42,6 +42,7 @@ class RewardWeights:
     contact_no_vel: float = -0.2
     feet_swing_height: float = -30.0
     contact: float = 0.18
+    joint_reference: float = 1.2
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class WalkConfig:
     swing_height: float = 0.07
     """Peak sole height (m) of the swing: each foot follows a half sine over its swing phase, on the
     floor in stance, so the reward says when to lift a foot, not only that feet should step."""
+    swing_joint_offsets: tuple[float, float, float] = (-0.25, 0.5, -0.25)
+    """Hip pitch, knee and ankle pitch away from the default pose at the top of a swing (rad): the
+    joint-space reference step (humanoid-gym's device) that the `joint_reference` term rewards. It
+    lifts the foot flat (the three pitches sum to zero); stance legs' reference is the default pose."""
     stance_fraction: float = 0.55
     """Share of the gait period each foot should be on the floor; the feet are half a period apart."""
     soft_limit_fraction: float = 0.9
@@ -72,6 +77,8 @@ class WalkConfig:
 
 HIP_ROLL_YAW = (1, 2, 7, 8)
 """Leg joints (policy action order) that a straight gait keeps near zero."""
+SAGITTAL = np.array(((0, 3, 4), (6, 9, 10)))
+"""Hip pitch, knee and ankle pitch of the left and right leg (policy action order)."""
 
 
 @dataclass
@@ -96,16 +103,23 @@ class WalkBatch:
     """Gait phase in [0, 1) of each robot."""
 
 
-def soft_limits(contract: PolicyContract, fraction: float) -> np.ndarray:
-    """(2, actuated) lower and upper joint limits shrunk about their middle."""
-    table = joint_table()
-    lo = np.array([table[i].lower for i in contract.actuated])
-    hi = np.array([table[i].upper for i in contract.actuated])
-    mid, half = (lo + hi) / 2, (hi - lo) / 2 * fraction
-    return np.stack((mid - half, mid + half))
+@dataclass(frozen=True)
+class LegJoints:
+    """The actuated joints' soft limits (shrunk about their middle) and default pose, for the reward."""
+    lower: np.ndarray
+    upper: np.ndarray
+    default: np.ndarray
+
+    @classmethod
+    def of(cls, contract: PolicyContract, fraction: float) -> LegJoints:
+        table = joint_table()
+        lo = np.array([table[i].lower for i in contract.actuated])
+        hi = np.array([table[i].upper for i in contract.actuated])
+        mid, half = (lo + hi) / 2, (hi - lo) / 2 * fraction
+        return cls(mid - half, mid + half, np.array(contract.default_pose)[list(contract.actuated)])
 
 
-def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, limits: np.ndarray) -> tuple[np.ndarray, dict]:
+def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, legs: LegJoints) -> tuple[np.ndarray, dict]:
     """Reward of a batch of robots: the total per robot and each weighted term."""
     c, w = config, config.rewards
     gravity = projected_gravity(b.quat)
@@ -113,7 +127,9 @@ def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, limits: np.ndarray
     stance = leg_phase < c.stance_fraction
     lift = np.sin(np.pi * np.clip((leg_phase - c.stance_fraction) / (1.0 - c.stance_fraction), 0.0, 1.0))
     swing_target = c.swing_height * lift
-    beyond = np.clip(limits[0] - b.q, 0, None) + np.clip(b.q - limits[1], 0, None)
+    beyond = np.clip(legs.lower - b.q, 0, None) + np.clip(b.q - legs.upper, 0, None)
+    reference = legs.default[SAGITTAL] + lift[:, :, None] * np.array(c.swing_joint_offsets)
+    miss = np.linalg.norm((b.q[:, SAGITTAL] - reference).reshape(len(b.q), -1), axis=1)
     terms = {
         "tracking_lin_vel": w.tracking_lin_vel * np.exp(-np.sum((b.command[:, :2] - b.lin[:, :2]) ** 2, axis=1) / c.tracking_sigma),
         "tracking_ang_vel": w.tracking_ang_vel * np.exp(-((b.command[:, 2] - b.ang[:, 2]) ** 2) / c.tracking_sigma),
@@ -130,6 +146,7 @@ def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, limits: np.ndarray
         "contact_no_vel": w.contact_no_vel * np.sum(np.sum(b.foot_vel**2, axis=2) * b.contact, axis=1),
         "feet_swing_height": w.feet_swing_height * np.sum((b.foot_pos[:, :, 2] - swing_target) ** 2, axis=1),
         "contact": w.contact * np.sum(b.contact == stance, axis=1),
+        "joint_reference": w.joint_reference * (np.exp(-2.0 * miss) - 0.2 * np.minimum(miss, 0.5)),
     }
     return sum(terms.values()) * dt, terms
 
@@ -162,7 +179,7 @@ class G1WalkEnv(gym.Env):
         self._steps = 0
         self._default = np.array(self.contract.default_pose)
         self._feet = FootSensors(self.robot.model)
-        self._limits = soft_limits(self.contract, self.config.soft_limit_fraction)
+        self._legs = LegJoints.of(self.contract, self.config.soft_limit_fraction)
         self._act = np.array(self.contract.actuated)
         self._renderer: mujoco.Renderer | None = None
 
@@ -216,7 +233,7 @@ class G1WalkEnv(gym.Env):
         batch = WalkBatch(self.command[None], lin[None], ang[None], state.quat[None], np.array([self.robot.base_height]),
                           state.q[None, self._act], state.dq[None, self._act], state.tau_est[None, self._act],
                           action[None], self.last_action[None], foot_pos, foot_vel, contact, np.array([phase]))
-        total, terms = walk_rewards(self.config, self.contract.control_dt, batch, self._limits)
+        total, terms = walk_rewards(self.config, self.contract.control_dt, batch, self._legs)
         return float(total[0]), {k: float(v[0]) for k, v in terms.items()}
 
     def render(self):

@@ -24,14 +24,7 @@ from mujoco import rollout
 
 from policies.contract import PolicyContract
 from sim.envs.feet import FootSensors
-from sim.envs.g1_walk import (
-    G1WalkEnv,
-    WalkBatch,
-    WalkConfig,
-    sample_commands,
-    soft_limits,
-    walk_rewards,
-)
+from sim.envs.g1_walk import G1WalkEnv, LegJoints, WalkBatch, WalkConfig, sample_commands, walk_rewards
 from sim.envs.randomization import Randomization, model_variants
 
 PRIVILEGED_SIZE = 9
@@ -98,7 +91,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self._max_steps = round(self.config.episode_seconds / self.contract.control_dt)
         self._command_steps = round(self.config.command_seconds / self.contract.control_dt)
         self._act = np.array(self.contract.actuated)
-        self._limits = soft_limits(self.contract, self.config.soft_limit_fraction)
+        self._legs = LegJoints.of(self.contract, self.config.soft_limit_fraction)
         self._feet = FootSensors(self.model)
         self._imu_quat, self._imu_gyro = robot._quat, robot._gyro
         self.quat = np.zeros((num_envs, 4))
@@ -211,7 +204,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         phase = (self.steps * self.contract.control_dt / self.contract.gait_period) % 1.0
         batch = WalkBatch(self.commands, lin, qvel[:, 3:6], self.quat, qpos[:, 2], q[:, self._act], dq[:, self._act],
                           tau[:, self._act], actions, self.last_actions, foot_pos, foot_vel, contact, phase)
-        rewards, terms = walk_rewards(c, self.contract.control_dt, batch, self._limits)
+        rewards, terms = walk_rewards(c, self.contract.control_dt, batch, self._legs)
         self.last_actions[:] = actions
         self.privileged[:] = np.column_stack((lin, qpos[:, 2], contact, foot_pos[:, :, 2], self._friction[self.variant]))
         tilt = np.arccos(np.clip(1.0 - 2.0 * (self.quat[:, 1] ** 2 + self.quat[:, 2] ** 2), -1.0, 1.0))
