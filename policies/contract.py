@@ -1,7 +1,7 @@
 """The policy contract: everything a checkpoint must agree on with the robot it drives.
 
-Joint order, default pose, which joints the policy moves, action scale, gains, control period and
-the observation layout with its scales. The Gymnasium envs and the runtime build observations and
+Joint order, default pose, which joints the policy moves, action scale, gains, control period, the
+stepping reference actions are residuals on, and the observation layout with its scales. The Gymnasium envs and the runtime build observations and
 map actions through the same contract, and a checkpoint carries it (with its hash) so a runtime can
 refuse one made for another robot, naming the field that differs.
 """
@@ -34,6 +34,10 @@ class PolicyContract:
     control_dt: float = 0.02
     """Seconds between actions (50 Hz); the PD law runs at every 2 ms physics step in between."""
     gait_period: float = 0.8
+    stance_fraction: float = 0.55
+    reference_step: tuple[float, float, float] = (-0.25, 0.5, -0.25)
+    """Hip pitch, knee and ankle pitch offsets at the top of a swing (rad): actions are residuals on
+    the phase-locked stepping reference of `policies/gait.py`."""
     obs_layout: tuple[tuple[str, int], ...] = (
         ("gyro", 3), ("projected_gravity", 3), ("command", 3), ("joint_pos", 12), ("joint_vel", 12),
         ("last_action", 12), ("gait_phase", 2))

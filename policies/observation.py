@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from policies.contract import PolicyContract
+from policies.gait import reference_offsets
 from robots.interface import JointCommand
 
 
@@ -40,7 +41,7 @@ class ObservationBuilder:
 
 
 class ActionMapper:
-    """Action -> joint targets: q_des = default + scale * action on the actuated joints."""
+    """Action -> joint targets: q = default + reference step(t) + scale * action on the actuated joints."""
 
     def __init__(self, contract: PolicyContract) -> None:
         self.contract = contract
@@ -52,12 +53,12 @@ class ActionMapper:
         self._act = np.array(contract.actuated)
         self._default = np.array(contract.default_pose)
 
-    def targets(self, actions: np.ndarray) -> np.ndarray:
-        """Joint position targets of a batch of actions, shape (n, joints)."""
+    def targets(self, actions: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Joint position targets of a batch of actions taken at policy times `t`, shape (n, joints)."""
         q = np.tile(self._default, (len(actions), 1))
-        q[:, self._act] += self.contract.action_scale * np.asarray(actions)
+        q[:, self._act] += reference_offsets(self.contract, t) + self.contract.action_scale * np.asarray(actions)
         return q
 
-    def map(self, action: np.ndarray) -> JointCommand:
-        self.command.q[:] = self.targets(np.asarray(action)[None])[0]
+    def map(self, action: np.ndarray, t: float) -> JointCommand:
+        self.command.q[:] = self.targets(np.asarray(action)[None], np.array([t]))[0]
         return self.command

@@ -75,4 +75,4 @@ class LearnedPolicy:
                                       self.command[None], self.last_action[None], self._t)
         action = self.actions(obs)[0]
         self.last_action[:] = action
-        np.copyto(targets, self.mapper.map(action).values)
+        np.copyto(targets, self.mapper.map(action, t).values)

@@ -15,6 +15,7 @@ import mujoco
 import numpy as np
 
 from policies.contract import PolicyContract
+from policies.gait import LEG_SAGITTAL, leg_phases, reference_offsets, swing_lift
 from policies.observation import ActionMapper, ObservationBuilder, projected_gravity
 from robots.g1.joints import joint_table
 from robots.interface import tilt_of
@@ -58,14 +59,8 @@ class WalkConfig:
     tracking_sigma: float = 0.25
     base_height_target: float = 0.78
     swing_height: float = 0.07
-    """Peak sole height (m) of the swing: each foot follows a half sine over its swing phase, on the
-    floor in stance, so the reward says when to lift a foot, not only that feet should step."""
-    swing_joint_offsets: tuple[float, float, float] = (-0.25, 0.5, -0.25)
-    """Hip pitch, knee and ankle pitch away from the default pose at the top of a swing (rad): the
-    joint-space reference step (humanoid-gym's device) that the `joint_reference` term rewards. It
-    lifts the foot flat (the three pitches sum to zero); stance legs' reference is the default pose."""
-    stance_fraction: float = 0.55
-    """Share of the gait period each foot should be on the floor; the feet are half a period apart."""
+    """Peak sole height (m) of the swing: each foot follows the reference step's half sine (see
+    `policies/gait.py`), on the floor in stance, so the reward says when to lift a foot."""
     soft_limit_fraction: float = 0.9
     fall_height: float = 0.45
     max_tilt: float = 1.0
@@ -77,8 +72,6 @@ class WalkConfig:
 
 HIP_ROLL_YAW = (1, 2, 7, 8)
 """Leg joints (policy action order) that a straight gait keeps near zero."""
-SAGITTAL = np.array(((0, 3, 4), (6, 9, 10)))
-"""Hip pitch, knee and ankle pitch of the left and right leg (policy action order)."""
 
 
 @dataclass
@@ -99,8 +92,12 @@ class WalkBatch:
     foot_pos: np.ndarray
     foot_vel: np.ndarray
     contact: np.ndarray
-    phase: np.ndarray
-    """Gait phase in [0, 1) of each robot."""
+    stance: np.ndarray
+    """(n, 2): whether each leg's gait phase is stance."""
+    lift: np.ndarray
+    """(n, 2): each leg's swing lift, 0 in stance, up to 1 mid-swing."""
+    reference: np.ndarray
+    """Positions of the actuated joints in the reference step."""
 
 
 @dataclass(frozen=True)
@@ -119,17 +116,19 @@ class LegJoints:
         return cls(mid - half, mid + half, np.array(contract.default_pose)[list(contract.actuated)])
 
 
+def gait_targets(contract: PolicyContract, legs: LegJoints, t: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Stance flags, swing lift and reference joint positions at policy times `t`, for `WalkBatch`."""
+    phases = leg_phases(contract, t)
+    return phases < contract.stance_fraction, swing_lift(contract, phases), legs.default + reference_offsets(contract, t)
+
+
 def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, legs: LegJoints) -> tuple[np.ndarray, dict]:
     """Reward of a batch of robots: the total per robot and each weighted term."""
     c, w = config, config.rewards
     gravity = projected_gravity(b.quat)
-    leg_phase = np.stack((b.phase, (b.phase + 0.5) % 1.0), axis=1)
-    stance = leg_phase < c.stance_fraction
-    lift = np.sin(np.pi * np.clip((leg_phase - c.stance_fraction) / (1.0 - c.stance_fraction), 0.0, 1.0))
-    swing_target = c.swing_height * lift
+    swing_target = c.swing_height * b.lift
     beyond = np.clip(legs.lower - b.q, 0, None) + np.clip(b.q - legs.upper, 0, None)
-    reference = legs.default[SAGITTAL] + lift[:, :, None] * np.array(c.swing_joint_offsets)
-    miss = np.linalg.norm((b.q[:, SAGITTAL] - reference).reshape(len(b.q), -1), axis=1)
+    miss = np.linalg.norm((b.q - b.reference)[:, LEG_SAGITTAL.ravel()], axis=1)
     terms = {
         "tracking_lin_vel": w.tracking_lin_vel * np.exp(-np.sum((b.command[:, :2] - b.lin[:, :2]) ** 2, axis=1) / c.tracking_sigma),
         "tracking_ang_vel": w.tracking_ang_vel * np.exp(-((b.command[:, 2] - b.ang[:, 2]) ** 2) / c.tracking_sigma),
@@ -145,7 +144,7 @@ def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, legs: LegJoints) -
         "hip_pos": w.hip_pos * np.sum(b.q[:, HIP_ROLL_YAW] ** 2, axis=1),
         "contact_no_vel": w.contact_no_vel * np.sum(np.sum(b.foot_vel**2, axis=2) * b.contact, axis=1),
         "feet_swing_height": w.feet_swing_height * np.sum((b.foot_pos[:, :, 2] - swing_target) ** 2, axis=1),
-        "contact": w.contact * np.sum(b.contact == stance, axis=1),
+        "contact": w.contact * np.sum(b.contact == b.stance, axis=1),
         "joint_reference": w.joint_reference * (np.exp(-2.0 * miss) - 0.2 * np.minimum(miss, 0.5)),
     }
     return sum(terms.values()) * dt, terms
@@ -193,7 +192,7 @@ class G1WalkEnv(gym.Env):
         self.command = np.array((options or {}).get("command", self.sample_command()), dtype=float)
         self.last_action[:] = 0.0
         self._steps = 0
-        self.robot.write(self.actions.map(self.last_action))
+        self.robot.write(self.actions.map(self.last_action, 0.0))
         return self._observe(), {"command": self.command.copy()}
 
     def _observe(self) -> np.ndarray:
@@ -204,7 +203,7 @@ class G1WalkEnv(gym.Env):
 
     def step(self, action):
         action = np.clip(np.asarray(action, dtype=np.float32), -self.config.max_action, self.config.max_action)
-        self.robot.write(self.actions.map(action))
+        self.robot.write(self.actions.map(action, self._steps * self.contract.control_dt))
         self.robot.advance()
         self._steps += 1
         if self._steps % round(self.config.command_seconds / self.contract.control_dt) == 0:
@@ -229,10 +228,10 @@ class G1WalkEnv(gym.Env):
         lin, ang = self.base_velocity()
         state = self.robot.read()
         foot_pos, foot_vel, contact = self._feet.read(self.robot.data.sensordata[None])
-        phase = (self._steps * self.contract.control_dt / self.contract.gait_period) % 1.0
+        gait = gait_targets(self.contract, self._legs, np.array([self._steps * self.contract.control_dt]))
         batch = WalkBatch(self.command[None], lin[None], ang[None], state.quat[None], np.array([self.robot.base_height]),
                           state.q[None, self._act], state.dq[None, self._act], state.tau_est[None, self._act],
-                          action[None], self.last_action[None], foot_pos, foot_vel, contact, np.array([phase]))
+                          action[None], self.last_action[None], foot_pos, foot_vel, contact, *gait)
         total, terms = walk_rewards(self.config, self.contract.control_dt, batch, self._legs)
         return float(total[0]), {k: float(v[0]) for k, v in terms.items()}
 

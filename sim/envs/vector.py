@@ -24,7 +24,8 @@ from mujoco import rollout
 
 from policies.contract import PolicyContract
 from sim.envs.feet import FootSensors
-from sim.envs.g1_walk import G1WalkEnv, LegJoints, WalkBatch, WalkConfig, sample_commands, walk_rewards
+from sim.envs.g1_walk import (G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, sample_commands,
+                              walk_rewards)
 from sim.envs.randomization import Randomization, model_variants
 
 PRIVILEGED_SIZE = 9
@@ -178,7 +179,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
     def step(self, actions):
         c = self.config
         actions = np.clip(np.asarray(actions, dtype=np.float32), -c.max_action, c.max_action)
-        q_des = self.template.actions.targets(actions)
+        q_des = self.template.actions.targets(actions, self.steps * self.contract.control_dt)
         late = np.arange(self.substeps)[None, :] < self._latency[:, None]
         targets = np.where(late[:, :, None], self._targets[:, None, :], q_des[:, None, :])
         control = self._kp[:, None, :] * targets
@@ -201,9 +202,9 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         q, dq = qpos[:, 7:], qvel[:, 6:]
         tau = np.clip(self._kp * (q_des - q) - self._kd * dq, -self._effort, self._effort)
         foot_pos, foot_vel, contact = self._feet.read(sensors)
-        phase = (self.steps * self.contract.control_dt / self.contract.gait_period) % 1.0
+        gait = gait_targets(self.contract, self._legs, self.steps * self.contract.control_dt)
         batch = WalkBatch(self.commands, lin, qvel[:, 3:6], self.quat, qpos[:, 2], q[:, self._act], dq[:, self._act],
-                          tau[:, self._act], actions, self.last_actions, foot_pos, foot_vel, contact, phase)
+                          tau[:, self._act], actions, self.last_actions, foot_pos, foot_vel, contact, *gait)
         rewards, terms = walk_rewards(c, self.contract.control_dt, batch, self._legs)
         self.last_actions[:] = actions
         self.privileged[:] = np.column_stack((lin, qpos[:, 2], contact, foot_pos[:, :, 2], self._friction[self.variant]))

@@ -23,11 +23,13 @@ def test_actions_drive_the_deployment_pd_law_through_the_contract():
     env.reset(seed=3, options={"command": (0.5, 0.0, 0.0)})
     contract = env.contract
     action = np.linspace(-1, 1, contract.action_size).astype(np.float32)
-    env.robot.write(env.actions.map(action))
+    mid_left_swing = 0.8 * (0.55 + 0.45 / 2)
+    env.robot.write(env.actions.map(action, mid_left_swing))
     mujoco.mj_forward(env.robot.model, env.robot.data)
     state = env.robot.read()
     q_des = np.array(contract.default_pose)
     q_des[list(contract.actuated)] += contract.action_scale * action
+    q_des[[0, 3, 4]] += (-0.25, 0.5, -0.25)  # the reference step at the top of the left leg's swing
     expected = np.array(contract.kp) * (q_des - state.q) + np.array(contract.kd) * (0.0 - state.dq)
     _, _, effort, _ = joints.limits()
     np.testing.assert_allclose(env.robot.data.actuator_force, np.clip(expected, -effort, effort), atol=1e-9)

@@ -1,0 +1,38 @@
+"""The phase-locked stepping reference: the action is a residual on it, and the reward follows it.
+
+Each leg is on the floor for `stance_fraction` of the gait period and swings for the rest, the legs
+half a period apart. In swing, hip pitch, knee and ankle pitch move by `reference_step` scaled by a
+half sine, which lifts the foot flat (the three pitches sum to zero). Mapping actions on top of this
+reference means a fresh policy already steps in place and learns balance and propulsion around it,
+which a CPU budget of samples can afford; the same function serves the envs and the runtime, so the
+reference a policy was trained with is the one it runs with (both fields are in the contract).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from policies.contract import PolicyContract
+
+LEG_SAGITTAL = np.array(((0, 3, 4), (6, 9, 10)))
+"""Hip pitch, knee and ankle pitch of the left and right leg, in action order."""
+
+
+def leg_phases(contract: PolicyContract, t: np.ndarray) -> np.ndarray:
+    """Phase in [0, 1) of the left and right leg at policy times `t`, shape (n, 2)."""
+    left = (np.asarray(t, dtype=float) / contract.gait_period) % 1.0
+    return np.stack((left, (left + 0.5) % 1.0), axis=-1)
+
+
+def swing_lift(contract: PolicyContract, phases: np.ndarray) -> np.ndarray:
+    """0 in stance, a half sine over the swing, per leg."""
+    s = contract.stance_fraction
+    return np.sin(np.pi * np.clip((phases - s) / (1.0 - s), 0.0, 1.0))
+
+
+def reference_offsets(contract: PolicyContract, t: np.ndarray) -> np.ndarray:
+    """Joint offsets of the reference step from the default pose at times `t`, shape (n, actions)."""
+    lift = swing_lift(contract, leg_phases(contract, t))
+    offsets = np.zeros((lift.shape[0], contract.action_size))
+    offsets[:, LEG_SAGITTAL] = lift[:, :, None] * np.array(contract.reference_step)
+    return offsets
