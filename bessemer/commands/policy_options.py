@@ -35,6 +35,9 @@ def load_policy(args: argparse.Namespace, variant: str):
     if variant != "29dof":
         raise CliError(f"learned policies drive the 29-DoF G1; the {variant} variant has none (drop 200 or use --variant 29dof)")
     path = SHIPPED_WALK_POLICY if args.policy in (None, "walk") else Path(args.policy)
+    if path == SHIPPED_WALK_POLICY and not path.exists():
+        raise CliError("no walking policy ships with this version yet: train one with `bessemer train`, "
+                       "export it and pass --policy FILE")
     try:
         return LearnedPolicy(path, command=command)
     except CheckpointError as exc:

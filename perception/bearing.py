@@ -1,0 +1,261 @@
+"""Where a sound comes from, in the head frame, so the robot can turn toward a speaker.
+
+The head array is only a few centimetres wide: inter-mic delays are a couple of samples at 16 kHz,
+so the peak of one pair's cross-correlation is too coarse, and in a room the reflections rival the
+direct path. SRP-PHAT keeps only the phase of every pair's cross-spectrum, so no loud band or room
+mode dominates, and sums all pairs over a grid of directions, which resolves delays finer than a
+sample. PHAT weighs every frequency alike, though, and a chirp or a voice's harmonics leave most
+frequencies to noise, while the room keeps ringing at each frequency after the sound there has moved
+on, with phases that point at the walls. So each time-frequency cell is weighed by its SNR over two
+floors: the noise, tracked per frequency over the last second or two (not taken from the block at
+hand, where a broadband sound fills every cell and would pass for noise), and the echo, what earlier
+frames at that frequency may still be ringing with as the room decays. Single estimates still jump to
+reflections now and then, so a tracker on the circle smooths them, rides through pauses and rejects
+what disagrees with the track. Silence gives no bearing and clipping is flagged (`perception.input_check`
+judges both), since a caller steering the head must know when to trust the figure.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from perception.acoustic_scene import AudioSource
+from perception.input_check import check_input
+from perception.microphones import MicArray
+
+Reason = Literal["silence", "clipped", "non-finite"]
+
+
+@dataclass(frozen=True)
+class BearingConfig:
+    frame: int = 512
+    """FFT length in samples (32 ms at 16 kHz); `block` is cut into frames `hop` apart."""
+    hop: int = 256
+    block: int = 3200
+    """Samples behind one estimate (200 ms at 16 kHz)."""
+    band_hz: tuple[float, float] = (300.0, 6000.0)
+    grid_deg: float = 1.0
+    speed_of_sound: float = 343.0
+    floor_blocks: int = 8
+    """Blocks (1.6 s) over which a frequency's noise floor is the quietest block's: long enough to take in
+    a pause between sounds, short enough to follow a fan starting."""
+    floor_span_hz: float = 400.0
+    """Frequencies across which the noise floor is the median: wider than two of a voice's harmonics,
+    narrower than the slopes of a noise spectrum."""
+    noise_margin: float = 1.5
+    """A time-frequency cell counts only above this multiple of the noise floor, which noise alone
+    rarely reaches, so faint sounds are not drowned by the many cells of noise around them."""
+    room_rt60_s: float = 0.3
+    """Reverberation time assumed of the room (a furnished living room): the echo floor decays 60 dB in it."""
+    reverb_snr: float = 10.0
+    """A cell's SNR counts for no more than this: early reflections, inside the same frame as the direct
+    sound and so under no floor, then limit how well its phase points at the source."""
+    evidence_cells: float = 30.0
+    """Independent cells above the noise floor at which the confidence is halved."""
+
+
+@dataclass(frozen=True)
+class Bearing:
+    azimuth_deg: float | None
+    """In the array's frame: 0 ahead (+x), positive to the left (+y), in (-180, 180]; None if no estimate."""
+    confidence: float
+    """The steered response at the peak (1 when every pair agrees on one direction at every frequency),
+    discounted when few time-frequency cells rise above the noise floor."""
+    reason: Reason | None = None
+    """Why the estimate is degraded or missing; None when clean."""
+
+    @property
+    def degraded(self) -> bool:
+        return self.reason is not None
+
+
+class BearingEstimator:
+    """Frame-wise SRP-PHAT over a grid of azimuths, with far-field delays in the horizontal plane.
+
+    It remembers the noise and echo floors of the blocks it was given, so one estimator follows one
+    stream, block after consecutive block.
+    """
+
+    def __init__(self, array: MicArray, config: BearingConfig = BearingConfig()) -> None:
+        array.check_resolves_bearing()
+        self.array, self.config = array, config
+        self.azimuths = np.arange(-180.0 + config.grid_deg, 180.0 + config.grid_deg / 2, config.grid_deg)
+        frequencies = np.fft.rfftfreq(config.frame, 1.0 / array.sample_rate)
+        self._bins = np.flatnonzero((frequencies >= config.band_hz[0]) & (frequencies <= config.band_hz[1]))
+        self._pairs = np.triu_indices(array.channels, 1)
+        directions = np.radians(self.azimuths)
+        look = np.stack([np.cos(directions), np.sin(directions), np.zeros_like(directions)], axis=1)
+        baselines = array.xyz[self._pairs[0]] - array.xyz[self._pairs[1]]
+        lead_s = look @ baselines.T / config.speed_of_sound
+        phase = 2 * np.pi * lead_s[:, :, None] * frequencies[self._bins][None, None, :]
+        self._steer_re = np.cos(phase).reshape(len(directions), -1)
+        self._steer_im = np.sin(phase).reshape(len(directions), -1)
+        self._window = np.hanning(config.frame)
+        self._floors: deque[np.ndarray] = deque(maxlen=config.floor_blocks)
+        self._floor_reach = round(config.floor_span_hz / 2 / (frequencies[1] - frequencies[0]))
+        self._decay_per_sample = 10 ** (-6.0 / (config.room_rt60_s * array.sample_rate))
+        self._echo = np.zeros(len(self._bins))
+
+    def estimate(self, block: np.ndarray) -> Bearing:
+        """One bearing from samples shaped (channels, n), n >= frame, floats with full scale at 1.0."""
+        x = np.asarray(block, dtype=float)
+        if x.ndim != 2 or len(x) != self.array.channels:
+            raise ValueError(f"expected {self.array.channels} channels in rows, shape ({self.array.channels}, n), "
+                             f"one per mic of the array; got shape {x.shape}")
+        if x.shape[1] < self.config.frame:
+            raise ValueError(f"a bearing needs at least {self.config.frame} samples per channel, got {x.shape[1]}")
+        check = check_input(x)
+        if not check.finite:
+            return Bearing(None, 0.0, "non-finite")
+        if check.silent:
+            return Bearing(None, 0.0, "silence")
+        frames = np.lib.stride_tricks.sliding_window_view(x, self.config.frame, axis=1)[:, ::self.config.hop]
+        spectra = np.fft.rfft(frames * self._window, axis=-1)[..., self._bins]
+        weight = self._weigh(np.mean(np.abs(spectra) ** 2, axis=0), x.shape[1])
+        cross = spectra[self._pairs[0]] * np.conj(spectra[self._pairs[1]])
+        cross = (weight * cross / np.maximum(np.abs(cross), 1e-30)).sum(axis=1).reshape(-1)
+        total = max(float(weight.sum()), 1e-30)
+        response = (self._steer_re @ cross.real + self._steer_im @ cross.imag) / (len(self._pairs[0]) * total)
+        peak = int(np.argmax(response))
+        cells = total**2 / max(float(np.sum(weight**2)), 1e-30)
+        confidence = float(np.clip(response[peak], 0.0, 1.0)) * cells / (cells + self.config.evidence_cells)
+        return Bearing(float(self.azimuths[peak]), confidence, "clipped" if check.clipped else None)
+
+    def _weigh(self, power: np.ndarray, samples: int) -> np.ndarray:
+        """Per frame and bin of a block's power, the weight its phase deserves.
+
+        The weight is the maximum-likelihood one of generalised cross-correlation, g²/(1 - g²) for a
+        coherence g = s/(1 + s) at an SNR s, which is s²/(1 + 2s): near 0 at the floors, growing with s,
+        and held at `reverb_snr` by taking s as the harmonic combination of the SNR over the floors and
+        `reverb_snr`.
+        """
+        noise = self.config.noise_margin * self._noise_floor(power)
+        floor = noise + self._echo_floor(np.maximum(power - noise, 0.0), samples)
+        snr = np.maximum(power / np.maximum(floor, 1e-30) - 1.0, 0.0)
+        snr = snr * self.config.reverb_snr / (snr + self.config.reverb_snr)
+        return snr**2 / (1.0 + 2.0 * snr)
+
+    def _noise_floor(self, power: np.ndarray) -> np.ndarray:
+        """Per bin, the median power over a block's frames, as the mean of an exponential (noise)
+        distribution, at its lowest over the last `floor_blocks` blocks, this one included; then the
+        median of that over `floor_span_hz`, since a held note or a voice's harmonics may not pause
+        within those blocks, but leave the frequencies between them to the noise."""
+        self._floors.append(np.median(power, axis=0) / np.log(2))
+        reach = self._floor_reach
+        spans = np.lib.stride_tricks.sliding_window_view(np.pad(np.min(self._floors, axis=0), reach, mode="edge"),
+                                                         2 * reach + 1)
+        return np.partition(spans, reach, axis=-1)[:, reach]
+
+    def _echo_floor(self, excess: np.ndarray, samples: int) -> np.ndarray:
+        """Per frame and bin, the loudest earlier power above the noise decayed at `room_rt60_s` since:
+        what the room may still ring with. It carries on into the next block, `samples` later."""
+        hop_decay = self._decay_per_sample**self.config.hop
+        echo = np.empty_like(excess)
+        ringing = self._echo
+        for t, frame in enumerate(excess):
+            echo[t] = ringing
+            ringing = hop_decay * np.maximum(ringing, frame)
+        lag = samples - (len(excess) - 1) * self.config.hop
+        self._echo = self._decay_per_sample**lag * np.maximum(echo[-1], excess[-1])
+        return echo
+
+    def estimates(self, source: AudioSource) -> Iterator[Bearing]:
+        """A bearing per `block` of the source until it runs out (a short last block is dropped)."""
+        while (block := source.read(self.config.block)).shape[1] >= self.config.block:
+            yield self.estimate(block)
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    measurement_std_deg: float = 8.0
+    acceleration_std_deg_s2: float = 30.0
+    """How fast the bearing's rate may change: the head turning, a speaker walking past."""
+    min_confidence: float = 0.1
+    """Estimates below this (diffuse noise, reverberant tails) are treated as missing."""
+    gate_sigmas: float = 3.0
+    """Estimates further than this from the prediction are outliers (reflections)."""
+    jump_after: int = 3
+    """Consecutive outliers, each near the last, after which the track restarts there (the source moved)."""
+    lost_after_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class Track:
+    azimuth_deg: float
+    rate_deg_s: float
+    std_deg: float
+
+
+class BearingTracker:
+    """A constant-rate Kalman filter on the unwrapped azimuth, with innovations wrapped to +-180 degrees."""
+
+    def __init__(self, config: TrackerConfig = TrackerConfig()) -> None:
+        self.config = config
+        self._x: np.ndarray | None = None
+        self._p = np.zeros((2, 2))
+        self._outliers: list[float] = []
+        self._since_update = 0.0
+
+    def update(self, bearing: Bearing | None, dt: float) -> Track | None:
+        """Advance by `dt` seconds and fold in `bearing` (None or no azimuth: a missing frame)."""
+        usable = (bearing is not None and bearing.azimuth_deg is not None
+                  and bearing.confidence >= self.config.min_confidence)
+        if self._x is None:
+            if usable:
+                self._start(bearing.azimuth_deg)
+            return self.track
+        self._predict(dt)
+        self._since_update += dt
+        if usable:
+            self._correct(bearing.azimuth_deg)
+        if self._since_update > self.config.lost_after_s:
+            self._x = None
+        return self.track
+
+    @property
+    def track(self) -> Track | None:
+        if self._x is None:
+            return None
+        return Track(_wrap(float(self._x[0])), float(self._x[1]), float(np.sqrt(self._p[0, 0])))
+
+    def _start(self, azimuth: float) -> None:
+        self._x = np.array([azimuth, 0.0])
+        self._p = np.diag([self.config.measurement_std_deg**2, 30.0**2])
+        self._outliers, self._since_update = [], 0.0
+
+    def _predict(self, dt: float) -> None:
+        f = np.array([[1.0, dt], [0.0, 1.0]])
+        q = self.config.acceleration_std_deg_s2**2 * np.array([[dt**4 / 4, dt**3 / 2], [dt**3 / 2, dt**2]])
+        self._x = f @ self._x
+        self._p = f @ self._p @ f.T + q
+
+    def _correct(self, azimuth: float) -> None:
+        innovation = _wrap(azimuth - self._x[0])
+        spread = self._p[0, 0] + self.config.measurement_std_deg**2
+        if abs(innovation) > self.config.gate_sigmas * np.sqrt(spread):
+            self._count_outlier(azimuth)
+            return
+        gain = self._p[:, 0] / spread
+        self._x = self._x + gain * innovation
+        self._p = self._p - np.outer(gain, self._p[0])
+        self._outliers, self._since_update = [], 0.0
+
+    def _count_outlier(self, azimuth: float) -> None:
+        """Restart at `azimuth` once `jump_after` outliers in a row agree with each other."""
+        near = self.config.gate_sigmas * self.config.measurement_std_deg
+        if self._outliers and abs(_wrap(azimuth - self._outliers[-1])) > near:
+            self._outliers = []
+        self._outliers.append(azimuth)
+        if len(self._outliers) >= self.config.jump_after:
+            self._start(azimuth)
+
+
+def _wrap(degrees: float) -> float:
+    """The same angle in (-180, 180]."""
+    wrapped = (degrees + 180.0) % 360.0 - 180.0
+    return 180.0 if wrapped == -180.0 else wrapped
