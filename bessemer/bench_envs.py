@@ -27,7 +27,8 @@ def _rate(step, batch: int, seconds: float) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def bench_envs(num_envs: int = 64, threads: int = 2, seconds: float = 5.0) -> dict:
+def bench_envs(num_envs: int = 256, threads: int = 2, seconds: float = 5.0) -> dict:
+    """`num_envs` defaults to what `bessemer train` steps: the batch the vector env is built for."""
     print(f"envs: {num_envs} robots on {threads} threads, {seconds:g} s per measurement", file=sys.stderr, flush=True)
     vector = G1WalkVectorEnv(num_envs, threads=threads)
     vector.reset(seed=0)
