@@ -199,23 +199,23 @@ class SimSession(ScriptedRun):
         super().__init__(stack, config, first_step_at=config.damp_time if config.band else 0.0)
         stack.spawn(band=config.band, pose=config.spawn_pose)
         self.nominal_height = stack.nominal_stand_height()
-        self._drive: list[tuple[float, np.ndarray]] = []
-        """(time, pelvis pose) at the FSM's hand-over to the policy and at the latest tick in 200."""
+        self._drive_from: tuple[float, np.ndarray] | None = None
+        """(time, pelvis pose) at the FSM's hand-over to the policy; `_drive_to` at the latest tick in 200."""
+        self._drive_to: tuple[float, np.ndarray] | None = None
 
     def _after_tick(self, t: float) -> None:
         if self.stood_up_at is not None and self.stack.robot.band_engaged:
             self._release_band_when_settled(t)
         if self.stack.fsm.state == FsmId.START:
-            pose = (t, self.stack.robot.data.qpos[:7].copy())
-            self._drive[1:] = [pose] if self._drive else []
-            if not self._drive:
-                self._drive.append(pose)
+            self._drive_to = (t, self.stack.robot.data.qpos[:7].copy())
+            if self._drive_from is None:
+                self._drive_from = self._drive_to
 
     def _drive_summary(self) -> dict | None:
         """How the robot moved while the policy drove: the figures a walking run is judged by."""
-        if len(self._drive) < 2:
+        if self._drive_from is None or self._drive_to is None:
             return None
-        (t0, p0), (t1, p1) = self._drive
+        (t0, p0), (t1, p1) = self._drive_from, self._drive_to
         seconds = t1 - t0
         heading = _yaw(p0[3:7])
         dx, dy = p1[:2] - p0[:2]
