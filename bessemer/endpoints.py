@@ -2,7 +2,7 @@
 
 One stack is a name and a base port: the low-level node binds state (PUB), targets (SUB), control
 (REP) and heartbeats (SUB) on base..base+3 and, in simulation, the simulator's pose (PUB) on
-base+5; the perception node binds images (PUB) on base+4.
+base+5; the perception node binds images (PUB) on base+4 and percepts (PUB) on base+6.
 Loopback by default. A bind beyond loopback is refused unless CURVE keys are given: the binding
 side is a CURVE server whose clients must hold a key from the keys folder (`bessemer keys DIR`).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import zmq
 import zmq.auth
 
-ROLES = ("state", "targets", "control", "heartbeat", "image", "pose")
+ROLES = ("state", "targets", "control", "heartbeat", "image", "pose", "percept")
 
 
 class EndpointError(ValueError):

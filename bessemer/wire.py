@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
@@ -33,6 +33,9 @@ FSM_REPLY = struct.Struct("<HB")
 IMAGE_META = struct.Struct("<HHH")
 MAX_TEXT = 4096
 MAX_IMAGE_BYTES = 1920 * 1080 * 3
+PERCEPT_META = struct.Struct("<Bxxxffff")
+"""Degraded flags, sound bearing (deg), target probability, target bearing (deg), target distance (m)."""
+MAX_TOKENS = 4096
 
 
 class MsgType(IntEnum):
@@ -46,6 +49,8 @@ class MsgType(IntEnum):
     STATUS_REPLY = 8
     SIM_POSE = 9
     """The simulator's full qpos, for rendering the simulated cameras in another process."""
+    PERCEPT = 10
+    """What the perception node made of its inputs: sound bearing, the target's detection, audio tokens."""
 
 
 class WireError(ValueError):
@@ -118,6 +123,10 @@ def check_frames(kind: MsgType, frames: list[bytes]) -> None:
             raise WireError(f"{kind.name}: malformed frames {[len(f) for f in body]}")
     elif kind in SINGLE_FRAME:
         raise WireError(f"{kind.name} must be a single-frame message")
+    elif kind == MsgType.PERCEPT:
+        if (len(body) != 3 or len(body[0]) != PERCEPT_META.size or len(body[1]) % 2
+                or len(body[1]) > 2 * MAX_TOKENS or len(body[2]) > MAX_TEXT):
+            raise WireError(f"PERCEPT: malformed frames {[len(f) for f in body]}")
     elif kind == MsgType.IMAGE:
         if len(body) != 2 or len(body[0]) != IMAGE_META.size:
             raise WireError(f"IMAGE: malformed frames {[len(f) for f in body]}")
@@ -165,6 +174,48 @@ def pose_message(stack: int, seq: int, qpos: np.ndarray) -> bytes:
 def targets_frames(stack: int, seq: int, deadline: float, values: np.ndarray) -> list[bytes]:
     """`values` is a JointCommand's (6, 29) array: q, dq, tau, kp, kd, enable."""
     return [header(MsgType.TARGETS, stack, seq, deadline), values.tobytes()]
+
+
+AUDIO_DEGRADED, VISION_DEGRADED = 1, 2
+
+
+@dataclass(frozen=True)
+class Percept:
+    """One perception update. NaN marks what is not known (no track yet, no camera); the flags say
+    which input is degraded and `reasons` says why, in words an operator can act on."""
+
+    sound_bearing_deg: float = float("nan")
+    target_probability: float = float("nan")
+    target_bearing_deg: float = float("nan")
+    target_distance_m: float = float("nan")
+    audio_degraded: bool = False
+    vision_degraded: bool = False
+    tokens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
+    """Audio codebook ids since the previous update, oldest first."""
+    reasons: str = ""
+
+    @property
+    def degraded(self) -> bool:
+        return self.audio_degraded or self.vision_degraded
+
+
+def percept_frames(stack: int, seq: int, p: Percept) -> list[bytes]:
+    flags = AUDIO_DEGRADED * p.audio_degraded | VISION_DEGRADED * p.vision_degraded
+    meta = PERCEPT_META.pack(flags, p.sound_bearing_deg, p.target_probability, p.target_bearing_deg,
+                             p.target_distance_m)
+    return [header(MsgType.PERCEPT, stack, seq), meta, np.asarray(p.tokens, np.uint16).tobytes(),
+            p.reasons.encode()[:MAX_TEXT]]
+
+
+def parse_percept(frames: list[bytes]) -> Percept:
+    """The Percept of a PERCEPT message already checked by `decode`."""
+    flags, sound, probability, bearing, distance = PERCEPT_META.unpack(frames[1])
+    try:
+        reasons = frames[3].decode()
+    except UnicodeDecodeError:
+        raise WireError("PERCEPT: reasons are not UTF-8") from None
+    return Percept(sound, probability, bearing, distance, bool(flags & AUDIO_DEGRADED),
+                   bool(flags & VISION_DEGRADED), np.frombuffer(frames[2], np.uint16).copy(), reasons)
 
 
 def array(frame: bytes, shape: tuple[int, ...]) -> np.ndarray:

@@ -27,6 +27,12 @@ import torch
 
 from perception.spectrogram import LogMelConfig, log_mel
 
+SHIPPED_CODEBOOK = Path(__file__).parent / "assets" / "audio_codebook.npz"
+"""The codebook the perception node tokenizes with, so token ids mean the same on every machine
+(k-means in floating point is not bit-identical across CPUs); `fit_shipped` rebuilds it."""
+SHIPPED_TRAIN_SEEDS = range(150)
+"""Synthetic clips (6 s each) the shipped codebook is fitted on; held-out checks use seeds from 10,000."""
+
 
 @dataclass(frozen=True)
 class CodebookConfig:
@@ -107,6 +113,16 @@ class AudioCodebook:
     def load(cls, path: str | Path) -> AudioCodebook:
         with np.load(path) as data:
             return cls(data["entries"], int(data["frames_per_token"]), LogMelConfig(**json.loads(str(data["logmel"]))))
+
+
+def fit_shipped(path: Path = SHIPPED_CODEBOOK, config: CodebookConfig = CodebookConfig()) -> AudioCodebook:
+    """Fit the shipped codebook on seeded synthetic audio and write it to `path`."""
+    from perception.synthetic_audio import synthetic_corpus
+
+    codebook = AudioCodebook.fit([log_mel(a) for a in synthetic_corpus(SHIPPED_TRAIN_SEEDS, 6.0)], config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    codebook.save(path)
+    return codebook
 
 
 def _training_slices(logmels: Sequence[np.ndarray], config: CodebookConfig,

@@ -58,6 +58,9 @@ class TrainConfig:
     seed: int = 1
     threads: int = 2
     randomize: bool = True
+    init_from: str | None = None
+    """A checkpoint whose networks, normalizers and history this run starts from (e.g. a nominal run
+    continued under randomization); its counters carry on, so the curve shows the whole lineage."""
     actor_hidden: tuple[int, ...] = (256, 128, 128)
     critic_hidden: tuple[int, ...] = (256, 128, 128)
     init_std: float = 0.8
@@ -108,6 +111,11 @@ class Trainer:
             config = replace(stored, iterations=iterations or stored.iterations)
         elif self.latest.exists():
             raise CheckpointError(f"{run_dir} already holds a run: resume it with --resume or choose another --run-dir")
+        elif config.init_from is not None:
+            source = Path(config.init_from)
+            saved = load_checkpoint(source)
+            check_contract(source, saved["contract"], self.contract)
+            saved = {k: saved[k] for k in ("algorithm", "iteration", "env_steps", "wall_seconds", "history")}
         if (problem := unknown_env(config.env_id)) is not None:
             raise CheckpointError(problem)
         self.config = config
@@ -123,8 +131,9 @@ class Trainer:
         self.iteration, self.env_steps, self.wall_seconds, self.history = 0, 0, 0.0, []
         if saved is not None:
             self.alg.load(saved["algorithm"], None, strict=True)
-            self.env.restore(saved["env"])
-            torch.set_rng_state(saved["torch_rng"])
+            if resume:
+                self.env.restore(saved["env"])
+                torch.set_rng_state(saved["torch_rng"])
             self.iteration, self.env_steps = saved["iteration"], saved["env_steps"]
             self.wall_seconds, self.history = saved["wall_seconds"], saved["history"]
         self._stop = False

@@ -52,11 +52,17 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
+def _degraded(node: dict) -> str:
+    if not node["degraded"]:
+        return ""
+    return f" DEGRADED ({node['reason']})" if node.get("reason") else " DEGRADED"
+
+
 def _status_text(s: dict) -> str:
     fsm, loop = s["fsm"], s["loop"]
     rate = f"{loop['rate_hz']:.1f} Hz" if loop["rate_hz"] else "-"
     p99 = f"{loop['period_error_p99_us']:.0f}" if loop["period_error_p99_us"] is not None else "-"
-    nodes = " | ".join(f"{name} {n['rate_hz']:.1f} Hz {n['latency_ms']:.1f} ms{' DEGRADED' if n['degraded'] else ''}"
+    nodes = " | ".join(f"{name} {n['rate_hz']:.1f} Hz {n['latency_ms']:.1f} ms{_degraded(n)}"
                        for name, n in sorted(s["nodes"].items()))
     fault = f" | FAULT {fsm['fault']}" if fsm["fault"] else ""
     return (f"fsm {fsm['state']} {fsm['name']} | loop {rate} p99 err {p99} us missed {loop['missed_deadlines']} | "

@@ -14,6 +14,8 @@ def train(args: argparse.Namespace) -> int:
     from policies.checkpoint import CheckpointError
     from policies.train import Trainer, TrainConfig, unknown_env
 
+    if args.resume and args.init_from:
+        raise CliError("--init-from starts a new run and --resume continues one: give one of them")
     if args.resume:
         run_dir = Path(args.resume)
     else:
@@ -24,11 +26,14 @@ def train(args: argparse.Namespace) -> int:
     defaults = TrainConfig()
     config = TrainConfig(env_id=args.env, iterations=args.iterations or defaults.iterations, num_envs=args.num_envs,
                          steps_per_env=args.steps_per_env, save_every=args.save_every, seed=args.seed,
-                         threads=args.threads, randomize=not args.no_randomize)
+                         threads=args.threads, randomize=not args.no_randomize, init_from=args.init_from)
     try:
         trainer = Trainer(config, run_dir, resume=bool(args.resume), iterations=args.iterations)
     except CheckpointError as exc:
         raise CliError(str(exc)) from None
+    if args.init_from:
+        print(f"starting {run_dir} from {args.init_from}'s policy at iteration {trainer.iteration} "
+              f"({trainer.env_steps:,} env steps so far)")
     if args.resume:
         print(f"resuming {run_dir} at iteration {trainer.iteration} of {trainer.config.iterations} "
               f"({trainer.env_steps:,} env steps so far)")
@@ -105,6 +110,8 @@ def add_parsers(sub: argparse._SubParsersAction, positive) -> None:
     p.add_argument("--run-dir", metavar="DIR", help="where checkpoints, TensorBoard logs and the curve go "
                                                     "(default runs/<env>-<time>)")
     p.add_argument("--resume", metavar="DIR", help="go on with the run in DIR from its last checkpoint")
+    p.add_argument("--init-from", metavar="CHECKPOINT", help="start a new run from another run's policy (its networks, "
+                                                             "normalizers and counters), e.g. to add randomization")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=train)
 

@@ -168,7 +168,8 @@ class LowLevelNode:
             "targets": {"received": self.external.received, "expired": self.expired, "fresh": self.external.fresh()},
             "rejected": dict(self.rejected),
             "nodes": {name: {"rate_hz": round(n.rate_hz, 1), "latency_ms": round(n.latency_ms, 2),
-                             "age_s": round(now - n.last, 3), "degraded": bool(n.info.get("degraded", False))}
+                             "age_s": round(now - n.last, 3), "degraded": bool(n.info.get("degraded", False)),
+                             "reason": str(n.info.get("reason", ""))[:200]}
                       for name, n in self.nodes.items()},
         }
 

@@ -31,6 +31,7 @@ class PerceptionNode:
                                   wire.MsgType.SIM_POSE)
         self._auth = start_authenticator(self.ctx, endpoints)
         self.image_out = endpoints.bind(self.ctx, zmq.PUB, "image")
+        self.percept_out = endpoints.bind(self.ctx, zmq.PUB, "percept")
         self.heartbeat = Heartbeat(endpoints.connect(self.ctx, zmq.PUB, "heartbeat"), self.sid, "perception")
         self.model = build_world(WorldConfig(variant=variant))
         self.data = mujoco.MjData(self.model)
@@ -57,13 +58,14 @@ class PerceptionNode:
             self.image_out.send_multipart([wire.header(wire.MsgType.IMAGE, self.sid, self._seq),
                                            wire.IMAGE_META.pack(w, h, c), image.tobytes()], zmq.NOBLOCK)
             self.frames += 1
+            self.percept_out.send_multipart(wire.percept_frames(self.sid, self._seq, wire.Percept()), zmq.NOBLOCK)
         if k % max(1, int(self.rate_hz / 4)) == 0:
             self.heartbeat.send(work=self.frames)
         return True
 
     def close(self) -> None:
         self.renderer.close()
-        for sock in (self.pose_in.sock, self.image_out, self.heartbeat.sock):
+        for sock in (self.pose_in.sock, self.image_out, self.percept_out, self.heartbeat.sock):
             sock.close(0)
         if self._auth is not None:
             self._auth.stop()

@@ -1,13 +1,15 @@
 """The policy node: any `Policy` at its own rate, fed the newest state, sending targets with deadlines.
 
 A target's deadline is a few policy periods ahead: if this process dies or stalls, the low-level
-loop sees its targets expire and damps. Perception is optional: without fresh images the node
-keeps running and reports itself degraded.
+loop sees its targets expire and damps. Perception is optional: without fresh percepts, or with
+percepts whose inputs are flagged, the node keeps running and reports itself degraded; a policy that
+uses percepts (`PerceivingPolicy`) gets each one as it arrives.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import zmq
@@ -22,6 +24,15 @@ from robots.interface import RobotState
 DEADLINE_PERIODS = 2.5
 STATE_FRESH = 0.1
 PERCEPTION_FRESH = 1.0
+
+
+@runtime_checkable
+class PerceivingPolicy(Protocol):
+    """A policy that steers by what perception reports (e.g. a heading controller over the walk)."""
+
+    def perceive(self, percept: wire.Percept) -> None: ...
+
+
 POLICY_STATE = 200
 """The policy's clock stands at zero until the FSM hands it the robot, so the targets waiting at the
 hand-over are those of its first instant and its motion starts from rest."""
@@ -35,7 +46,7 @@ class PolicyNode:
         self.ctx = ctx or zmq.Context.instance()
         self.state_in = NewestOnly(endpoints.connect(self.ctx, zmq.SUB, "state", latest_only=True), self.sid,
                                    wire.MsgType.STATE)
-        self.image_in = DrainToNewest(endpoints.connect(self.ctx, zmq.SUB, "image"), self.sid)
+        self.percept_in = DrainToNewest(endpoints.connect(self.ctx, zmq.SUB, "percept"), self.sid)
         self.targets_out = endpoints.connect(self.ctx, zmq.PUB, "targets")
         self.heartbeat = Heartbeat(endpoints.connect(self.ctx, zmq.PUB, "heartbeat"), self.sid, "policy")
         self.state = RobotState(wire.NUM_MOTORS)
@@ -46,12 +57,20 @@ class PolicyNode:
         self.sent = 0
         self._seq = 0
         self._state_at = -np.inf
-        self._image_at = -np.inf
+        self._percept_at = -np.inf
+        self.percept: wire.Percept | None = None
         self._t0 = time.monotonic()
 
     @property
     def degraded(self) -> bool:
-        return time.monotonic() - self._image_at > PERCEPTION_FRESH
+        stale = time.monotonic() - self._percept_at > PERCEPTION_FRESH
+        return stale or self.percept is None or self.percept.degraded
+
+    @property
+    def degraded_reason(self) -> str:
+        if time.monotonic() - self._percept_at > PERCEPTION_FRESH:
+            return f"no percept for over {PERCEPTION_FRESH:g} s: is the perception node running?"
+        return self.percept.reasons if self.percept is not None and self.percept.degraded else ""
 
     def tick(self, k: int) -> bool:
         now = time.monotonic()
@@ -63,8 +82,16 @@ class PolicyNode:
             self._state_at = h.stamp
             if fsm_id != POLICY_STATE:
                 self._t0 = now
-        if wire.MsgType.IMAGE in self.image_in.drain():
-            self._image_at = now
+        received = self.percept_in.drain().get(wire.MsgType.PERCEPT)
+        if received is not None:
+            try:
+                self.percept = wire.parse_percept(received[1])
+            except wire.WireError as exc:
+                self.percept_in.rejected[exc.reason] += 1
+            else:
+                self._percept_at = now
+                if isinstance(self.policy, PerceivingPolicy):
+                    self.policy.perceive(self.percept)
         if now - self._state_at < STATE_FRESH:
             self.policy.act(self.state, now - self._t0, self.targets)
             self._seq += 1
@@ -72,9 +99,10 @@ class PolicyNode:
             self.targets_out.send_multipart(wire.targets_frames(self.sid, self._seq, deadline, self.targets), zmq.NOBLOCK)
             self.sent += 1
         if k % 5 == 0:
-            self.heartbeat.send(work=self.sent, policy=self.policy.name, degraded=self.degraded)
+            self.heartbeat.send(work=self.sent, policy=self.policy.name, degraded=self.degraded,
+                                reason=self.degraded_reason)
         return True
 
     def close(self) -> None:
-        for sock in (self.state_in.sock, self.image_in.sock, self.targets_out, self.heartbeat.sock):
+        for sock in (self.state_in.sock, self.percept_in.sock, self.targets_out, self.heartbeat.sock):
             sock.close(0)

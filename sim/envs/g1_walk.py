@@ -29,7 +29,7 @@ class RewardWeights:
     """Per-term weights, after the G1 set of Unitree's own RL gym (a phase-locked stepping gait), with
     the swing foot's height referenced to the gait phase."""
     tracking_lin_vel: float = 1.0
-    tracking_ang_vel: float = 0.5
+    tracking_ang_vel: float = 1.0
     alive: float = 0.15
     lin_vel_z: float = -2.0
     ang_vel_xy: float = -0.05
@@ -48,7 +48,7 @@ class RewardWeights:
 
 @dataclass(frozen=True)
 class WalkConfig:
-    command_ranges: tuple[tuple[float, float], ...] = ((-0.5, 1.0), (-0.3, 0.3), (-0.6, 0.6))
+    command_ranges: tuple[tuple[float, float], ...] = ((-0.5, 1.0), (-0.3, 0.3), (-1.0, 1.0))
     """Ranges of the commanded forward and lateral speed (m/s) and yaw rate (rad/s)."""
     standing_fraction: float = 0.1
     """Share of sampled commands that are zero, so the policy also learns to stand."""

@@ -68,3 +68,28 @@ def test_wrong_version_type_and_stack_name_the_reason():
         wire.decode(good, wire.stack_id("another"))
     with pytest.raises(wire.WireError, match="TARGETS: frames of"):
         wire.decode([good[0], good[1] + b"x"], SID)
+
+
+def test_a_percept_round_trips_with_unknowns_and_degraded_inputs():
+    sent = wire.Percept(sound_bearing_deg=-42.5, target_probability=0.9, target_bearing_deg=12.0,
+                        vision_degraded=True, tokens=np.array([0, 17, 1023], np.uint16),
+                        reasons="camera: no frame for 2.0 s")
+    frames = wire.percept_frames(SID, 4, sent)
+    assert wire.decode(frames, SID, wire.MsgType.PERCEPT).seq == 4
+    got = wire.parse_percept(frames)
+    assert (got.sound_bearing_deg, got.target_probability, got.target_bearing_deg) == (-42.5, pytest.approx(0.9), 12.0)
+    assert np.isnan(got.target_distance_m) and got.degraded and got.vision_degraded and not got.audio_degraded
+    assert got.tokens.tolist() == [0, 17, 1023] and got.reasons == "camera: no frame for 2.0 s"
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_mutated_percepts_are_rejected_or_parse(data):
+    frames = wire.percept_frames(SID, 3, wire.Percept(tokens=np.arange(8, dtype=np.uint16), reasons="ok"))
+    index = data.draw(st.integers(0, len(frames) - 1))
+    frames[index] = frames[index][:data.draw(st.integers(0, len(frames[index])))] + data.draw(st.binary(max_size=9))
+    try:
+        wire.decode(frames, SID, wire.MsgType.PERCEPT)
+        wire.parse_percept(frames)
+    except wire.WireError:
+        return

@@ -12,6 +12,7 @@ import torch
 
 from policies.checkpoint import CheckpointError, load_checkpoint
 from policies.train import Trainer, TrainConfig
+from sim.envs.randomization import Randomization
 
 TINY = TrainConfig(iterations=4, num_envs=4, steps_per_env=8, save_every=2, threads=1,
                    actor_hidden=(32, 32), critic_hidden=(32, 32))
@@ -50,6 +51,20 @@ def test_an_interrupted_run_resumes_exactly_where_it_stopped(tmp_path):
     assert [h["mean_return"] for h in straight.history] == pytest.approx(
         [h["mean_return"] for h in resumed.history], nan_ok=True)
     np.testing.assert_array_equal(straight.env.env.states, resumed.env.env.states)
+
+
+def test_a_run_started_from_another_runs_policy_keeps_its_networks_and_lineage(tmp_path):
+    nominal = Trainer(replace(TINY, iterations=2, randomize=False), tmp_path / "nominal")
+    nominal.run(show_progress=False)
+    config = replace(TINY, randomize=True, init_from=str(tmp_path / "nominal" / "latest.pt"))
+    randomized = Trainer(config, tmp_path / "randomized")
+    a, b = actor_weights(nominal), actor_weights(randomized)
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
+    assert randomized.iteration == 2 and randomized.env_steps == nominal.env_steps
+    assert len(randomized.env.env.variants) == Randomization().models
+    randomized.run(show_progress=False)
+    assert [h["iteration"] for h in load_checkpoint(tmp_path / "randomized" / "latest.pt")["history"]] == [1, 2, 3, 4]
 
 
 def test_a_new_run_refuses_a_folder_that_holds_one(tmp_path):
