@@ -24,9 +24,10 @@ def train(args: argparse.Namespace) -> int:
         name = args.env.split("/")[-1].lower() + time.strftime("-%Y%m%d-%H%M%S")
         run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / name
     defaults = TrainConfig()
+    ppo = {**defaults.ppo, "entropy_coef": args.entropy_coef}
     config = TrainConfig(env_id=args.env, iterations=args.iterations or defaults.iterations, num_envs=args.num_envs,
                          steps_per_env=args.steps_per_env, save_every=args.save_every, seed=args.seed,
-                         threads=args.threads, randomize=not args.no_randomize, init_from=args.init_from)
+                         threads=args.threads, randomize=not args.no_randomize, init_from=args.init_from, ppo=ppo)
     try:
         trainer = Trainer(config, run_dir, resume=bool(args.resume), iterations=args.iterations)
     except CheckpointError as exc:
@@ -106,6 +107,9 @@ def add_parsers(sub: argparse._SubParsersAction, positive) -> None:
     p.add_argument("--save-every", type=int, default=25, help="iterations between checkpoints (default 25)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=2, help="physics and torch threads (default 2)")
+    p.add_argument("--entropy-coef", type=float, default=0.01,
+                   help="PPO's entropy bonus (default 0.01); lower it when fine-tuning a policy that already walks, "
+                        "so exploration noise does not grow back")
     p.add_argument("--no-randomize", action="store_true", help="train on the nominal robot only")
     p.add_argument("--run-dir", metavar="DIR", help="where checkpoints, TensorBoard logs and the curve go "
                                                     "(default runs/<env>-<time>)")
