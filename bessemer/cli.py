@@ -16,6 +16,7 @@ from bessemer.commands import node as node_command
 from bessemer.commands import run as run_command
 from bessemer.commands import sim as sim_command
 from bessemer.commands import train as train_command
+from bessemer.commands import vision as vision_command
 from bessemer.commands.policy_options import add_policy_options
 from bessemer.commands.stack_options import add_stack_options
 
@@ -48,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--video", metavar="PATH.mp4", help="record the run headless (runs in lock-step)")
     sim.add_argument("--summary-json", metavar="PATH", help="write the final summary as JSON")
     sim.add_argument("--mesh-dir", metavar="DIR", help="folder with Unitree's G1 .STL meshes for visuals (optional)")
+    sim.add_argument("--task", choices=["follow-sound"],
+                     help="follow-sound: a sounding ball in the room; the robot hears it, turns and walks to it "
+                          "(stand-up then state 200 with the walking policy, 30 s, lock-step)")
+    sim.add_argument("--scene-seed", type=int, default=0, help="the task's scene: where the ball lies, what it plays")
     add_policy_options(sim)
     sim.set_defaults(func=sim_command.run)
 
@@ -125,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--target-deadline", type=_positive, help="policy: ms each target stays valid (default 2.5 periods)")
     node.add_argument("--policy", default="wave", help="policy: wave (default), walk or a learned policy file")
     node.add_argument("--cmd", default="0,0,0", help="policy: velocity command VX,VY,WZ for a learned policy")
+    node.add_argument("--camera", metavar="ENDPOINT",
+                      help="perception: frames from Unitree's JPEG-over-ZMQ image server at ENDPOINT "
+                           "(e.g. tcp://192.168.123.164:5555) instead of the simulated head camera")
+    node.add_argument("--camera-size", default="640x480", metavar="WxH",
+                      help="perception with --camera: the head camera's frame size (default 640x480)")
+    node.add_argument("--scene-seed", type=int,
+                      help="perception in simulation: hear and see the follow-sound scene of this seed")
     add_stack_options(node)
     node.set_defaults(func=node_command.run)
 
@@ -135,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     bench.add_argument("--dds", action="store_true",
                        help="benchmark the DDS path instead: codec, loopback round trip, deploy loop against a bridge")
+    bench.add_argument("--perception", action="store_true",
+                       help="benchmark perception instead: vision frames/s, audio tokens, sound bearing vs pyroomacoustics")
     bench.add_argument("--envs", action="store_true",
                        help="benchmark the training envs instead: batched vector env vs SyncVectorEnv and physics")
     bench.add_argument("--zmq", action="store_true",
@@ -142,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=bench_command.run)
 
     train_command.add_parsers(sub, _positive)
+    vision_command.add_parsers(sub)
 
     model = sub.add_parser("model", help="print or write the project's MJCF of the G1")
     model.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")

@@ -91,6 +91,10 @@ def print_summary(summary: dict, stream: TextIO | None = None) -> None:
         table.add_row("policy drove", f"{drive['seconds']:.1f} s: {drive['distance_m']:.2f} m, forward "
                                       f"{drive['forward_mps']:+.2f} m/s, lateral {drive['lateral_mps']:+.2f} m/s, "
                                       f"turned {drive['yaw_change_rad']:+.2f} rad")
+    if task := summary.get("follow_sound"):
+        stopped = f", stopped after {task['stopped_after_s']:.1f} s" if task["stopped_after_s"] is not None else ""
+        table.add_row("follow-sound", f"scene {task['seed']} ({task['sound']}): ended {task['final_distance_m']:.2f} m "
+                                      f"from the ball{stopped}: {'REACHED' if task['reached'] else 'not reached'}")
     if summary["max_tilt_after_standup_rad"] is not None:
         table.add_row("max tilt after stand-up", f"{summary['max_tilt_after_standup_rad']:.3f} rad")
     if "sim_time_s" in summary:

@@ -4,6 +4,10 @@ The band is what users know from Unitree's simulator: a spring-damper holding th
 above during start-up. It is a spatial tendon with a dead band from a fixed anchor to the top of
 the torso, well above the centre of mass, so the hanging robot stays upright like a pendulum; MuJoCo
 computes its force in C at every step and releasing it is setting two numbers to zero.
+
+The optional target ball is something for the head camera to find: a mocap body, so it adds no joint
+(qpos, qvel and every controller's indices stay as they are) and is placed by writing `mocap_pos`,
+and its geom collides with nothing, so physics is the same with or without it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from robots.g1.variants import G1Variant, get_variant
 BAND_TENDON = "elastic_band"
 BAND_ANCHOR_SITE = "band_anchor"
 BAND_ROBOT_SITE = "band_attach"
+TARGET_BALL = "target_ball"
 FOOT_SITES = ("left_foot", "right_foot")
 """Sole sites whose position, velocity and floor contact are sensed for gait rewards and evaluation."""
 
@@ -38,6 +43,12 @@ class WorldConfig:
     """Folder with Unitree's .STL meshes; primitive visuals are used when None."""
     offscreen_width: int = 640
     offscreen_height: int = 480
+    target_ball: bool = False
+    """Add the target ball (body and geom `TARGET_BALL`), 1 m in front of the robot until moved."""
+    ball_radius: float = 0.1
+    """About a size-5 football: some 20 px across at 2.5 m in a 224x224 head-camera frame."""
+    ball_rgba: tuple[float, float, float, float] = (0.95, 0.35, 0.05, 1.0)
+    """Orange: unlike the grey floor, the dark robot and the blue-grey sky."""
 
 
 def build_world_xml(config: WorldConfig, band_rest_length: float) -> str:
@@ -66,6 +77,11 @@ def build_world_xml(config: WorldConfig, band_rest_length: float) -> str:
     worldbody.insert(0, floor)
     ET.SubElement(worldbody, "site", name=BAND_ANCHOR_SITE, pos=f"0 0 {config.band_height:g}", size="0.02",
                   rgba="0.9 0.7 0.1 1", group="4")
+    if config.target_ball:
+        r = config.ball_radius
+        ball = ET.SubElement(worldbody, "body", name=TARGET_BALL, mocap="true", pos=f"1 0 {r:g}")
+        ET.SubElement(ball, "geom", name=TARGET_BALL, type="sphere", size=f"{r:g}", contype="0", conaffinity="0",
+                      rgba=" ".join(f"{c:g}" for c in config.ball_rgba), group="0")
     pelvis = worldbody.find("body[@name='pelvis']")
     torso = pelvis.find(".//body[@name='torso_link']")
     ET.SubElement(torso, "site", name=BAND_ROBOT_SITE, pos="0 0 0.5", size="0.015", group="4")

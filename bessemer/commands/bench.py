@@ -8,6 +8,14 @@ from pathlib import Path
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.perception:
+        from bessemer.bench_perception import bench_perception, print_perception_report
+
+        results = bench_perception()
+        print_perception_report(results)
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n")
+        return 0
     if args.envs:
         from bessemer.bench_envs import bench_envs, print_envs_report
 

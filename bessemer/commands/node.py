@@ -128,6 +128,20 @@ def _policy(args: argparse.Namespace) -> int:
 
 def _perception(args: argparse.Namespace) -> int:
     from bessemer.nodes.perception import PerceptionNode
+    from perception.camera_stream import CameraStreamConfig
 
     rate = args.rate or 10.0
-    return _run_at(PerceptionNode(endpoints_from(args), variant=args.variant, rate_hz=rate, threads=args.threads), rate)
+    camera = sound = None
+    if args.camera:
+        try:
+            width, height = (int(v) for v in args.camera_size.lower().split("x"))
+        except ValueError:
+            raise CliError(f"--camera-size {args.camera_size!r}: give WIDTHxHEIGHT, e.g. 640x480") from None
+        camera = CameraStreamConfig(endpoint=args.camera, width=width, height=height)
+    elif args.scene_seed is not None:
+        from bessemer.follow_sound_task import FollowSoundScene
+
+        sound = FollowSoundScene.from_seed(args.scene_seed).sound()
+    node = PerceptionNode(endpoints_from(args), variant=args.variant, rate_hz=rate, threads=args.threads,
+                          camera=camera, sound=sound)
+    return _run_at(node, rate)

@@ -9,6 +9,9 @@ from pathlib import Path
 from bessemer.commands import CliError, has_display
 from bessemer.commands.policy_options import load_policy
 
+TASK_SECONDS = 30.0
+"""How long the policy drives in a task: the follow-sound acceptance's time limit."""
+
 
 def run(args: argparse.Namespace) -> int:
     from bessemer.commands import check_writable
@@ -25,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
 
     get_variant(args.variant)
     get_pose(args.spawn_pose)
+    if args.task:
+        args.sequence, args.lockstep = "4,200", True
+        args.duration = TASK_SECONDS
     sequence = parse_sequence(args.sequence)
     policy = load_policy(args, args.variant) if FsmId.START in sequence else None
     if args.viewer and args.video:
@@ -34,15 +40,23 @@ def run(args: argparse.Namespace) -> int:
     if args.summary_json:
         check_writable(Path(args.summary_json), "summary")
     realtime = not (args.lockstep or args.video)
-    world = WorldConfig(variant=args.variant, mesh_dir=Path(args.mesh_dir) if args.mesh_dir else None)
+    world = WorldConfig(variant=args.variant, mesh_dir=Path(args.mesh_dir) if args.mesh_dir else None,
+                        target_ball=args.task == "follow-sound")
     stack = SimStack(StackConfig(world=world, loop=LoopConfig(realtime=realtime)))
     session = SimSession(stack, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold,
                                               band=not args.no_band, spawn_pose=args.spawn_pose,
                                               policy_configured=policy is not None))
+    task = None
     if policy is not None:
         import torch
 
         torch.set_num_threads(1)
+        if args.task == "follow-sound":
+            from bessemer.follow_sound import FollowSound
+            from bessemer.follow_sound_task import FollowSoundScene, FollowSoundTask
+
+            policy = FollowSound(policy)
+            task = FollowSoundTask(session, policy, FollowSoundScene.from_seed(args.scene_seed))
         InProcessPolicy(policy, session)
     status = StatusLine()
     session.on_event = status.event
@@ -72,11 +86,15 @@ def run(args: argparse.Namespace) -> int:
         session.finish()
     finally:
         status.close()
+        if task is not None:
+            task.close()
         if recorder is not None:
             recorder.close()
         if viewer is not None:
             viewer.close()
     summary = session.summary()
+    if task is not None:
+        summary["follow_sound"] = task.summary()
     if recorder is not None:
         summary["video"] = {"path": str(args.video), "frames": recorder.frames}
     print_summary(summary)

@@ -1,8 +1,11 @@
-"""The perception node: in simulation, frames from the G1's head camera at its own rate.
+"""The perception node: what the head senses, turned into percepts at the node's own rate.
 
-It keeps its own copy of the world, posed from the simulator's state, and renders the head
-camera (the D435i pose) offscreen; frames go out as raw RGB images. Losing this node never
-touches safety: the policy only marks itself degraded.
+In simulation it keeps its own copy of the world, posed from the simulator's state, renders the head
+camera (the D435i pose) and, given a sound scene, hears it through the head's mics (`SimPerception`).
+On hardware its frames come from the JPEG-over-ZMQ stream of Unitree's image server. Each tick it
+publishes a PERCEPT (the target's detection, sound bearing, audio tokens, what is degraded and why)
+and the camera frame as an IMAGE. Torch is held to the threads it is given, since it shares the CPU
+with the 500 Hz loop. Losing this node never touches safety: the policy only marks itself degraded.
 """
 
 from __future__ import annotations
@@ -17,31 +20,61 @@ from bessemer import wire
 from bessemer.endpoints import Endpoints, start_authenticator
 from bessemer.nodes.heartbeat import Heartbeat
 from bessemer.nodes.subscriber import NewestOnly
-from robots.g1.mjcf import HEAD_CAMERA
-from sim.world import WorldConfig, build_world
+from bessemer.sim_perception import SimPerception, SoundScene
+from perception.camera_stream import CameraStream, CameraStreamConfig
+from sim.world import TARGET_BALL, WorldConfig, build_world
 
 
 class PerceptionNode:
-    def __init__(self, endpoints: Endpoints, variant: str = "29dof", width: int = 160, height: int = 120,
-                 rate_hz: float = 10.0, ctx: zmq.Context | None = None, threads: int = 1) -> None:
+    def __init__(self, endpoints: Endpoints, variant: str = "29dof", rate_hz: float = 10.0,
+                 ctx: zmq.Context | None = None, threads: int = 1, camera: CameraStreamConfig | None = None,
+                 sound: SoundScene | None = None) -> None:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        import torch
+
+        torch.set_num_threads(threads)
         self.sid = wire.stack_id(endpoints.stack)
         self.ctx = ctx or zmq.Context.instance()
-        self.pose_in = NewestOnly(endpoints.connect(self.ctx, zmq.SUB, "pose", latest_only=True), self.sid,
-                                  wire.MsgType.SIM_POSE)
         self._auth = start_authenticator(self.ctx, endpoints)
         self.image_out = endpoints.bind(self.ctx, zmq.PUB, "image")
         self.percept_out = endpoints.bind(self.ctx, zmq.PUB, "percept")
         self.heartbeat = Heartbeat(endpoints.connect(self.ctx, zmq.PUB, "heartbeat"), self.sid, "perception")
-        self.model = build_world(WorldConfig(variant=variant))
-        self.data = mujoco.MjData(self.model)
-        self.renderer = mujoco.Renderer(self.model, height, width)
         self.rate_hz = rate_hz
         self.frames = 0
         self._seq = 0
-        self._posed = False
+        self.pose_in: NewestOnly | None = None
+        self.camera: CameraStream | None = None
+        self.sim: SimPerception | None = None
+        if camera is not None:
+            from perception.vision_encoder import load_shipped
+
+            self.camera = CameraStream(camera, self.ctx)
+            self.encoder = load_shipped()
+        else:
+            self.pose_in = NewestOnly(endpoints.connect(self.ctx, zmq.SUB, "pose", latest_only=True), self.sid,
+                                      wire.MsgType.SIM_POSE)
+            self.model = build_world(WorldConfig(variant=variant, target_ball=sound is not None))
+            self.data = mujoco.MjData(self.model)
+            if sound is not None:
+                self.data.mocap_pos[self.model.body(TARGET_BALL).mocapid[0]] = sound.source
+            self.sim = SimPerception(self.model, sound)
+            self._posed = False
 
     def tick(self, k: int) -> bool:
+        percept, frame = self._camera_percept() if self.camera is not None else self._sim_percept()
+        self._seq += 1
+        self.percept_out.send_multipart(wire.percept_frames(self.sid, self._seq, percept), zmq.NOBLOCK)
+        if frame is not None:
+            h, w, c = frame.shape
+            self.image_out.send_multipart([wire.header(wire.MsgType.IMAGE, self.sid, self._seq),
+                                           wire.IMAGE_META.pack(w, h, c), np.ascontiguousarray(frame).tobytes()],
+                                          zmq.NOBLOCK)
+            self.frames += 1
+        if k % max(1, int(self.rate_hz / 4)) == 0:
+            self.heartbeat.send(work=self.frames, degraded=percept.degraded, reason=percept.reasons)
+        return True
+
+    def _sim_percept(self) -> tuple[wire.Percept, np.ndarray | None]:
         newest = self.pose_in.take()
         if newest is not None:
             qpos = np.frombuffer(newest[1], dtype=np.float64)
@@ -50,22 +83,29 @@ class PerceptionNode:
                 mujoco.mj_kinematics(self.model, self.data)
                 mujoco.mj_camlight(self.model, self.data)
                 self._posed = True
-        if self._posed:
-            self.renderer.update_scene(self.data, camera=HEAD_CAMERA)
-            image = self.renderer.render()
-            self._seq += 1
-            h, w, c = image.shape
-            self.image_out.send_multipart([wire.header(wire.MsgType.IMAGE, self.sid, self._seq),
-                                           wire.IMAGE_META.pack(w, h, c), image.tobytes()], zmq.NOBLOCK)
-            self.frames += 1
-            self.percept_out.send_multipart(wire.percept_frames(self.sid, self._seq, wire.Percept()), zmq.NOBLOCK)
-        if k % max(1, int(self.rate_hz / 4)) == 0:
-            self.heartbeat.send(work=self.frames)
-        return True
+        if not self._posed:
+            return wire.Percept(vision_degraded=True, reasons="no simulator pose yet: is the low-level node running?"), None
+        return self.sim.update(self.data, 1.0 / self.rate_hz), self.sim.frame
+
+    def _camera_percept(self) -> tuple[wire.Percept, np.ndarray | None]:
+        frame = self.camera.poll()
+        image = frame.for_encoder(self.encoder.config.image_size)
+        if image is None:
+            return wire.Percept(vision_degraded=True, reasons=frame.message), None
+        sighting = self.encoder.sight(image)
+        return wire.Percept(target_probability=sighting.present_probability, target_bearing_deg=sighting.bearing_deg,
+                            target_distance_m=sighting.distance_m, vision_degraded=frame.degraded,
+                            reasons=frame.message), image
 
     def close(self) -> None:
-        self.renderer.close()
-        for sock in (self.pose_in.sock, self.image_out, self.percept_out, self.heartbeat.sock):
+        if self.sim is not None:
+            self.sim.close()
+        if self.camera is not None:
+            self.camera.close()
+        socks = [self.image_out, self.percept_out, self.heartbeat.sock]
+        if self.pose_in is not None:
+            socks.append(self.pose_in.sock)
+        for sock in socks:
             sock.close(0)
         if self._auth is not None:
             self._auth.stop()

@@ -56,7 +56,9 @@ class WalkConfig:
     """A new command is drawn this often within an episode."""
     episode_seconds: float = 20.0
     reset_joint_noise: float = 0.05
-    tracking_sigma: float = 0.25
+    tracking_sigma: float = 0.1
+    """Width of the tracking rewards' kernel, exp(-error^2 / sigma). Narrower than legged_gym's 0.25:
+    with 0.25, a robust policy settled at 0.3 m/s when asked for 0.5 (85 % of the reward kept)."""
     base_height_target: float = 0.78
     swing_height: float = 0.07
     """Peak sole height (m) of the swing: each foot follows the reference step's half sine (see

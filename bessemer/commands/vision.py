@@ -1,0 +1,119 @@
+"""`bessemer vision train` and `bessemer vision eval`: the ball encoder, learned from and judged on
+the project's own head-camera renders."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from bessemer.commands import CliError, check_writable
+
+
+def _render(count: int, seed: int, quiet: bool):
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from sim.ball_frames import render_ball_frames
+
+    columns = (TextColumn(f"[bold]render[/] seed {seed}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, disable=quiet) as progress:
+        task = progress.add_task("render", total=count)
+        frames = render_ball_frames(count, seed, progress=lambda done: progress.update(task, completed=done))
+    print(f"rendered {count} frames of 224x224 (seed {seed}) in {frames.render_seconds:.1f} s: "
+          f"{frames.frames_per_second:.0f} frames/s, ball in view in {int(frames.present.sum())}")
+    return frames
+
+
+def _report(result, seed: int) -> None:
+    print(f"held out (seed {seed}, {result.frames} frames, {result.present_frames} with the ball in view): "
+          f"presence accuracy {100 * result.presence_accuracy:.1f} %, bearing error median "
+          f"{result.bearing_median_deg:.1f} deg, p90 {result.bearing_p90_deg:.1f} deg, distance error median "
+          f"{100 * result.distance_median:.1f} %, p90 {100 * result.distance_p90:.1f} %")
+
+
+def train(args: argparse.Namespace) -> int:
+    import torch
+
+    from perception.vision_training import (
+        HELD_OUT_SEED,
+        VisionTrainConfig,
+        evaluate_encoder,
+        train_encoder,
+    )
+
+    given = {k: getattr(args, k) for k in ("frames", "epochs", "batch", "lr", "seed") if getattr(args, k) is not None}
+    config = VisionTrainConfig(**given)
+    eval_seed = HELD_OUT_SEED if args.eval_seed is None else args.eval_seed
+    if min(config.frames, config.epochs, config.batch, args.eval_frames) < 1 or config.lr <= 0:
+        raise CliError("--frames, --epochs, --batch and --eval-frames must be at least 1, --lr above 0")
+    if eval_seed == config.seed:
+        raise CliError(f"--eval-seed {eval_seed} is the training seed: held-out frames need another")
+    out = Path(args.out)
+    check_writable(out, "weights")
+    torch.set_num_threads(args.threads)
+    frames = _render(config.frames, config.seed, args.quiet)
+    start = time.perf_counter()
+    encoder, history = train_encoder(frames, config, show_progress=not args.quiet)
+    minutes = (time.perf_counter() - start) / 60
+    last = history[-1]
+    print(f"trained {encoder.summary()}")
+    print(f"  {config.epochs} epochs of {config.frames} frames in {minutes:.1f} min on {args.threads} thread(s); "
+          f"last epoch: presence loss {last['presence_loss']:.3f}, bearing loss {last['bearing_loss']:.3f}, "
+          f"distance loss {last['distance_loss']:.3f}")
+    encoder.save(out, trained={"seed": config.seed, "frames": config.frames, "epochs": config.epochs})
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")
+    _report(evaluate_encoder(encoder, _render(args.eval_frames, eval_seed, args.quiet)), eval_seed)
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    import torch
+
+    from perception.vision_encoder import SHIPPED_WEIGHTS, VisionEncoder
+    from perception.vision_training import HELD_OUT_SEED, evaluate_encoder
+
+    if args.frames < 1:
+        raise CliError("--frames must be at least 1")
+    seed = HELD_OUT_SEED if args.seed is None else args.seed
+    torch.set_num_threads(args.threads)
+    weights = Path(args.weights) if args.weights else SHIPPED_WEIGHTS
+    encoder = VisionEncoder.load(weights)
+    if encoder.trained.get("seed") == seed:
+        raise CliError(f"{weights} was trained on seed {seed}: give another --seed for held-out frames")
+    print(f"{weights}: {encoder.summary()}")
+    _report(evaluate_encoder(encoder, _render(args.frames, seed, args.quiet)), seed)
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Defaults left as None come from `VisionTrainConfig` and the seeds in `perception.vision_training`,
+    read when the command runs, so building the parser imports no torch."""
+    vision = sub.add_parser("vision", help="the head camera's ball encoder: train it on rendered frames, evaluate it")
+    actions = vision.add_subparsers(dest="vision_command", required=True)
+
+    p = actions.add_parser("train", help="render labelled frames, train the encoder, write its weights, evaluate it")
+    p.add_argument("--frames", type=int, help="training frames (default: the shipped encoder's recipe)")
+    p.add_argument("--epochs", type=int, help="passes over them (default: the recipe's)")
+    p.add_argument("--batch", type=int, help="frames per step (default: the recipe's)")
+    p.add_argument("--lr", type=float, help="peak learning rate (default: the recipe's)")
+    p.add_argument("--seed", type=int, help="render and training seed (default: the shipped encoder's)")
+    p.add_argument("--eval-frames", type=int, default=200, help="held-out frames to evaluate on (default 200)")
+    p.add_argument("--eval-seed", type=int, help="their seed (default: the held-out seed, as for eval)")
+    p.add_argument("--out", default="ball_vit.pt", metavar="PATH", help="weights file to write (default ball_vit.pt)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=train)
+
+    p = actions.add_parser("eval", help="presence accuracy and bearing error on freshly rendered held-out frames")
+    p.add_argument("--weights", metavar="PATH", help="weights file (default: the shipped encoder)")
+    p.add_argument("--frames", type=int, default=200, help="frames to render (default 200)")
+    p.add_argument("--seed", type=int, help="their seed (default: the held-out seed, never trained on)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=evaluate)

@@ -1,0 +1,112 @@
+"""The perception node over real ZMQ: percepts from Unitree's camera stream and from the simulated
+head, and a camera that stops or sends the wrong size flagged in words, never a crash."""
+
+import math
+import os
+import time
+
+import numpy as np
+import pytest
+import zmq
+
+from bessemer import wire
+from bessemer.endpoints import Endpoints
+from bessemer.follow_sound_task import FollowSoundScene
+from bessemer.nodes.perception import PerceptionNode
+from bessemer.nodes.subscriber import DrainToNewest
+from perception.camera_server import CameraServer
+from perception.camera_stream import CameraStreamConfig
+from robots.g1.poses import get_pose
+from sim.ball_frames import BallScene
+from sim.robot import SimRobot
+from sim.world import WorldConfig
+
+pytestmark = pytest.mark.timeout(120)
+_ports = iter(range(33000 + os.getpid() % 100 * 100, 45000, 10))
+
+
+@pytest.fixture()
+def endpoints():
+    return Endpoints(stack=f"perc{os.getpid()}", base_port=next(_ports))
+
+
+def percepts(endpoints: Endpoints, ctx: zmq.Context) -> DrainToNewest:
+    return DrainToNewest(endpoints.connect(ctx, zmq.SUB, "percept"), wire.stack_id(endpoints.stack))
+
+
+def tick_until(node: PerceptionNode, inbox: DrainToNewest, accept, seconds: float = 5.0) -> wire.Percept:
+    deadline, k = time.monotonic() + seconds, 0
+    while time.monotonic() < deadline:
+        node.tick(k)
+        k += 1
+        time.sleep(0.02)
+        got = inbox.drain().get(wire.MsgType.PERCEPT)
+        if got is not None and accept(percept := wire.parse_percept(got[1])):
+            return percept
+    pytest.fail(f"no accepted percept in {seconds} s; last {percept if got else None}")
+
+
+def test_frames_from_the_robots_camera_server_become_detections_and_a_stopped_stream_is_flagged(endpoints):
+    scene = BallScene()
+    scene.pose_robot(0.0, 0.0, 0.0)
+    scene.place_ball(scene.floor_point_at_pixel(80.0, 150.0))
+    present, bearing, distance, _ = scene.label()
+    frame = scene.render()
+    scene.close()
+    assert present and bearing > 5
+
+    ctx = zmq.Context()
+    port = endpoints.base_port + 9
+    server = CameraServer(f"tcp://127.0.0.1:{port}", header=True, context=ctx)
+    node = PerceptionNode(endpoints, ctx=ctx, camera=CameraStreamConfig(f"tcp://127.0.0.1:{port}", 224, 224,
+                                                                        timeout_s=0.3))
+    inbox = percepts(endpoints, ctx)
+    try:
+        def seen(p: wire.Percept) -> bool:
+            server.send(frame)
+            return p.target_probability > 0.5 and not p.vision_degraded
+
+        percept = tick_until(node, inbox, seen)
+        assert abs(percept.target_bearing_deg - bearing) < 4.0 and abs(percept.target_distance_m / distance - 1) < 0.1
+        assert math.isnan(percept.sound_bearing_deg) and not percept.audio_degraded, "no microphones configured"
+        percept = tick_until(node, inbox, lambda p: p.vision_degraded)
+        assert "stopped" in percept.reasons and f"tcp://127.0.0.1:{port}" in percept.reasons
+
+        def wrong_size(p: wire.Percept) -> bool:
+            server.send(np.zeros((240, 320, 3), np.uint8))
+            return p.vision_degraded and "320x240" in p.reasons
+
+        assert "224x224" in tick_until(node, inbox, wrong_size).reasons
+    finally:
+        node.close()
+        server.close()
+        inbox.sock.close(0)
+        ctx.term()
+
+
+def test_in_simulation_it_hears_the_scene_s_ball_where_it_lies_and_sends_audio_tokens(endpoints):
+    scene = FollowSoundScene.from_seed(1)
+    ctx = zmq.Context()
+    node = PerceptionNode(endpoints, ctx=ctx, sound=scene.sound())
+    inbox = percepts(endpoints, ctx)
+    pose = ctx.socket(zmq.PUB)
+    pose.bind(endpoints.address("pose", bind=True))
+    robot = SimRobot(WorldConfig())
+    robot.reset(get_pose("stand"))
+    truth = math.degrees(math.atan2(scene.ball_xy[1] - robot.data.qpos[1], scene.ball_xy[0] - robot.data.qpos[0]))
+    tokens = 0
+    try:
+        def heard(p: wire.Percept) -> bool:
+            nonlocal tokens
+            pose.send(wire.pose_message(wire.stack_id(endpoints.stack), 1, robot.data.qpos))
+            tokens += len(p.tokens)
+            return not math.isnan(p.sound_bearing_deg) and tokens > 50
+
+        percept = tick_until(node, inbox, heard, seconds=30.0)
+        assert abs(percept.sound_bearing_deg - truth) < 10.0, (percept.sound_bearing_deg, truth)
+        assert not percept.degraded and percept.tokens.max() < 1024
+    finally:
+        node.close()
+        pose.close(0)
+        inbox.sock.close(0)
+        ctx.term()
