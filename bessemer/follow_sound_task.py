@@ -29,7 +29,8 @@ ROOM = Room((8.0, 7.0, 3.0), rt60_s=0.3)
 """A large living room: balls 2-3 m away fit at every bearing, clear of the walls."""
 SETTLE_S = 2.0
 REACH_M = 0.5
-"""The task is done when the pelvis ends within this of the ball's centre (horizontally)."""
+"""A scene is reached when the robot stopped (within the 30 s) with its pelvis within this of the ball's
+centre, horizontally, and upright."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class FollowSoundTask:
         final = self.distance()
         upright = fsm.state == FsmId.START and fsm.faults == 0
         return {"seed": self.scene.seed, "sound": self.scene.kind, "ball_xy_m": [round(v, 3) for v in self.scene.ball_xy],
-                "final_distance_m": round(final, 3), "reached": bool(final <= REACH_M and upright),
+                "final_distance_m": round(final, 3), "reached": bool(self.arrived_at is not None and final <= REACH_M and upright),
                 "fell": not upright, "stopped_after_s": None if self.arrived_at is None or self.started_at is None
                 else round(self.arrived_at - self.started_at, 2), "phase": self.controller.phase.value,
                 "percepts": self.percepts}

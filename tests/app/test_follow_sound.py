@@ -1,7 +1,10 @@
 """Walking to a sound: the heading controller's decisions, the seeded scenes, and the senses posed
 from the simulator (the closed loop itself is the walking policy's, in tests/policies)."""
 
+import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -10,7 +13,7 @@ from bessemer.follow_sound import FollowSound, FollowSoundConfig, Phase
 from bessemer.follow_sound_task import ROOM, FollowSoundScene
 from bessemer.wire import Percept
 from perception.acoustic_scene import SOURCE_KINDS
-from policies.runner import LearnedPolicy
+from policies.runner import SHIPPED_WALK_POLICY, LearnedPolicy
 from policies.train import Trainer, TrainConfig
 from robots.interface import RobotState
 
@@ -96,3 +99,17 @@ def test_scenes_are_seeded_clear_of_the_walls_and_all_around_the_robot():
     assert min(bearings) < -120 and max(bearings) > 120, "some balls lie behind the robot"
     assert any(abs(abs(b) - 90) < 15 for b in bearings), "and some to its side"
     assert {s.kind for s in scenes} == set(SOURCE_KINDS)
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.skipif(not SHIPPED_WALK_POLICY.exists(), reason="the closed loop walks with the shipped walking policy")
+def test_the_robot_walks_to_the_sound_in_at_least_9_of_10_scenes_without_falling(tmp_path):
+    results = []
+    for seed in range(10):
+        out = tmp_path / f"scene{seed}.json"
+        run = subprocess.run([sys.executable, "-m", "bessemer", "sim", "--task", "follow-sound", "--scene-seed",
+                              str(seed), "--summary-json", str(out)], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        results.append(json.loads(out.read_text())["follow_sound"])
+    assert not any(r["fell"] for r in results), results
+    assert sum(r["reached"] for r in results) >= 9, results
