@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="policy node's policy: wave (stand, wave an arm; default), walk (the shipped walking "
                           "policy) or a learned policy file")
     run.add_argument("--cmd", default="0,0,0", metavar="VX,VY,WZ", help="velocity command for a learned walking policy")
+    run.add_argument("--follow-sound", type=int, metavar="SEED",
+                     help="simulation: the follow-sound scene of SEED; the policy node steers the walking policy "
+                          "to the sound with the perception node's percepts")
     add_stack_options(run)
     run.set_defaults(func=run_command.run)
 
@@ -137,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="perception with --camera: the head camera's frame size (default 640x480)")
     node.add_argument("--scene-seed", type=int,
                       help="perception in simulation: hear and see the follow-sound scene of this seed")
+    node.add_argument("--follow-sound", action="store_true",
+                      help="policy: steer the walking policy to the sound the perception node reports")
     add_stack_options(node)
     node.set_defaults(func=node_command.run)
 

@@ -37,6 +37,8 @@ class LaunchConfig:
     """`wave` (stand and wave an arm) or a learned policy's file."""
     command: str = "0,0,0"
     target_deadline_ms: float = 50.0
+    follow_sound: int | None = None
+    """Scene seed of the follow-sound task: perception hears its ball, the policy steers to it."""
     events: list[str] = field(default_factory=list)
 
 
@@ -95,10 +97,12 @@ class Launcher:
                     raise
         self.say("low-level node up")
         policy = ["--rate", str(self.config.policy_rate)] if self.config.policy == "wave" else ["--variant", self.config.variant]
+        task = self.config.follow_sound
         self._start("policy", *policy, "--policy", self.config.policy, "--cmd", self.config.command,
-                    "--target-deadline", str(self.config.target_deadline_ms))
+                    "--target-deadline", str(self.config.target_deadline_ms), *(["--follow-sound"] if task is not None else []))
         if self.config.perception:
-            self._start("perception", "--variant", self.config.variant)
+            self._start("perception", "--variant", self.config.variant,
+                        *(["--scene-seed", str(task)] if task is not None else []))
 
     def _check_alive(self) -> None:
         for name, proc in self.procs.items():

@@ -113,6 +113,8 @@ def _policy(args: argparse.Namespace) -> int:
     from bessemer.nodes.policy import PolicyNode
     from policies.arm_wave import ArmWavePolicy
 
+    if args.policy == "wave" and args.follow_sound:
+        raise CliError("--follow-sound steers a walking policy: give --policy walk or a policy file")
     if args.policy == "wave":
         policy = ArmWavePolicy(rate_hz=args.rate or 50.0)
     else:
@@ -122,6 +124,10 @@ def _policy(args: argparse.Namespace) -> int:
         policy = load_policy(args, args.variant)
         if args.rate and args.rate != policy.rate_hz:
             raise CliError(f"a learned policy runs at its contract's {policy.rate_hz:g} Hz; drop --rate")
+        if args.follow_sound:
+            from bessemer.follow_sound import FollowSound
+
+            policy = FollowSound(policy)
     deadline = args.target_deadline / 1e3 if args.target_deadline else None
     return _run_at(PolicyNode(policy, endpoints_from(args), deadline=deadline), policy.rate_hz)
 

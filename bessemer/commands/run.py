@@ -20,6 +20,11 @@ def run(args: argparse.Namespace) -> int:
     from bessemer.status import StatusLine
 
     sequence = parse_sequence(args.sequence)
+    if args.follow_sound is not None:
+        if args.iface or args.no_perception:
+            raise CliError("--follow-sound is a simulated scene: it needs --sim and the perception node")
+        if args.policy == "wave":
+            args.policy = "walk"
     node_args = ["--variant", args.variant] + (["--iface", args.iface, "--domain", str(args.domain)] if args.iface else [])
     if args.no_band:
         node_args.append("--no-band")
@@ -28,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
                                      duration=args.duration, variant=args.variant,
                                      target_deadline_ms=args.target_deadline, policy=args.policy,
                                      command=",".join(str(v) for v in parse_command(args.cmd)),
-                                     perception=not (args.no_perception or args.iface)),
+                                     perception=not (args.no_perception or args.iface),
+                                     follow_sound=args.follow_sound),
                         say=status_line.event, show=lambda s: status_line.show(_status_text(s)))
     code = 0
     try:
