@@ -1,14 +1,13 @@
 """A policy inside the loop's own process (`bessemer sim`, `bessemer deploy`): no ZMQ hop.
 
 It runs every `1 / rate` seconds of loop time and hands its targets to the FSM through the same
-`ExternalTargets` the policy node feeds, with the same deadline rule, so state 200 behaves as with
-the node. Its clock stands at zero until the FSM enters 200, so its first targets are those of its
+`ExternalTargets` the policy node feeds, with the same deadline rule on the stack's clock (simulated
+time in lock-step), so state 200 behaves as with the node. Its clock stands at zero until the FSM enters 200, so its first targets are those of its
 first instant.
 """
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
@@ -24,7 +23,7 @@ class InProcessPolicy:
     def __init__(self, policy: Policy, run: ScriptedRun) -> None:
         stack = run.stack
         self.policy = policy
-        self.external = ExternalTargets(stack.robot.num_motors)
+        self.external = ExternalTargets(stack.robot.num_motors, clock=lambda: stack.now)
         stack.fsm.external = self.external
         stack.fsm.policy_configured = True
         period = stack.config.loop.period
@@ -44,4 +43,4 @@ class InProcessPolicy:
         t = 0.0 if self.started_at is None else run.elapsed - self.started_at
         self.policy.act(run.stack.controller.state, t, self.targets)
         self._seq += 1
-        self.external.offer(self._seq, time.monotonic() + self.deadline, self.targets)
+        self.external.offer(self._seq, run.stack.now + self.deadline, self.targets)

@@ -2,18 +2,23 @@
 
 The FSM applies them in state 200 only while the newest is unexpired; once it expires (the policy
 stopped, stalled or fell behind) the controller treats it as a fault and damps. A target past its
-deadline is never applied.
+deadline is never applied. Deadlines are read on the clock the targets' source sets them by:
+CLOCK_MONOTONIC across processes, and the simulation's own clock for a policy inside a lock-step
+run, whose wall-clock pace says nothing about the robot's (a frame of video can take longer to
+render than a policy period lasts).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 
 class ExternalTargets:
-    def __init__(self, num_motors: int) -> None:
+    def __init__(self, num_motors: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.values = np.zeros((6, num_motors))
         """Rows q, dq, tau, kp, kd, enable, as in JointCommand.values."""
         self.deadline = 0.0
@@ -29,5 +34,5 @@ class ExternalTargets:
         self.received += 1
         return True
 
-    def fresh(self, now: float | None = None) -> bool:
-        return (time.monotonic() if now is None else now) < self.deadline
+    def fresh(self) -> bool:
+        return self.clock() < self.deadline

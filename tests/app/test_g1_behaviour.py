@@ -162,3 +162,20 @@ def test_a_real_push_over_is_caught_by_the_tilt_monitor():
             break
     assert stack.fsm.state == FsmId.DAMP and "tilt" in stack.fsm.last_fault
     assert 1.0 < tilt_of(stack.controller.state.quat) < 1.1, "damped on the first tick past the threshold"
+
+
+def test_a_lockstep_run_whose_observers_are_slow_keeps_the_policy_fresh_on_simulated_time():
+    """Video frames and perception can take longer to compute than a policy period lasts; in lock-step
+    only simulated time counts, so the policy's targets must not expire on the wall clock."""
+    import time
+
+    from bessemer.inprocess_policy import InProcessPolicy
+    from policies.arm_wave import ArmWavePolicy
+
+    stack = SimStack(StackConfig(world=WorldConfig(), loop=LoopConfig(realtime=False)))
+    session = SimSession(stack, SessionConfig(sequence=(FsmId.STAND_UP, FsmId.START), duration=0.5, hold=0.5,
+                                              policy_configured=True))
+    InProcessPolicy(ArmWavePolicy(), session)
+    session.every(20, lambda run: time.sleep(0.06))
+    stack.loop.run(session.tick)
+    assert stack.fsm.state == FsmId.START and stack.fsm.faults == 0, stack.fsm.last_fault
