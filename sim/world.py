@@ -25,6 +25,8 @@ BAND_TENDON = "elastic_band"
 BAND_ANCHOR_SITE = "band_anchor"
 BAND_ROBOT_SITE = "band_attach"
 TARGET_BALL = "target_ball"
+ROOM_CAMERA = "room"
+"""With the ball: a fixed camera high behind the start, framing the room's middle, for task videos."""
 FOOT_SITES = ("left_foot", "right_foot")
 """Sole sites whose position, velocity and floor contact are sensed for gait rewards and evaluation."""
 
@@ -78,6 +80,8 @@ def build_world_xml(config: WorldConfig, band_rest_length: float) -> str:
     ET.SubElement(worldbody, "site", name=BAND_ANCHOR_SITE, pos=f"0 0 {config.band_height:g}", size="0.02",
                   rgba="0.9 0.7 0.1 1", group="4")
     if config.target_ball:
+        ET.SubElement(worldbody, "camera", name=ROOM_CAMERA, pos="0 -4.5 4", xyaxes="1 0 0 0 0.664 0.747",
+                      fovy="60")
         r = config.ball_radius
         ball = ET.SubElement(worldbody, "body", name=TARGET_BALL, mocap="true", pos=f"1 0 {r:g}")
         ET.SubElement(ball, "geom", name=TARGET_BALL, type="sphere", size=f"{r:g}", contype="0", conaffinity="0",

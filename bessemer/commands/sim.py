@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from control.loop import LoopConfig
     from robots.g1.poses import get_pose
     from robots.g1.variants import get_variant
-    from sim.world import WorldConfig
+    from sim.world import ROOM_CAMERA, WorldConfig
 
     get_variant(args.variant)
     get_pose(args.spawn_pose)
@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     recorder = viewer = None
     try:
         if args.video:
-            recorder = VideoRecorder(Path(args.video), stack.robot.model, fps=30)
+            camera = ROOM_CAMERA if args.task == "follow-sound" else "follow"
+            recorder = VideoRecorder(Path(args.video), stack.robot.model, fps=30, camera=camera)
             session.every(round(1 / (30 * stack.config.loop.period)), lambda s: recorder.capture(s.stack.robot.data))
             status.event(f"recording {args.video} (lock-step: rendering is slower than real time)")
         if args.viewer:
