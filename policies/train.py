@@ -57,7 +57,9 @@ class TrainConfig:
     keep_checkpoints: int = 5
     seed: int = 1
     threads: int = 2
-    randomize: bool = True
+    randomization: str = "full"
+    """`full` (every property `Randomization` varies), `pushes` (the nominal robot, pushed: what a policy
+    needs to take shoves in the project's own sim) or `none`."""
     init_from: str | None = None
     """A checkpoint whose networks, normalizers and history this run starts from (e.g. a nominal run
     continued under randomization); its counters carry on, so the curve shows the whole lineage."""
@@ -71,6 +73,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
+        if "randomize" in data:
+            data = {**data, "randomization": "full" if data["randomize"] else "none"}
         known = {f.name for f in fields(cls)}
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
         return cls(**values)
@@ -87,6 +91,9 @@ class TrainConfig:
         return {"num_steps_per_env": self.steps_per_env, "obs_groups": {"actor": ["policy"], "critic": ["policy", "privileged"]},
                 "algorithm": {"class_name": "PPO", **self.ppo}, "actor": model(self.actor_hidden, True),
                 "critic": model(self.critic_hidden, False), "multi_gpu": None}
+
+
+RANDOMIZATIONS = {"full": Randomization, "pushes": Randomization.pushes_only, "none": Randomization.none}
 
 
 def unknown_env(env_id: str) -> str | None:
@@ -121,7 +128,7 @@ class Trainer:
         self.config = config
         torch.manual_seed(config.seed)
         torch.set_num_threads(config.threads)
-        randomization = Randomization() if config.randomize else Randomization.none()
+        randomization = RANDOMIZATIONS[config.randomization]()
         vector = G1WalkVectorEnv(config.num_envs, ENV_CONFIGS[config.env_id], self.contract, threads=config.threads,
                                  randomization=randomization, seed=config.seed)
         self.env = RslVecEnv(vector, seed=config.seed)

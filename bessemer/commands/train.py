@@ -27,7 +27,7 @@ def train(args: argparse.Namespace) -> int:
     ppo = {**defaults.ppo, "entropy_coef": args.entropy_coef}
     config = TrainConfig(env_id=args.env, iterations=args.iterations or defaults.iterations, num_envs=args.num_envs,
                          steps_per_env=args.steps_per_env, save_every=args.save_every, seed=args.seed,
-                         threads=args.threads, randomize=not args.no_randomize, init_from=args.init_from, ppo=ppo)
+                         threads=args.threads, randomization=args.randomization, init_from=args.init_from, ppo=ppo)
     try:
         trainer = Trainer(config, run_dir, resume=bool(args.resume), iterations=args.iterations)
     except CheckpointError as exc:
@@ -110,7 +110,9 @@ def add_parsers(sub: argparse._SubParsersAction, positive) -> None:
     p.add_argument("--entropy-coef", type=float, default=0.01,
                    help="PPO's entropy bonus (default 0.01); lower it when fine-tuning a policy that already walks, "
                         "so exploration noise does not grow back")
-    p.add_argument("--no-randomize", action="store_true", help="train on the nominal robot only")
+    p.add_argument("--randomization", choices=("full", "pushes", "none"), default="full",
+                   help="full: friction, masses, payload, gains, latency, pushes, sensor noise (default); "
+                        "pushes: the nominal robot, pushed; none: the nominal robot only")
     p.add_argument("--run-dir", metavar="DIR", help="where checkpoints, TensorBoard logs and the curve go "
                                                     "(default runs/<env>-<time>)")
     p.add_argument("--resume", metavar="DIR", help="go on with the run in DIR from its last checkpoint")

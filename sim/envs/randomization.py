@@ -36,6 +36,12 @@ class Randomization:
     """Uniform noise amplitude on the policy's sensors, in physical units (rad/s, unit vector, rad)."""
 
     @classmethod
+    def pushes_only(cls) -> Randomization:
+        """The nominal robot, pushed as often and as hard as under full randomization."""
+        nominal = cls.none()
+        return cls(**{**nominal.__dict__, "push_seconds": cls.push_seconds, "push_speed": cls.push_speed})
+
+    @classmethod
     def none(cls) -> Randomization:
         return cls(models=1, friction=(1.0, 1.0), link_mass_scale=(1.0, 1.0), payload_kg=(0.0, 0.0),
                    kp_scale=(1.0, 1.0), kd_scale=(1.0, 1.0), latency_steps=(0, 0), push_seconds=(1e9, 1e9),

@@ -54,9 +54,9 @@ def test_an_interrupted_run_resumes_exactly_where_it_stopped(tmp_path):
 
 
 def test_a_run_started_from_another_runs_policy_keeps_its_networks_and_lineage(tmp_path):
-    nominal = Trainer(replace(TINY, iterations=2, randomize=False), tmp_path / "nominal")
+    nominal = Trainer(replace(TINY, iterations=2, randomization="none"), tmp_path / "nominal")
     nominal.run(show_progress=False)
-    config = replace(TINY, randomize=True, init_from=str(tmp_path / "nominal" / "latest.pt"))
+    config = replace(TINY, randomization="full", init_from=str(tmp_path / "nominal" / "latest.pt"))
     randomized = Trainer(config, tmp_path / "randomized")
     a, b = actor_weights(nominal), actor_weights(randomized)
     for key in a:
