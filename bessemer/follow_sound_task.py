@@ -27,6 +27,8 @@ from sim.world import TARGET_BALL
 PERCEPTION_HZ = 10.0
 ROOM = Room((8.0, 7.0, 3.0), rt60_s=0.3)
 """A large living room: balls 2-3 m away fit at every bearing, clear of the walls."""
+TIME_LIMIT_S = 30.0
+"""Seconds from the hand-over to the policy within which the robot must have stopped by the ball."""
 SETTLE_S = 2.0
 REACH_M = 0.5
 """A scene is reached when the robot stopped (within the 30 s) with its pelvis within this of the ball's
@@ -96,11 +98,13 @@ class FollowSoundTask:
         fsm = self.session.stack.fsm
         final = self.distance()
         upright = fsm.state == FsmId.START and fsm.faults == 0
-        return {"seed": self.scene.seed, "sound": self.scene.kind, "ball_xy_m": [round(v, 3) for v in self.scene.ball_xy],
-                "final_distance_m": round(final, 3), "reached": bool(self.arrived_at is not None and final <= REACH_M and upright),
-                "fell": not upright, "stopped_after_s": None if self.arrived_at is None or self.started_at is None
-                else round(self.arrived_at - self.started_at, 2), "phase": self.controller.phase.value,
-                "percepts": self.percepts}
+        stopped_after = None if self.arrived_at is None else self.arrived_at - self.started_at
+        in_time = stopped_after is not None and stopped_after <= TIME_LIMIT_S
+        return {"seed": self.scene.seed, "sound": self.scene.kind,
+                "ball_xy_m": [round(v, 3) for v in self.scene.ball_xy], "final_distance_m": round(final, 3),
+                "reached": bool(in_time and final <= REACH_M and upright), "fell": not upright,
+                "stopped_after_s": None if stopped_after is None else round(stopped_after, 2),
+                "phase": self.controller.phase.value, "percepts": self.percepts}
 
     def close(self) -> None:
         self.perception.close()

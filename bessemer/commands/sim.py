@@ -9,8 +9,6 @@ from pathlib import Path
 from bessemer.commands import CliError, has_display
 from bessemer.commands.policy_options import load_policy
 
-TASK_SECONDS = 30.0
-"""How long the policy drives in a task: the follow-sound acceptance's time limit."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +28,9 @@ def run(args: argparse.Namespace) -> int:
     get_pose(args.spawn_pose)
     if args.task:
         args.sequence, args.lockstep = "4,200", True
-        args.duration = TASK_SECONDS
+        from bessemer.follow_sound_task import TIME_LIMIT_S
+
+        args.duration = TIME_LIMIT_S
     sequence = parse_sequence(args.sequence)
     policy = load_policy(args, args.variant) if FsmId.START in sequence else None
     if args.viewer and args.video:
