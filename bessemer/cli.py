@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
                            "(e.g. tcp://192.168.123.164:5555) instead of the simulated head camera")
     node.add_argument("--camera-size", default="640x480", metavar="WxH",
                       help="perception with --camera: the head camera's frame size (default 640x480)")
+    node.add_argument("--g1-microphone", action="store_true",
+                      help="perception: tokens from the G1's mono microphone stream (UDP multicast "
+                           "239.168.123.161:5555; tokens only, one channel has no bearing)")
+    node.add_argument("--mic-interface", default="0.0.0.0", metavar="IP",
+                      help="perception with --g1-microphone: this computer's address on the robot's network")
     node.add_argument("--scene-seed", type=int,
                       help="perception in simulation: hear and see the follow-sound scene of this seed")
     node.add_argument("--follow-sound", action="store_true",

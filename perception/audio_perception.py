@@ -26,6 +26,16 @@ FAULT_TEXT = {
 }
 
 
+def input_fault(samples: np.ndarray) -> str | None:
+    """Why these samples cannot be trusted, in words an operator can act on; None when they can."""
+    check = check_input(samples)
+    if not check.finite:
+        return FAULT_TEXT["non-finite"]
+    if check.silent:
+        return FAULT_TEXT["silence"]
+    return FAULT_TEXT["clipped"] if check.clipped else None
+
+
 @dataclass(frozen=True)
 class AudioUpdate:
     tokens: np.ndarray
@@ -73,10 +83,8 @@ class AudioPerception:
         x = np.asarray(block, dtype=float)
         if x.ndim != 2 or len(x) != self.array.channels:
             raise ValueError(f"expected ({self.array.channels}, n) samples, one row per mic, got shape {x.shape}")
-        check = check_input(x)
-        fault = ("non-finite" if not check.finite else "silence" if check.silent
-                 else "clipped" if check.clipped else None)
-        if not check.finite:
+        fault = input_fault(x)
+        if not np.isfinite(x).all():
             x = np.zeros_like(x)
         tokens = self.tokenizer.push(x.mean(axis=0))
         self._pending = np.concatenate([self._pending, x], axis=1)
@@ -85,4 +93,4 @@ class AudioPerception:
             self.last_bearing = self.estimator.estimate(self._pending[:, :size])
             self.tracker.update(self.last_bearing, size / self.array.sample_rate)
             self._pending = self._pending[:, size:]
-        return AudioUpdate(tokens, self.tracker.track, FAULT_TEXT[fault] if fault else None)
+        return AudioUpdate(tokens, self.tracker.track, fault)

@@ -137,17 +137,23 @@ def _perception(args: argparse.Namespace) -> int:
     from perception.camera_stream import CameraStreamConfig
 
     rate = args.rate or 10.0
-    camera = sound = None
+    camera = sound = microphone = None
+    if args.g1_microphone:
+        from perception.g1_audio_stream import G1AudioStreamConfig
+
+        microphone = G1AudioStreamConfig(interface_ip=args.mic_interface)
     if args.camera:
         try:
             width, height = (int(v) for v in args.camera_size.lower().split("x"))
         except ValueError:
             raise CliError(f"--camera-size {args.camera_size!r}: give WIDTHxHEIGHT, e.g. 640x480") from None
         camera = CameraStreamConfig(endpoint=args.camera, width=width, height=height)
-    elif args.scene_seed is not None:
+    if args.scene_seed is not None and (camera or microphone):
+        raise CliError("--scene-seed is a simulated scene: drop --camera and --g1-microphone")
+    if args.scene_seed is not None:
         from bessemer.follow_sound_task import FollowSoundScene
 
         sound = FollowSoundScene.from_seed(args.scene_seed).sound()
     node = PerceptionNode(endpoints_from(args), variant=args.variant, rate_hz=rate, threads=args.threads,
-                          camera=camera, sound=sound)
+                          camera=camera, microphone=microphone, sound=sound)
     return _run_at(node, rate)

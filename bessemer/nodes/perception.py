@@ -2,7 +2,8 @@
 
 In simulation it keeps its own copy of the world, posed from the simulator's state, renders the head
 camera (the D435i pose) and, given a sound scene, hears it through the head's mics (`SimPerception`).
-On hardware its frames come from the JPEG-over-ZMQ stream of Unitree's image server. Each tick it
+On hardware its frames come from the JPEG-over-ZMQ stream of Unitree's image server and its sound
+from the G1's mono microphone stream (tokens only: one channel has no bearing). Each tick it
 publishes a PERCEPT (the target's detection, sound bearing, audio tokens, what is degraded and why)
 and the camera frame as an IMAGE. Torch is held to the threads it is given, since it shares the CPU
 with the 500 Hz loop. Losing this node never touches safety: the policy only marks itself degraded.
@@ -21,14 +22,17 @@ from bessemer.endpoints import Endpoints, start_authenticator
 from bessemer.nodes.heartbeat import Heartbeat
 from bessemer.nodes.subscriber import NewestOnly
 from bessemer.sim_perception import SimPerception, SoundScene
+from perception.audio_perception import StreamingTokenizer, input_fault
 from perception.camera_stream import CameraStream, CameraStreamConfig
+from perception.codebook import SHIPPED_CODEBOOK, AudioCodebook
+from perception.g1_audio_stream import G1AudioStream, G1AudioStreamConfig, StreamState
 from sim.world import TARGET_BALL, WorldConfig, build_world
 
 
 class PerceptionNode:
     def __init__(self, endpoints: Endpoints, variant: str = "29dof", rate_hz: float = 10.0,
                  ctx: zmq.Context | None = None, threads: int = 1, camera: CameraStreamConfig | None = None,
-                 sound: SoundScene | None = None) -> None:
+                 microphone: G1AudioStreamConfig | None = None, sound: SoundScene | None = None) -> None:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
         import torch
 
@@ -44,12 +48,17 @@ class PerceptionNode:
         self._seq = 0
         self.pose_in: NewestOnly | None = None
         self.camera: CameraStream | None = None
+        self.microphone: G1AudioStream | None = None
         self.sim: SimPerception | None = None
-        if camera is not None:
-            from perception.vision_encoder import load_shipped
+        if camera is not None or microphone is not None:
+            if camera is not None:
+                from perception.vision_encoder import load_shipped
 
-            self.camera = CameraStream(camera, self.ctx)
-            self.encoder = load_shipped()
+                self.camera = CameraStream(camera, self.ctx)
+                self.encoder = load_shipped()
+            if microphone is not None:
+                self.microphone = G1AudioStream(microphone)
+                self.tokenizer = StreamingTokenizer(AudioCodebook.load(SHIPPED_CODEBOOK))
         else:
             self.pose_in = NewestOnly(endpoints.connect(self.ctx, zmq.SUB, "pose", latest_only=True), self.sid,
                                       wire.MsgType.SIM_POSE)
@@ -61,7 +70,7 @@ class PerceptionNode:
             self._posed = False
 
     def tick(self, k: int) -> bool:
-        percept, frame = self._camera_percept() if self.camera is not None else self._sim_percept()
+        percept, frame = self._sim_percept() if self.sim is not None else self._robot_percept()
         self._seq += 1
         self.percept_out.send_multipart(wire.percept_frames(self.sid, self._seq, percept), zmq.NOBLOCK)
         if frame is not None:
@@ -87,21 +96,40 @@ class PerceptionNode:
             return wire.Percept(vision_degraded=True, reasons="no simulator pose yet: is the low-level node running?"), None
         return self.sim.update(self.data, 1.0 / self.rate_hz), self.sim.frame
 
-    def _camera_percept(self) -> tuple[wire.Percept, np.ndarray | None]:
+    def _robot_percept(self) -> tuple[wire.Percept, np.ndarray | None]:
+        vision, frame = self._camera_percept() if self.camera is not None else ({}, None)
+        audio = self._microphone_percept() if self.microphone is not None else {}
+        reasons = "; ".join(r for r in (vision.pop("reasons", ""), audio.pop("reasons", "")) if r)
+        return wire.Percept(**vision, **audio, reasons=reasons), frame
+
+    def _camera_percept(self) -> tuple[dict, np.ndarray | None]:
         frame = self.camera.poll()
         image = frame.for_encoder(self.encoder.config.image_size)
         if image is None:
-            return wire.Percept(vision_degraded=True, reasons=frame.message), None
+            return {"vision_degraded": True, "reasons": frame.message}, None
         sighting = self.encoder.sight(image)
-        return wire.Percept(target_probability=sighting.present_probability, target_bearing_deg=sighting.bearing_deg,
-                            target_distance_m=sighting.distance_m, vision_degraded=frame.degraded,
-                            reasons=frame.message), image
+        return {"target_probability": sighting.present_probability, "target_bearing_deg": sighting.bearing_deg,
+                "target_distance_m": sighting.distance_m, "vision_degraded": frame.degraded,
+                "reasons": frame.message}, image
+
+    def _microphone_percept(self) -> dict:
+        samples = self.microphone.read(self.microphone.config.capacity)
+        status = self.microphone.status()
+        if status.state is not StreamState.OK:
+            return {"audio_degraded": status.state is StreamState.STOPPED, "reasons": status.message}
+        if not samples.size:
+            return {}
+        fault = input_fault(samples)
+        tokens = self.tokenizer.push(samples[0]) if np.isfinite(samples).all() else np.zeros(0, np.uint16)
+        return {"tokens": tokens, "audio_degraded": fault is not None, "reasons": fault or ""}
 
     def close(self) -> None:
         if self.sim is not None:
             self.sim.close()
         if self.camera is not None:
             self.camera.close()
+        if self.microphone is not None:
+            self.microphone.close()
         socks = [self.image_out, self.percept_out, self.heartbeat.sock]
         if self.pose_in is not None:
             socks.append(self.pose_in.sock)

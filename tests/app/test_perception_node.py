@@ -3,6 +3,7 @@ head, and a camera that stops or sends the wrong size flagged in words, never a 
 
 import math
 import os
+import socket
 import time
 
 import numpy as np
@@ -16,6 +17,8 @@ from bessemer.nodes.perception import PerceptionNode
 from bessemer.nodes.subscriber import DrainToNewest
 from perception.camera_server import CameraServer
 from perception.camera_stream import CameraStreamConfig
+from perception.g1_audio_stream import G1AudioStreamConfig
+from perception.synthetic_audio import synthetic_audio
 from robots.g1.poses import get_pose
 from sim.ball_frames import BallScene
 from sim.robot import SimRobot
@@ -108,5 +111,39 @@ def test_in_simulation_it_hears_the_scene_s_ball_where_it_lies_and_sends_audio_t
     finally:
         node.close()
         pose.close(0)
+        inbox.sock.close(0)
+        ctx.term()
+
+
+def test_the_robots_mono_microphone_stream_gives_tokens_and_its_silence_is_flagged(endpoints):
+    ctx = zmq.Context()
+    node = PerceptionNode(endpoints, ctx=ctx, microphone=G1AudioStreamConfig(group="127.0.0.1", port=0,
+                                                                             multicast=False))
+    inbox = percepts(endpoints, ctx)
+    sound = np.round(synthetic_audio(7, 4.0) * 32767).astype(np.int16)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sent, tokens = 0, 0
+    try:
+        def tokens_arrive(p: wire.Percept) -> bool:
+            nonlocal sent, tokens
+            if sent < len(sound):
+                sender.sendto(sound[sent:sent + 2560].tobytes(), ("127.0.0.1", node.microphone.port))
+                sent += 2560
+            tokens += len(p.tokens)
+            return tokens >= 40
+
+        percept = tick_until(node, inbox, tokens_arrive, seconds=20.0)
+        assert not percept.audio_degraded and math.isnan(percept.sound_bearing_deg), "mono: tokens, no bearing"
+
+        def silent(p: wire.Percept) -> bool:
+            sender.sendto(np.zeros(2560, np.int16).tobytes(), ("127.0.0.1", node.microphone.port))
+            return p.audio_degraded
+
+        assert "silent" in tick_until(node, inbox, silent).reasons
+        stopped = tick_until(node, inbox, lambda p: p.audio_degraded and "no audio packet" in p.reasons)
+        assert "127.0.0.1" in stopped.reasons and not stopped.tokens.size
+    finally:
+        sender.close()
+        node.close()
         inbox.sock.close(0)
         ctx.term()
