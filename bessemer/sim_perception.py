@@ -21,6 +21,7 @@ from perception.audio_perception import AudioPerception
 from perception.codebook import SHIPPED_CODEBOOK, AudioCodebook
 from perception.listening_room import ListeningRoom
 from perception.microphones import MicArray
+from perception.vision_encoder import load_shipped
 from robots.g1.mjcf import HEAD_CAMERA
 
 HEAD_MICS_POS = (0.0, 0.0, 0.46)
@@ -58,10 +59,9 @@ def head_pose(model: mujoco.MjModel, data: mujoco.MjData, offset: np.ndarray) ->
 
 
 class SimPerception:
-    def __init__(self, model: mujoco.MjModel, sound: SoundScene | None = None, vision: bool = True,
-                 array: MicArray | None = None) -> None:
+    def __init__(self, model: mujoco.MjModel, sound: SoundScene | None = None) -> None:
         self.model, self.sound = model, sound
-        self.array = array or MicArray.g1_head()
+        self.array = MicArray.g1_head()
         self.audio: AudioPerception | None = None
         self.room: ListeningRoom | None = None
         if sound is not None:
@@ -70,16 +70,11 @@ class SimPerception:
             self.room = ListeningRoom(self.array, sound.room, [PointSource(position, signal)], snr_db=sound.snr_db,
                                       seed=sound.seed)
             self.audio = AudioPerception(self.array, AudioCodebook.load(SHIPPED_CODEBOOK))
-        self.encoder = None
+        self.encoder = load_shipped()
         self.frame: np.ndarray | None = None
         """The head camera's latest frame (224x224 RGB), for whoever wants to see what the robot sees."""
-        self.renderer: mujoco.Renderer | None = None
-        if vision:
-            from perception.vision_encoder import load_shipped
-
-            self.encoder = load_shipped()
-            size = self.encoder.config.image_size
-            self.renderer = mujoco.Renderer(model, size, size)
+        size = self.encoder.config.image_size
+        self.renderer = mujoco.Renderer(model, size, size)
 
     def update(self, data: mujoco.MjData, dt: float) -> Percept:
         """What the head sensed over the last `dt` seconds, `data` posed at its end."""
@@ -93,16 +88,12 @@ class SimPerception:
             tokens = update.tokens
         else:
             tokens = np.zeros(0, np.uint16)
-        probability = bearing = distance = float("nan")
-        if self.renderer is not None and self.encoder is not None:
-            self.renderer.update_scene(data, camera=HEAD_CAMERA)
-            self.frame = self.renderer.render()
-            sighting = self.encoder.sight(self.frame)
-            probability, bearing, distance = sighting.present_probability, sighting.bearing_deg, sighting.distance_m
-        return Percept(sound_bearing_deg=sound_bearing, target_probability=probability, target_bearing_deg=bearing,
-                       target_distance_m=distance, audio_degraded=audio_fault is not None, tokens=tokens,
-                       reasons=audio_fault or "")
+        self.renderer.update_scene(data, camera=HEAD_CAMERA)
+        self.frame = self.renderer.render()
+        sighting = self.encoder.sight(self.frame)
+        return Percept(sound_bearing_deg=sound_bearing, target_probability=sighting.present_probability,
+                       target_bearing_deg=sighting.bearing_deg, target_distance_m=sighting.distance_m,
+                       audio_degraded=audio_fault is not None, tokens=tokens, reasons=audio_fault or "")
 
     def close(self) -> None:
-        if self.renderer is not None:
-            self.renderer.close()
+        self.renderer.close()
