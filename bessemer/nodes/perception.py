@@ -11,10 +11,9 @@ with the 500 Hz loop. Losing this node never touches safety: the policy only mar
 
 from __future__ import annotations
 
-import os
-
 import mujoco
 import numpy as np
+import torch
 import zmq
 
 from bessemer import wire
@@ -26,6 +25,7 @@ from perception.audio_perception import StreamingTokenizer, input_fault
 from perception.camera_stream import CameraStream, CameraStreamConfig
 from perception.codebook import SHIPPED_CODEBOOK, AudioCodebook
 from perception.g1_audio_stream import G1AudioStream, G1AudioStreamConfig, StreamState
+from perception.vision_encoder import load_shipped
 from sim.world import TARGET_BALL, WorldConfig, build_world
 
 
@@ -33,9 +33,6 @@ class PerceptionNode:
     def __init__(self, endpoints: Endpoints, variant: str = "29dof", rate_hz: float = 10.0,
                  ctx: zmq.Context | None = None, threads: int = 1, camera: CameraStreamConfig | None = None,
                  microphone: G1AudioStreamConfig | None = None, sound: SoundScene | None = None) -> None:
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-        import torch
-
         torch.set_num_threads(threads)
         self.sid = wire.stack_id(endpoints.stack)
         self.ctx = ctx or zmq.Context.instance()
@@ -50,16 +47,13 @@ class PerceptionNode:
         self.camera: CameraStream | None = None
         self.microphone: G1AudioStream | None = None
         self.sim: SimPerception | None = None
-        if camera is not None or microphone is not None:
-            if camera is not None:
-                from perception.vision_encoder import load_shipped
-
-                self.camera = CameraStream(camera, self.ctx)
-                self.encoder = load_shipped()
-            if microphone is not None:
-                self.microphone = G1AudioStream(microphone)
-                self.tokenizer = StreamingTokenizer(AudioCodebook.load(SHIPPED_CODEBOOK))
-        else:
+        if camera is not None:
+            self.camera = CameraStream(camera, self.ctx)
+            self.encoder = load_shipped()
+        if microphone is not None:
+            self.microphone = G1AudioStream(microphone)
+            self.tokenizer = StreamingTokenizer(AudioCodebook.load(SHIPPED_CODEBOOK))
+        if camera is None and microphone is None:
             self.pose_in = NewestOnly(endpoints.connect(self.ctx, zmq.SUB, "pose", latest_only=True), self.sid,
                                       wire.MsgType.SIM_POSE)
             self.model = build_world(WorldConfig(variant=variant, target_ball=sound is not None))
