@@ -4,6 +4,12 @@ Topics are created with IDL types generated from the codec's field tables, so th
 information matches Unitree's own definitions exactly and real peers match them; samples then go
 through the wire as bytes the project's codec made (no per-field Python serializer per message).
 
+A byte is declared `octet` (XTypes TK_BYTE), never `uint8`: CycloneDDS 11 describes `uint8` as
+XTypes 1.3's TK_UINT8, which the 0.10 line (Unitree's SDK, the G1's own services) does not know
+and dereferences NULL on when it discovers such a participant. As `octet`, the TypeInformation
+and TypeObjects are byte-identical to those a 0.10 peer computes from Unitree's definitions, and
+the wire bytes are unchanged.
+
 CycloneDDS may pick a non-multicast interface, or refuse multicast on `lo`, and then silently
 deliver nothing, so the interface is always named. On `lo`, discovery runs over unicast to
 127.0.0.1 with automatic participant indices; on a robot's wired interface, over multicast.
@@ -31,7 +37,7 @@ from robots import unitree_hg as hg
 
 LOW_CMD_TOPIC = "rt/lowcmd"
 LOW_STATE_TOPIC = "rt/lowstate"
-_PRIMITIVES = {"u1": types.uint8, "u4": types.uint32, "f4": types.float32, "i2": types.int16}
+_PRIMITIVES = {"u1": types.byte, "u4": types.uint32, "f4": types.float32, "i2": types.int16}
 _STRUCT_NAMES = {hg.MOTOR_CMD: "MotorCmd_", hg.LOW_CMD: "LowCmd_", hg.IMU_STATE: "IMUState_",
                  hg.MOTOR_STATE: "MotorState_", hg.LOW_STATE: "LowState_"}
 _ANY_SAMPLE = SampleState.Any | ViewState.Any | InstanceState.Any

@@ -4,7 +4,8 @@ While Unitree's locomotion runs it publishes rt/lowcmd itself; a second publishe
 joints jitter. The `motion_switcher` service answers CheckMode (1001) with the active mode's name
 and ReleaseMode (1003) stops it; this asks until the name is empty. RPC goes over DDS with
 Unitree's `unitree_api` request and response types. (No postponed annotations here: CycloneDDS
-resolves the IDL field types from them at class creation.)
+resolves the IDL field types from them at class creation.) Bytes are `types.byte`, for the reason
+`robots.dds_transport` gives.
 """
 
 import json
@@ -69,7 +70,7 @@ class RequestHeader_(IdlStruct, typename="unitree_api.msg.dds_.RequestHeader_"):
 class Request_(IdlStruct, typename="unitree_api.msg.dds_.Request_"):
     header: RequestHeader_ = field(default_factory=RequestHeader_)
     parameter: str = ""
-    binary: types.sequence[types.uint8] = field(default_factory=list)
+    binary: types.sequence[types.byte] = field(default_factory=list)
 
 
 @dataclass
@@ -93,7 +94,7 @@ class ResponseHeader_(IdlStruct, typename="unitree_api.msg.dds_.ResponseHeader_"
 class Response_(IdlStruct, typename="unitree_api.msg.dds_.Response_"):
     header: ResponseHeader_ = field(default_factory=ResponseHeader_)
     data: str = ""
-    binary: types.sequence[types.uint8] = field(default_factory=list)
+    binary: types.sequence[types.byte] = field(default_factory=list)
 
 
 class MotionServiceError(RuntimeError):

@@ -1,0 +1,72 @@
+"""A CycloneDDS 0.10 participant (Unitree's SDK, the G1's own services) must survive Bessemer.
+
+0.10 knows XTypes 1.2's TK_BYTE for a byte and crashes on 1.3's TK_UINT8 when it meets the type
+objects of an 11.x participant. These tests run a real 0.10.2 process beside real Bessemer processes.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from robots import unitree_hg as hg
+from robots.dds_transport import cyclonedds_xml, idl_type
+from robots.motion_switcher import Request_, Response_
+from tests.conftest import PEER_SCRIPT
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def peer(python, mode, *args):
+    """The 0.10.2 process, started first: Bessemer is the one that joins."""
+    return subprocess.Popen([python, str(PEER_SCRIPT), mode, *map(str, args), cyclonedds_xml("lo")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc):
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, f"the 0.10.2 peer died with {proc.returncode}: {err[-2000:]}"
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_the_type_objects_equal_those_of_unitrees_definitions_under_0_10(cyclonedds010_python):
+    out = subprocess.run([cyclonedds010_python, str(PEER_SCRIPT), "typeinfo"], capture_output=True, text=True,
+                         check=True).stdout
+    theirs = json.loads(out)
+    for ours in (idl_type(hg.LOW_CMD), idl_type(hg.LOW_STATE), Request_, Response_):
+        ours.__idl__.fill_type_data()
+        info, mapping = ours.__idl__._xt_bytedata
+        assert (info + mapping).hex() == theirs[ours.__idl_typename__], ours.__idl_typename__
+
+
+def test_a_0_10_client_lives_beside_the_bridge_both_ways(cyclonedds010_python, dds_domain, tmp_path):
+    client = peer(cyclonedds010_python, "client", dds_domain, 12)
+    summary = tmp_path / "bridge.json"
+    bridge = subprocess.Popen([sys.executable, "-m", "bessemer", "bridge", "--domain", str(dds_domain),
+                               "--duration", "10", "--summary-json", str(summary)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        bridge.wait(timeout=120)
+        counts = finish(client)
+    finally:
+        bridge.kill()
+        client.kill()
+    assert bridge.returncode == 0, bridge.stderr.read()[-2000:]
+    served = json.loads(summary.read_text())["counters"]
+    assert counts["states"] > 100 and counts["states_crc_ok"] == counts["states"], counts
+    assert served["commands"] > 100 and served["bad_crc"] == 0 and served["wrong_mode_machine"] == 0, served
+
+
+def test_deploy_lives_beside_a_0_10_robot_both_ways(cyclonedds010_python, dds_domain, tmp_path):
+    robot = peer(cyclonedds010_python, "robot", dds_domain, 20)
+    summary = tmp_path / "deploy.json"
+    deploy = subprocess.run([sys.executable, "-m", "bessemer", "deploy", "--iface", "lo", "--domain", str(dds_domain),
+                             "--sequence", "1", "--duration", "4", "--summary-json", str(summary)],
+                            capture_output=True, text=True, timeout=120)
+    counts = finish(robot)
+    assert deploy.returncode == 0, deploy.stderr[-2000:]
+    dds = json.loads(summary.read_text())["dds"]
+    assert counts["requests"] >= 1, "deploy asked the robot's motion_switcher before taking over"
+    assert dds["states"] > 100 and dds["bad_crc"] == 0, dds
+    assert counts["commands"] > 100 and counts["commands_crc_ok"] == counts["commands"], counts
