@@ -1,7 +1,9 @@
 """Reference `unitree_hg` types written with CycloneDDS's own IDL dataclasses, from the field tables.
 
 They are what a plain CycloneDDS client (Unitree's SDK does the same) puts on the wire; the
-project's codec must produce and accept exactly their bytes.
+project's codec must produce and accept exactly their bytes. A byte is `octet` (`types.byte`), as in
+Unitree's IDL and as CycloneDDS 0.10 registers Unitree's `uint8`: under CycloneDDS 11, `uint8` is
+another XTypes type, which a reader or writer of the `octet` type does not match.
 """
 
 from dataclasses import dataclass, field
@@ -15,7 +17,7 @@ from cyclonedds.idl import types
 @annotate.final
 @annotate.autoid("sequential")
 class MotorCmd_(IdlStruct, typename="unitree_hg.msg.dds_.MotorCmd_"):
-    mode: types.uint8 = 0
+    mode: types.byte = 0
     q: types.float32 = 0.0
     dq: types.float32 = 0.0
     tau: types.float32 = 0.0
@@ -28,8 +30,8 @@ class MotorCmd_(IdlStruct, typename="unitree_hg.msg.dds_.MotorCmd_"):
 @annotate.final
 @annotate.autoid("sequential")
 class LowCmd_(IdlStruct, typename="unitree_hg.msg.dds_.LowCmd_"):
-    mode_pr: types.uint8 = 0
-    mode_machine: types.uint8 = 0
+    mode_pr: types.byte = 0
+    mode_machine: types.byte = 0
     motor_cmd: types.array[MotorCmd_, 35] = field(default_factory=lambda: [MotorCmd_() for _ in range(35)])
     reserve: types.array[types.uint32, 4] = field(default_factory=lambda: [0] * 4)
     crc: types.uint32 = 0
@@ -50,7 +52,7 @@ class IMUState_(IdlStruct, typename="unitree_hg.msg.dds_.IMUState_"):
 @annotate.final
 @annotate.autoid("sequential")
 class MotorState_(IdlStruct, typename="unitree_hg.msg.dds_.MotorState_"):
-    mode: types.uint8 = 0
+    mode: types.byte = 0
     q: types.float32 = 0.0
     dq: types.float32 = 0.0
     ddq: types.float32 = 0.0
@@ -67,11 +69,11 @@ class MotorState_(IdlStruct, typename="unitree_hg.msg.dds_.MotorState_"):
 @annotate.autoid("sequential")
 class LowState_(IdlStruct, typename="unitree_hg.msg.dds_.LowState_"):
     version: types.array[types.uint32, 2] = field(default_factory=lambda: [0] * 2)
-    mode_pr: types.uint8 = 0
-    mode_machine: types.uint8 = 0
+    mode_pr: types.byte = 0
+    mode_machine: types.byte = 0
     tick: types.uint32 = 0
     imu_state: IMUState_ = field(default_factory=IMUState_)
     motor_state: types.array[MotorState_, 35] = field(default_factory=lambda: [MotorState_() for _ in range(35)])
-    wireless_remote: types.array[types.uint8, 40] = field(default_factory=lambda: [0] * 40)
+    wireless_remote: types.array[types.byte, 40] = field(default_factory=lambda: [0] * 40)
     reserve: types.array[types.uint32, 4] = field(default_factory=lambda: [0] * 4)
     crc: types.uint32 = 0
