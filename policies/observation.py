@@ -11,6 +11,7 @@ import numpy as np
 
 from policies.contract import PolicyContract
 from policies.gait import reference_offsets
+from robots.g1.joints import joint_index, limits
 from robots.interface import JointCommand
 
 
@@ -41,7 +42,9 @@ class ObservationBuilder:
 
 
 class ActionMapper:
-    """Action -> joint targets: q = default + reference step(t) + scale * action on the actuated joints."""
+    """Action -> joint targets: q = default + reference step(t) + scale * action on the actuated joints,
+    inside the joints' ranges, as the low-level controller clamps them: training, evaluation and the
+    robot see the same targets."""
 
     def __init__(self, contract: PolicyContract) -> None:
         self.contract = contract
@@ -52,12 +55,15 @@ class ActionMapper:
         self.command.enable[:] = 1.0
         self._act = np.array(contract.actuated)
         self._default = np.array(contract.default_pose)
+        lower, upper, _, _ = limits()
+        rows = [joint_index(name) for name in contract.joint_names]
+        self.lower, self.upper = lower[rows], upper[rows]
 
     def targets(self, actions: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Joint position targets of a batch of actions taken at policy times `t`, shape (n, joints)."""
         q = np.tile(self._default, (len(actions), 1))
         q[:, self._act] += reference_offsets(self.contract, t) + self.contract.action_scale * np.asarray(actions)
-        return q
+        return np.clip(q, self.lower, self.upper, out=q)
 
     def map(self, action: np.ndarray, t: float) -> JointCommand:
         self.command.q[:] = self.targets(np.asarray(action)[None], np.array([t]))[0]

@@ -25,6 +25,14 @@ SHIPPED_WALK_POLICY = Path(__file__).with_name("assets") / "g1_walk.pt"
 """The walking policy trained with `bessemer train` and shipped with the project."""
 
 
+def is_exported_policy(path: Path) -> bool:
+    """A TorchScript export, not a training checkpoint (both are zip files)."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as z:
+        return any(name.endswith("constants.pkl") for name in z.namelist())
+
+
 def load_module(path: Path, contract: PolicyContract) -> torch.nn.Module:
     """The policy network in `path` (a TorchScript export or a training checkpoint), contract checked."""
     if not path.is_file():
@@ -33,8 +41,7 @@ def load_module(path: Path, contract: PolicyContract) -> torch.nn.Module:
         raise CheckpointError(f"{path} is not a policy file (not a TorchScript export or checkpoint; corrupt?)")
     with zipfile.ZipFile(path) as z:
         scripted = any(name.endswith(f"extra/{CONTRACT_FILE}") for name in z.namelist())
-        is_script = any(name.endswith("constants.pkl") for name in z.namelist())
-    if not is_script:
+    if not is_exported_policy(path):
         return actor_from_checkpoint(path, contract).as_jit().eval()
     if not scripted:
         raise CheckpointError(f"{path} carries no policy contract; export it with `bessemer export`")

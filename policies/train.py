@@ -62,7 +62,9 @@ class TrainConfig:
     needs to take shoves in the project's own sim) or `none`."""
     init_from: str | None = None
     """A checkpoint whose networks, normalizers and history this run starts from (e.g. a nominal run
-    continued under randomization); its counters carry on, so the curve shows the whole lineage."""
+    continued under randomization); its counters carry on, so the curve shows the whole lineage. Or an
+    exported policy (`bessemer export`, the shipped `walk`): its actor and normalizer start the run,
+    the critic is learned afresh and the counters start at zero."""
     actor_hidden: tuple[int, ...] = (256, 128, 128)
     critic_hidden: tuple[int, ...] = (256, 128, 128)
     init_std: float = 0.8
@@ -102,6 +104,30 @@ def unknown_env(env_id: str) -> str | None:
     return f"unknown env id {env_id!r}: choose one of {', '.join(ENV_CONFIGS)}"
 
 
+def starting_point(path: Path, contract: PolicyContract) -> dict:
+    """What a new run takes from `path`: a checkpoint's networks, optimizer and counters, or an
+    exported policy's actor (with its observation normalizer) alone."""
+    from policies.runner import is_exported_policy, load_module
+
+    if is_exported_policy(path):
+        return {"exported_actor": load_module(path, contract).state_dict()}
+    saved = load_checkpoint(path)
+    check_contract(path, saved["contract"], contract)
+    return {k: saved[k] for k in ("algorithm", "iteration", "env_steps", "wall_seconds", "history")}
+
+
+def load_exported_actor(actor: torch.nn.Module, state: dict, source: str) -> None:
+    """An export carries the actor's mean network and normalizer; its exploration noise is this run's."""
+    try:
+        missing, unexpected = actor.load_state_dict(state, strict=False)
+    except RuntimeError as e:
+        raise CheckpointError(f"{source}'s network does not fit this run's actor ({str(e).splitlines()[1].strip()}); "
+                              "give --init-from a policy of the same layers") from None
+    if unexpected or any(not key.startswith("distribution.") for key in missing):
+        raise CheckpointError(f"{source}'s network does not fit this run's actor (missing {missing}, "
+                              f"unexpected {unexpected})")
+
+
 class Trainer:
     def __init__(self, config: TrainConfig, run_dir: Path, resume: bool = False,
                  contract: PolicyContract | None = None, iterations: int | None = None) -> None:
@@ -119,10 +145,7 @@ class Trainer:
         elif self.latest.exists():
             raise CheckpointError(f"{run_dir} already holds a run: resume it with --resume or choose another --run-dir")
         elif config.init_from is not None:
-            source = Path(config.init_from)
-            saved = load_checkpoint(source)
-            check_contract(source, saved["contract"], self.contract)
-            saved = {k: saved[k] for k in ("algorithm", "iteration", "env_steps", "wall_seconds", "history")}
+            saved = starting_point(Path(config.init_from), self.contract)
         if (problem := unknown_env(config.env_id)) is not None:
             raise CheckpointError(problem)
         self.config = config
@@ -136,7 +159,9 @@ class Trainer:
         with contextlib.redirect_stdout(io.StringIO()):
             self.alg: PPO = PPO.construct_algorithm(self.env.get_observations(), self.env, rsl_cfg, "cpu")
         self.iteration, self.env_steps, self.wall_seconds, self.history = 0, 0, 0.0, []
-        if saved is not None:
+        if saved is not None and "exported_actor" in saved:
+            load_exported_actor(self.alg.actor, saved["exported_actor"], config.init_from)
+        elif saved is not None:
             self.alg.load(saved["algorithm"], None, strict=True)
             if resume:
                 self.env.restore(saved["env"])

@@ -27,7 +27,8 @@ def train(args: argparse.Namespace) -> int:
     ppo = {**defaults.ppo, "entropy_coef": args.entropy_coef}
     config = TrainConfig(env_id=args.env, iterations=args.iterations or defaults.iterations, num_envs=args.num_envs,
                          steps_per_env=args.steps_per_env, save_every=args.save_every, seed=args.seed,
-                         threads=args.threads, randomization=args.randomization, init_from=args.init_from, ppo=ppo)
+                         threads=args.threads, randomization=args.randomization, init_from=args.init_from,
+                         init_std=defaults.init_std if args.init_std is None else args.init_std, ppo=ppo)
     try:
         trainer = Trainer(config, run_dir, resume=bool(args.resume), iterations=args.iterations)
     except CheckpointError as exc:
@@ -117,7 +118,12 @@ def add_parsers(sub: argparse._SubParsersAction, positive) -> None:
                                                     "(default runs/<env>-<time>)")
     p.add_argument("--resume", metavar="DIR", help="go on with the run in DIR from its last checkpoint")
     p.add_argument("--init-from", metavar="CHECKPOINT", help="start a new run from another run's policy (its networks, "
-                                                             "normalizers and counters), e.g. to add randomization")
+                                                             "normalizers and counters), e.g. to add randomization; "
+                                                             "or from an exported policy's actor (e.g. "
+                                                             "policies/assets/g1_walk.pt)")
+    p.add_argument("--init-std", type=float,
+                   help="the actor's initial exploration noise (default 0.8); lower (e.g. 0.3) to fine-tune a "
+                        "policy that already walks")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=train)
 

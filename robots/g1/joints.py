@@ -6,6 +6,12 @@ needs stiffer legs: the robot is an inverted pendulum on its ankles, so their st
 m g h (about 33 kg * 9.81 * 0.75 m = 240 N m/rad) and knees must not sag the centre of mass off the
 feet in a squat; `HOLD_KP`/`HOLD_KD` are those gains. Damping is the kp 0 / kd 8 command several G1
 stacks use.
+
+Joint friction loss and passive damping come from Unitree's own MuJoCo model of the G1
+(`unitree_mujoco`, `g1_29dof.xml`: 0.2 N m on every joint but the 4010-driven wrist pitch and yaw,
+0.1 N m; damping 0.05 N m s/rad). No public identification of a real G1's joint friction exists;
+MuJoCo Playground and Menagerie use 0.1-0.3 N m, so training randomizes friction x0.5-2. Without it
+a limp simulated robot never settles: its waist and shoulders swing for tens of seconds.
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ _HOLD_LEG_KD = (5.0, 5.0, 5.0, 7.0, 8.0, 4.0)
 HOLD_KP = np.array(_HOLD_LEG_KP * 2 + _WAIST_KP + _ARM_KP * 2)
 HOLD_KD = np.array(_HOLD_LEG_KD * 2 + _WAIST_KD + _ARM_KD * 2)
 DAMP_KD = 8.0
+FRICTION_LOSS = {"4010": 0.1}
+"""Joint friction loss (N m) by motor model; every other motor's joint has `DEFAULT_FRICTION_LOSS`."""
+DEFAULT_FRICTION_LOSS = 0.2
+JOINT_DAMPING = 0.05
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,8 @@ class JointSpec:
     effort_limit: float
     velocity_limit: float
     armature: float
+    frictionloss: float
+    damping: float
     kp: float
     kd: float
 
@@ -72,6 +84,8 @@ def joint_table() -> tuple[JointSpec, ...]:
             effort_limit=j["effort_limit"],
             velocity_limit=j["velocity_limit"],
             armature=j["armature"],
+            frictionloss=FRICTION_LOSS.get(j["motor"], DEFAULT_FRICTION_LOSS),
+            damping=JOINT_DAMPING,
             kp=float(DEFAULT_KP[j["dds_index"]]),
             kd=float(DEFAULT_KD[j["dds_index"]]),
         )

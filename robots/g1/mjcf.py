@@ -1,7 +1,7 @@
 """The project's own MJCF of the G1, generated from the shipped reference description.
 
 Bodies, frames, inertials, joint axes and ranges, armature and the capsule/sphere collision set come
-straight from the reference. Visuals are primitive "bones" unless the user points `mesh_dir` at
+straight from the reference; joint friction loss and damping from the joint table. Visuals are primitive "bones" unless the user points `mesh_dir` at
 Unitree's mesh files (`<body name>.STL`), which then replace them. Each motor is a MuJoCo `general`
 actuator wired as the motor driver's PD law (see `sim/robot.py`), so the law runs in C at every
 physics step.
@@ -88,7 +88,8 @@ def build_robot_mjcf(variant: G1Variant | str = "29dof", mesh_dir: Path | str | 
             _sub(el, "freejoint", name=FREE_JOINT)
         elif name in joints_by_body and name not in locked_bodies:
             j = joints_by_body[name]
-            _sub(el, "joint", name=j.name, axis=_fmt(j.axis), range=_fmt((j.lower, j.upper)), armature=f"{j.armature:.9g}")
+            _sub(el, "joint", name=j.name, axis=_fmt(j.axis), range=_fmt((j.lower, j.upper)), armature=f"{j.armature:.9g}",
+                 frictionloss=f"{j.frictionloss:.9g}", damping=f"{j.damping:.9g}")
         for g in geoms_by_body.get(name, []):
             size = [v for v in g["size"] if v != 0.0] or g["size"][:1]
             _sub(el, "geom", name=g["name"], type=g["type"], size=_fmt(size), pos=_fmt(g["pos"]),

@@ -7,7 +7,8 @@ a policy trained here sees what deployment sees. Finished robots reset in the sa
 (`final_obs` and `final_index` in the info), Gymnasium's same-step autoreset.
 
 With a `Randomization`, each robot steps on one of a set of randomized model copies, its new
-targets reach the motors a few physics steps late, and it is pushed now and then; without one, every
+targets reach the motors a few physics steps late, it is pushed now and then, and its waist and arms
+move as an operator's would (`upper_body.py`); without one, every
 robot is the nominal deployment model (what the equivalence test with the single env checks).
 """
 
@@ -27,6 +28,7 @@ from sim.envs.feet import FootSensors
 from sim.envs.g1_walk import (G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, sample_commands,
                               walk_rewards)
 from sim.envs.randomization import Randomization, model_variants
+from sim.envs.upper_body import UpperBodyTargets
 
 PRIVILEGED_SIZE = 9
 """Critic-only observation: base velocity (3), base height, foot contacts (2), sole heights (2), friction."""
@@ -105,6 +107,11 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self._initial_state = np.zeros(self.states.shape[1])
         mujoco.mj_getState(self.model, robot.data, self._initial_state, self._spec)
         self._default_q = np.array(self.contract.default_pose)
+        mapper = self.template.actions
+        self._upper = np.array([i for i in range(self.model.nu) if i not in set(self.contract.actuated)])
+        self._upper_body = UpperBodyTargets(num_envs, self._default_q[self._upper], mapper.lower[self._upper],
+                                            mapper.upper[self._upper], self.randomization.upper_body,
+                                            self.contract.control_dt)
 
     # -- state layout: [time, qpos, qvel, ...] -------------------------------------------------------
     def _qpos(self) -> np.ndarray:
@@ -134,6 +141,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
             self._models[row] = v.model
             self._kp[row], self._kd[row] = v.kp, v.kd
         self._targets[rows] = self._default_q
+        self._upper_body.reset(rows, self._rng)
         self._latency[rows] = self._rng.integers(r.latency_steps[0], r.latency_steps[1] + 1, len(rows))
         self._next_push[rows] = self._push_interval(len(rows))
         self.privileged[rows] = 0.0
@@ -180,6 +188,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         c = self.config
         actions = np.clip(np.asarray(actions, dtype=np.float32), -c.max_action, c.max_action)
         q_des = self.template.actions.targets(actions, self.steps * self.contract.control_dt)
+        q_des[:, self._upper] = self._upper_body.step(self.steps, self._rng)
         late = np.arange(self.substeps)[None, :] < self._latency[:, None]
         targets = np.where(late[:, :, None], self._targets[:, None, :], q_des[:, None, :])
         control = self._kp[:, None, :] * targets
@@ -226,7 +235,8 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
 
     def snapshot(self) -> dict:
         """Every robot's state and the random stream: a resumed run continues exactly from here."""
-        return {"arrays": {k: getattr(self, k).copy() for k in self._SNAPSHOT}, "rng": self._rng.bit_generator.state}
+        return {"arrays": {k: getattr(self, k).copy() for k in self._SNAPSHOT}, "rng": self._rng.bit_generator.state,
+                "upper_body": self._upper_body.snapshot()}
 
     def restore(self, snapshot: dict) -> None:
         for key, value in snapshot["arrays"].items():
@@ -234,6 +244,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
                 raise ValueError(f"snapshot of {key} has shape {value.shape}, this env {getattr(self, key).shape}")
             getattr(self, key)[...] = value
         self._rng.bit_generator.state = snapshot["rng"]
+        self._upper_body.restore(snapshot["upper_body"])
         self._models = [self.variants[i].model for i in self.variant]
 
     def close_extras(self, **kwargs) -> None:

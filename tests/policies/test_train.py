@@ -67,6 +67,27 @@ def test_a_run_started_from_another_runs_policy_keeps_its_networks_and_lineage(t
     assert [h["iteration"] for h in load_checkpoint(tmp_path / "randomized" / "latest.pt")["history"]] == [1, 2, 3, 4]
 
 
+def test_a_run_started_from_an_exported_policy_acts_as_that_policy(tmp_path):
+    from policies.runner import SHIPPED_WALK_POLICY, load_module
+
+    config = replace(TINY, actor_hidden=(256, 128, 128), init_from=str(SHIPPED_WALK_POLICY), init_std=0.3)
+    trainer = Trainer(config, tmp_path / "fine-tune")
+    obs = torch.randn(16, trainer.contract.obs_size)
+    with torch.inference_mode():
+        shipped = load_module(SHIPPED_WALK_POLICY, trainer.contract)(obs)
+        started = trainer.alg.actor.as_jit()(obs)
+    torch.testing.assert_close(started, shipped)
+    std = trainer.alg.actor.state_dict()["distribution.std_param"]
+    assert trainer.iteration == 0 and float(std.mean()) == pytest.approx(0.3)
+
+
+def test_an_exported_policy_of_other_layers_is_refused_in_one_line(tmp_path):
+    from policies.runner import SHIPPED_WALK_POLICY
+
+    with pytest.raises(CheckpointError, match="does not fit this run's actor"):
+        Trainer(replace(TINY, init_from=str(SHIPPED_WALK_POLICY)), tmp_path / "run")
+
+
 def test_a_new_run_refuses_a_folder_that_holds_one(tmp_path):
     Trainer(replace(TINY, iterations=1), tmp_path / "run").run(show_progress=False)
     with pytest.raises(CheckpointError, match="already holds a run: resume it with --resume"):

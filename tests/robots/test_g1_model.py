@@ -133,3 +133,19 @@ def test_mesh_dir_replaces_primitive_visuals(tmp_path):
     assert model.nmesh == 1 and model.mesh(0).name == "pelvis"
     with pytest.raises(FileNotFoundError, match="does not exist"):
         robot_xml("29dof", tmp_path / "missing")
+
+
+def test_a_limp_g1_hanging_by_its_pelvis_settles_within_five_seconds():
+    """Joint friction and damping: with zero torque, swinging limbs come to rest as a real robot's do."""
+    model = mujoco.MjModel.from_xml_string(robot_xml())
+    model.actuator_gainprm[:] = 0.0
+    model.actuator_biasprm[:] = 0.0
+    data = mujoco.MjData(model)
+    data.qpos[2] = 1.2
+    data.qvel[6:] = np.random.default_rng(0).uniform(-2.0, 2.0, model.nv - 6)
+    pelvis = data.qpos[:7].copy()
+    for _ in range(round(5.0 / model.opt.timestep)):
+        data.qpos[:7], data.qvel[:6] = pelvis, 0.0
+        mujoco.mj_step(model, data)
+    assert np.abs(data.qvel[6:]).max() < 0.1
+    assert all(j.frictionloss > 0 and j.damping > 0 for j in joints.joint_table())

@@ -78,3 +78,35 @@ def test_contract_names_the_field_that_differs():
     assert contract.mismatch(other) == "action_scale (checkpoint 0.5, robot 0.25)"
     assert contract.mismatch(contract.as_dict()) is None
     assert len(contract.hash()) == 16 and contract.hash() == PolicyContract().hash()
+
+
+def test_targets_stay_inside_the_joint_ranges_however_large_the_action():
+    from policies.observation import ActionMapper
+
+    contract = PolicyContract()
+    mapper = ActionMapper(contract)
+    lower, upper, _, _ = joints.limits()
+    actions = np.random.default_rng(0).uniform(-50, 50, (64, contract.action_size))
+    q = mapper.targets(actions, np.linspace(0, 1, 64))
+    assert (q >= lower).all() and (q <= upper).all()
+    assert (q == lower).any() and (q == upper).any(), "large actions reach the ranges' ends"
+
+
+def test_the_upper_body_moves_as_an_operator_would_within_its_ranges():
+    from sim.envs.vector import G1WalkVectorEnv
+    from sim.envs.randomization import Randomization
+
+    env = G1WalkVectorEnv(8, randomization=Randomization(models=2), threads=1, seed=3)
+    env.reset(seed=3)
+    contract = env.contract
+    upper = [i for i in range(len(contract.joint_names)) if i not in contract.actuated]
+    lower_lim, upper_lim, _, _ = joints.limits()
+    qs = []
+    for _ in range(100):
+        env.step(np.zeros((8, contract.action_size), dtype=np.float32))
+        qs.append(env._qpos()[:, 7:][:, upper].copy())
+    qs = np.array(qs)
+    travel = np.abs(qs - np.array(contract.default_pose)[upper]).max(axis=(0, 2))
+    assert (travel > 0.2).sum() >= 3, "most robots' arms and waist move"
+    assert (qs >= lower_lim[upper] - 0.05).all() and (qs <= upper_lim[upper] + 0.05).all()
+    env.close()
