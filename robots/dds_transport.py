@@ -11,8 +11,11 @@ and TypeObjects are byte-identical to those a 0.10 peer computes from Unitree's 
 the wire bytes are unchanged.
 
 CycloneDDS may pick a non-multicast interface, or refuse multicast on `lo`, and then silently
-deliver nothing, so the interface is always named. On `lo`, discovery runs over unicast to
-127.0.0.1 with automatic participant indices; on a robot's wired interface, over multicast.
+deliver nothing, so the interface is always named. On `lo`, Unitree's SDK (CycloneDDS 0.10, its own
+XML: `lo`, multicast "default", no peers) discovers over multicast when `lo` has the MULTICAST flag
+and otherwise falls back to unicast on 127.0.0.1 with participant indices; Bessemer's `lo`
+configuration does both (multicast where it works, 127.0.0.1 peers and automatic indices), so the
+SDK meets it unmodified whatever the flag. On a robot's wired interface, discovery is multicast.
 """
 
 from __future__ import annotations
@@ -68,8 +71,7 @@ def cyclonedds_xml(interface: str) -> str:
     if interface == "lo":
         return (
             '<CycloneDDS xmlns="https://cdds.io/config"><Domain id="any"><General>'
-            '<Interfaces><NetworkInterface name="lo" multicast="false"/></Interfaces>'
-            "<AllowMulticast>false</AllowMulticast></General>"
+            '<Interfaces><NetworkInterface name="lo" multicast="default"/></Interfaces></General>'
             "<Discovery><ParticipantIndex>auto</ParticipantIndex>"
             "<MaxAutoParticipantIndex>64</MaxAutoParticipantIndex>"
             '<Peers><Peer address="127.0.0.1"/></Peers></Discovery></Domain></CycloneDDS>'

@@ -5,6 +5,9 @@ objects of an 11.x participant. These tests run a real 0.10.2 process beside rea
 """
 
 import json
+import os
+import shlex
+import shutil
 import subprocess
 import sys
 
@@ -16,6 +19,19 @@ from robots.motion_switcher import Request_, Response_
 from tests.conftest import PEER_SCRIPT
 
 pytestmark = pytest.mark.timeout(240)
+
+
+SDK_XML = ('<CycloneDDS><Domain id="any"><General><Interfaces><NetworkInterface name="{}" priority="default" '
+           'multicast="default"/></Interfaces></General></Domain></CycloneDDS>')
+"""What Unitree's SDK builds for `ChannelFactoryInitialize(domain, interface)`: the interface,
+multicast by default, no peers (and `CYCLONEDDS_URI` is not read)."""
+
+NETWORKS = {
+    "lo without MULTICAST (Linux's default)": ("lo", 1, "ip link set lo multicast off"),
+    "lo with MULTICAST": ("lo", 1, "ip link set lo multicast on"),
+    "a robot's wired interface, domain 0": ("g1eth", 0, "ip link add g1eth type veth peer name g1peer && ip link set g1peer up "
+                                            "&& ip addr add 192.168.123.99/24 dev g1eth && ip link set g1eth up"),
+}
 
 
 def peer(python, mode, *args):
@@ -70,3 +86,24 @@ def test_deploy_lives_beside_a_0_10_robot_both_ways(cyclonedds010_python, dds_do
     assert counts["requests"] >= 1, "deploy asked the robot's motion_switcher before taking over"
     assert dds["states"] > 100 and dds["bad_crc"] == 0, dds
     assert counts["commands"] > 100 and counts["commands_crc_ok"] == counts["commands"], counts
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_a_peer_with_the_sdks_own_configuration_meets_the_bridge(cyclonedds010_python, tmp_path, network):
+    """In a network namespace of its own, so the interface's flags are the test's to set."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare to make a private network namespace")
+    interface, domain, setup = NETWORKS[network]
+    summary, counts = tmp_path / "bridge.json", tmp_path / "peer.json"
+    peer_cmd = [cyclonedds010_python, str(PEER_SCRIPT), "client", str(domain), "12", SDK_XML.format(interface)]
+    bridge_cmd = [sys.executable, "-m", "bessemer", "bridge", "--domain", str(domain), "--iface", interface,
+                  "--duration", "10", "--summary-json", str(summary)]
+    script = (f"ip link set lo up && {setup} || exit 97\n{shlex.join(peer_cmd)} > {counts} &\n"
+              f"{shlex.join(bridge_cmd)} > /dev/null\nwait $!")
+    done = subprocess.run(["unshare", "--net", "bash", "-c", script], capture_output=True, text=True, timeout=180)
+    if done.returncode == 97 or "unshare failed" in done.stderr:
+        pytest.skip(f"no private network namespace here: {done.stderr.strip()[-200:]}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    got, served = json.loads(counts.read_text()), json.loads(summary.read_text())["counters"]
+    assert got["states"] > 100 and got["states_crc_ok"] == got["states"], got
+    assert served["commands"] > 100 and served["bad_crc"] == 0, served
