@@ -42,6 +42,9 @@ class BridgeCounters:
     bad_crc: int = 0
     bad_size: int = 0
     wrong_mode_machine: int = 0
+    ab_mode_commands: int = 0
+    """Commands with `mode_pr` 1 (parallel A/B ankle motors): applied as pitch/roll, since the G1's
+    ankle linkage geometry is not public, and counted so the user is told."""
 
 
 def rpy_of(w: float, x: float, y: float, z: float) -> tuple[float, float, float]:
@@ -107,6 +110,9 @@ class DdsBridge:
                 continue
             self._load_command()
             applied = True
+            mode_pr = int(codec.message["mode_pr"])
+            self._state_codec.message["mode_pr"] = mode_pr
+            self.counters.ab_mode_commands += mode_pr == 1
         if applied:
             self.counters.commands += 1
             self.robot.write(self._command)

@@ -113,7 +113,7 @@ class SimRobot:
         if not isinstance(self._active, slice):
             for dst, src, idx in self._gather:
                 dst[self._active] = src[idx]
-        s.tick = int(d.time * 1000.0)
+        s.tick = round(d.time * 1000.0)  # simulated time sums float steps: rounded, a tick never slips
         s.stamp = d.time
         return s
 

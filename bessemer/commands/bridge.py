@@ -70,9 +70,14 @@ def run(args: argparse.Namespace) -> int:
           f"{bridge.mode_machine}, band {'on' if not args.no_band else 'off'}; Ctrl-C stops"
           + (f"\nremote from the keyboard: {HELP}" if keyboard else ""), file=sys.stderr, flush=True)
     held: frozenset[str] = frozenset()
+    told_ab_mode = False
 
     def tick(k: int) -> bool:
-        nonlocal held
+        nonlocal held, told_ab_mode
+        if not told_ab_mode and k % 500 == 0 and bridge.counters.ab_mode_commands:
+            told_ab_mode = True
+            print("bessemer bridge: LowCmd_ with mode_pr 1 (A/B ankle motors) arrive; the simulated G1 applies their "
+                  "ankle targets as pitch/roll (mode_pr 0) and counts them", file=sys.stderr, flush=True)
         if k in press_ticks:
             bridge.set_remote(RemoteState(set(press_ticks[k])))
         elif k in release_ticks:

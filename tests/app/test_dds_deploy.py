@@ -154,8 +154,8 @@ def test_a_plain_cyclonedds_client_drives_the_bridge_and_bad_crcs_move_nothing(d
         first = latest_state()
         assert state_crc_ok(first) and first.mode_machine == 5 and first.tick > 0
 
-        def command(joint, target, corrupt):
-            cmd = ref.LowCmd_(mode_machine=first.mode_machine)
+        def command(joint, target, corrupt, mode_pr=0):
+            cmd = ref.LowCmd_(mode_pr=mode_pr, mode_machine=first.mode_machine)
             cmd.motor_cmd[joint] = ref.MotorCmd_(mode=1, q=target, kp=40.0, kd=1.0)
             sign_command(cmd)
             if corrupt:
@@ -169,9 +169,13 @@ def test_a_plain_cyclonedds_client_drives_the_bridge_and_bad_crcs_move_nothing(d
         assert state_crc_ok(bad) and abs(bad.motor_state[16].q) < 0.1, "a bad-CRC command moved the shoulder"
         good = command(16, 1.0, corrupt=False)
         assert state_crc_ok(good) and good.motor_state[16].q > 0.8, "a signed command moves the shoulder"
+        assert good.mode_pr == 0
+        ab = command(16, 0.5, corrupt=False, mode_pr=1)
+        assert ab.mode_pr == 1, "the state echoes the command's mode_pr"
     finally:
         bridge = stop_bridge(proc, path)
     assert bridge["counters"]["bad_crc"] >= 90 and bridge["counters"]["commands"] >= 90
+    assert 90 <= bridge["counters"]["ab_mode_commands"] <= 100
 
 
 def test_a_second_commander_is_refused(domain, tmp_path):

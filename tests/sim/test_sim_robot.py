@@ -105,3 +105,12 @@ def test_band_holds_the_pelvis_until_released():
 def test_control_period_must_be_a_multiple_of_the_physics_step():
     with pytest.raises(ValueError, match="whole multiple"):
         SimRobot(WorldConfig(timestep=0.002), control_period=0.003)
+
+
+def test_tick_counts_exact_milliseconds_over_a_long_run():
+    robot = SimRobot(WorldConfig(), control_period=0.002)
+    ticks = []
+    for _ in range(20000):
+        robot.advance()
+        ticks.append(robot.read().tick)
+    assert set(np.diff(ticks)) == {2} and ticks[-1] == 40000
