@@ -121,7 +121,7 @@ def load_exported_actor(actor: torch.nn.Module, state: dict, source: str) -> Non
     try:
         missing, unexpected = actor.load_state_dict(state, strict=False)
     except RuntimeError as e:
-        raise CheckpointError(f"{source}'s network does not fit this run's actor ({str(e).splitlines()[1].strip()}); "
+        raise CheckpointError(f"{source}'s network does not fit this run's actor ({str(e).strip().splitlines()[-1].strip()}); "
                               "give --init-from a policy of the same layers") from None
     if unexpected or any(not key.startswith("distribution.") for key in missing):
         raise CheckpointError(f"{source}'s network does not fit this run's actor (missing {missing}, "
