@@ -13,7 +13,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.table import Table
 
-from bessemer.session import ScriptedRun
+from bessemer.runtime.session import ScriptedRun
 from robots.interface import tilt_of
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 def run(args: argparse.Namespace) -> int:
     if args.perception:
-        from bessemer.bench_perception import bench_perception, print_perception_report
+        from bessemer.bench.percepts import bench_perception, print_perception_report
 
         results = bench_perception()
         print_perception_report(results)
@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
             Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n")
         return 0
     if args.envs:
-        from bessemer.bench_envs import bench_envs, print_envs_report
+        from bessemer.bench.envs import bench_envs, print_envs_report
 
         results = bench_envs()
         print_envs_report(results)
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
             Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
         return 0
     if args.zmq:
-        from bessemer.bench_zmq import print_zmq_report, run_zmq_benchmarks
+        from bessemer.bench.zmq_path import print_zmq_report, run_zmq_benchmarks
 
         results = run_zmq_benchmarks(args.realtime_seconds)
         print_zmq_report(results)
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
             Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
         return 0
     if args.dds:
-        from bessemer.bench_dds import print_dds_report, run_dds_benchmarks
+        from bessemer.bench.dds_path import print_dds_report, run_dds_benchmarks
 
         if args.json:
             from bessemer.commands import check_writable
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
         return 0
-    from bessemer.bench import run_benchmarks
+    from bessemer.bench.loop import run_benchmarks
 
     run_benchmarks(realtime_seconds=args.realtime_seconds, lockstep_seconds=args.lockstep_seconds,
                    json_path=Path(args.json) if args.json else None)

@@ -12,9 +12,9 @@ from bessemer.commands.policy_options import load_policy
 
 def run(args: argparse.Namespace) -> int:
     from bessemer.commands import check_writable
-    from bessemer.inprocess_policy import InProcessPolicy
-    from bessemer.session import ScriptedRun, SessionConfig, parse_sequence
-    from bessemer.stack import LowLevelStack, StackConfig
+    from bessemer.runtime.policy_host import InProcessPolicy
+    from bessemer.runtime.session import ScriptedRun, SessionConfig, parse_sequence
+    from bessemer.runtime.low_level import LowLevelStack, StackConfig
     from bessemer.status import StatusLine, print_summary
     from control.fsm import FsmId
     from control.loop import LoopConfig

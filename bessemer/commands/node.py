@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _lowlevel(args: argparse.Namespace) -> int:
     from bessemer.nodes.lowlevel import LowLevelNode
-    from bessemer.stack import LowLevelStack, SimStack, StackConfig
+    from bessemer.runtime.low_level import LowLevelStack, SimStack, StackConfig
     from control.loop import LoopConfig
     from sim.world import WorldConfig
 
@@ -125,7 +125,7 @@ def _policy(args: argparse.Namespace) -> int:
         if args.rate and args.rate != policy.rate_hz:
             raise CliError(f"a learned policy runs at its contract's {policy.rate_hz:g} Hz; drop --rate")
         if args.follow_sound:
-            from bessemer.follow_sound import FollowSound
+            from bessemer.tasks.follow_sound import FollowSound
 
             policy = FollowSound(policy)
     deadline = args.target_deadline / 1e3 if args.target_deadline else None
@@ -151,7 +151,7 @@ def _perception(args: argparse.Namespace) -> int:
     if args.scene_seed is not None and (camera or microphone):
         raise CliError("--scene-seed is a simulated scene: drop --camera and --g1-microphone")
     if args.scene_seed is not None:
-        from bessemer.follow_sound_task import FollowSoundScene
+        from bessemer.tasks.follow_sound_scene import FollowSoundScene
 
         sound = FollowSoundScene.from_seed(args.scene_seed).sound()
     node = PerceptionNode(endpoints_from(args), variant=args.variant, rate_hz=rate, threads=args.threads,

@@ -29,7 +29,7 @@ def parse_command(text: str) -> tuple[float, float, float]:
 def load_policy(args: argparse.Namespace, variant: str):
     """The learned policy the run asks for, or None when the sequence never reaches state 200."""
     from policies.checkpoint import CheckpointError
-    from policies.runner import SHIPPED_WALK_POLICY, LearnedPolicy
+    from policies.inference import SHIPPED_WALK_POLICY, LearnedPolicy
 
     command = parse_command(args.cmd)
     if variant != "29dof":

@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     from bessemer.endpoints import EndpointError
     from bessemer.launch import LaunchConfig, Launcher, NodeDied, SequenceRefused
     from bessemer.commands.policy_options import parse_command
-    from bessemer.session import parse_sequence
+    from bessemer.runtime.session import parse_sequence
     from bessemer.status import StatusLine
 
     sequence = parse_sequence(args.sequence)

@@ -13,9 +13,9 @@ from bessemer.commands.policy_options import load_policy
 
 def run(args: argparse.Namespace) -> int:
     from bessemer.commands import check_writable
-    from bessemer.inprocess_policy import InProcessPolicy
-    from bessemer.session import SessionConfig, SimSession, parse_sequence
-    from bessemer.stack import SimStack, StackConfig
+    from bessemer.runtime.policy_host import InProcessPolicy
+    from bessemer.runtime.session import SessionConfig, SimSession, parse_sequence
+    from bessemer.runtime.low_level import SimStack, StackConfig
     from bessemer.status import StatusLine, print_summary
     from bessemer.video import VideoRecorder
     from control.fsm import FsmId
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     get_pose(args.spawn_pose)
     if args.task:
         args.sequence, args.lockstep = "4,200", True
-        from bessemer.follow_sound_task import TIME_LIMIT_S
+        from bessemer.tasks.follow_sound_scene import TIME_LIMIT_S
 
         args.duration = TIME_LIMIT_S
     sequence = parse_sequence(args.sequence)
@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(1)
         if args.task == "follow-sound":
-            from bessemer.follow_sound import FollowSound
-            from bessemer.follow_sound_task import FollowSoundScene, FollowSoundTask
+            from bessemer.tasks.follow_sound import FollowSound
+            from bessemer.tasks.follow_sound_scene import FollowSoundScene, FollowSoundTask
 
             policy = FollowSound(policy)
             task = FollowSoundTask(session, policy, FollowSoundScene.from_seed(args.scene_seed))

@@ -12,7 +12,7 @@ from bessemer.commands import CliError
 
 def train(args: argparse.Namespace) -> int:
     from policies.checkpoint import CheckpointError
-    from policies.train import Trainer, TrainConfig, unknown_env
+    from policies.training.trainer import Trainer, TrainConfig, unknown_env
 
     if args.resume and args.init_from:
         raise CliError("--init-from starts a new run and --resume continues one: give one of them")
@@ -54,7 +54,7 @@ def train(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     from policies.checkpoint import CheckpointError
     from policies.contract import PolicyContract
-    from policies.export import export_policy
+    from policies.training.export import export_policy
 
     checkpoint = Path(args.checkpoint)
     out = Path(args.out) if args.out else checkpoint.with_name("policy")
@@ -71,7 +71,7 @@ def export(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from bessemer.commands import check_writable
     from bessemer.commands.policy_options import load_policy, parse_command
-    from policies.evaluate import EvalConfig, evaluate
+    from policies.training.evaluate import EvalConfig, evaluate
 
     if args.summary_json:
         check_writable(Path(args.summary_json), "summary")

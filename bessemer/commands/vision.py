@@ -40,7 +40,7 @@ def _report(result, seed: int) -> None:
 def train(args: argparse.Namespace) -> int:
     import torch
 
-    from perception.vision_training import (
+    from perception.training.vision import (
         HELD_OUT_SEED,
         VisionTrainConfig,
         evaluate_encoder,
@@ -76,7 +76,7 @@ def evaluate(args: argparse.Namespace) -> int:
     import torch
 
     from perception.vision_encoder import SHIPPED_WEIGHTS, VisionEncoder
-    from perception.vision_training import HELD_OUT_SEED, evaluate_encoder
+    from perception.training.vision import HELD_OUT_SEED, evaluate_encoder
 
     if args.frames < 1:
         raise CliError("--frames must be at least 1")
@@ -92,7 +92,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    """Defaults left as None come from `VisionTrainConfig` and the seeds in `perception.vision_training`,
+    """Defaults left as None come from `VisionTrainConfig` and the seeds in `perception.training.vision`,
     read when the command runs, so building the parser imports no torch."""
     vision = sub.add_parser("vision", help="the head camera's ball encoder: train it on rendered frames, evaluate it")
     actions = vision.add_subparsers(dest="vision_command", required=True)

@@ -18,7 +18,7 @@ import zmq
 
 from bessemer import wire
 from bessemer.endpoints import Endpoints, start_authenticator
-from bessemer.stack import LowLevelStack
+from bessemer.runtime.low_level import LowLevelStack
 from control.external_targets import ExternalTargets
 from control.fsm import parse_state_id
 

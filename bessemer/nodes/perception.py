@@ -20,7 +20,7 @@ from bessemer import wire
 from bessemer.endpoints import Endpoints, start_authenticator
 from bessemer.nodes.heartbeat import Heartbeat
 from bessemer.nodes.subscriber import NewestOnly
-from bessemer.sim_perception import SimPerception, SoundScene
+from bessemer.tasks.sim_perception import SimPerception, SoundScene
 from perception.audio_perception import StreamingTokenizer, input_fault
 from perception.camera_stream import CameraStream, CameraStreamConfig
 from perception.codebook import SHIPPED_CODEBOOK, AudioCodebook

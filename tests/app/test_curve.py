@@ -10,7 +10,7 @@ import zmq.auth
 from bessemer.control_client import StackUnreachable, request_status
 from bessemer.endpoints import Endpoints, create_keys
 from bessemer.nodes.lowlevel import LowLevelNode
-from bessemer.stack import SimStack, StackConfig
+from bessemer.runtime.low_level import SimStack, StackConfig
 from control.loop import LoopConfig
 
 pytestmark = pytest.mark.timeout(60)

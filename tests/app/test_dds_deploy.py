@@ -17,8 +17,8 @@ from control.loop import LoopConfig
 from robots import unitree_hg as hg
 from robots.dds import DdsConfig, DdsRobot, DdsStartupError
 from robots.dds_transport import DdsLink, write_bytes
-from bessemer.session import ScriptedRun, SessionConfig
-from bessemer.stack import LowLevelStack, StackConfig
+from bessemer.runtime.session import ScriptedRun, SessionConfig
+from bessemer.runtime.low_level import LowLevelStack, StackConfig
 from tests.robots import unitree_hg_reference as ref
 from tests.robots.test_unitree_hg import unitree_crc_reference
 

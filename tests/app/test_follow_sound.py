@@ -9,12 +9,12 @@ import sys
 import numpy as np
 import pytest
 
-from bessemer.follow_sound import FollowSound, FollowSoundConfig, Phase
-from bessemer.follow_sound_task import ROOM, FollowSoundScene
+from bessemer.tasks.follow_sound import FollowSound, FollowSoundConfig, Phase
+from bessemer.tasks.follow_sound_scene import ROOM, FollowSoundScene
 from bessemer.wire import Percept
 from perception.acoustic_scene import SOURCE_KINDS
-from policies.runner import SHIPPED_WALK_POLICY, LearnedPolicy
-from policies.train import Trainer, TrainConfig
+from policies.inference import SHIPPED_WALK_POLICY, LearnedPolicy
+from policies.training.trainer import Trainer, TrainConfig
 from robots.interface import RobotState
 
 TINY = TrainConfig(iterations=1, num_envs=4, steps_per_env=8, save_every=1, threads=1, actor_hidden=(32, 32),

@@ -10,8 +10,8 @@ from control.loop import LoopConfig
 from robots.interface import tilt_of
 from robots.g1 import joints
 from robots.g1.poses import POSES
-from bessemer.session import SessionConfig, SimSession
-from bessemer.stack import SimStack, StackConfig
+from bessemer.runtime.session import SessionConfig, SimSession
+from bessemer.runtime.low_level import SimStack, StackConfig
 from sim.world import WorldConfig
 
 
@@ -169,7 +169,7 @@ def test_a_lockstep_run_whose_observers_are_slow_keeps_the_policy_fresh_on_simul
     only simulated time counts, so the policy's targets must not expire on the wall clock."""
     import time
 
-    from bessemer.inprocess_policy import InProcessPolicy
+    from bessemer.runtime.policy_host import InProcessPolicy
     from policies.arm_wave import ArmWavePolicy
 
     stack = SimStack(StackConfig(world=WorldConfig(), loop=LoopConfig(realtime=False)))

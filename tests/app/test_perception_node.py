@@ -12,7 +12,7 @@ import zmq
 
 from bessemer import wire
 from bessemer.endpoints import Endpoints
-from bessemer.follow_sound_task import FollowSoundScene
+from bessemer.tasks.follow_sound_scene import FollowSoundScene
 from bessemer.nodes.perception import PerceptionNode
 from bessemer.nodes.subscriber import DrainToNewest
 from perception.camera_server import CameraServer

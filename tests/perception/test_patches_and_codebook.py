@@ -148,7 +148,7 @@ def test_codebook_is_seeded_and_survives_save_and_load(fitted, tmp_path):
 
 
 def test_bench_reports_every_figure():
-    from bessemer.bench_audio_tokens import bench_audio_tokens
+    from bessemer.bench.audio_tokens import bench_audio_tokens
 
     r = bench_audio_tokens(entries=16, train_clips=3, held_out_clips=2, clip_seconds=2.0, seconds=0.2)
     assert r["patches_per_frame"] == 196 and r["patches_per_s"] > 0 and r["realtime_1s_chunks"] > 1

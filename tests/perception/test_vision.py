@@ -17,7 +17,7 @@ from perception.vision_encoder import (
     load_shipped,
     sight_ball,
 )
-from perception.vision_training import HELD_OUT_SEED, TRAIN_SEED, evaluate_encoder
+from perception.training.vision import HELD_OUT_SEED, TRAIN_SEED, evaluate_encoder
 from sim.ball_frames import BallScene, render_ball_frames
 from sim.world import TARGET_BALL, WorldConfig, build_world
 

@@ -13,9 +13,10 @@ from onnx.reference import ReferenceEvaluator
 
 from policies.checkpoint import CheckpointError
 from policies.contract import PolicyContract
-from policies.export import CONTRACT_FILE, actor_from_checkpoint, export_policy
-from policies.runner import LearnedPolicy
-from policies.train import Trainer, TrainConfig
+from policies.actor import CONTRACT_FILE, actor_from_checkpoint
+from policies.training.export import export_policy
+from policies.inference import LearnedPolicy
+from policies.training.trainer import Trainer, TrainConfig
 from robots.interface import RobotState
 
 TINY = TrainConfig(iterations=1, num_envs=4, steps_per_env=8, save_every=1, threads=1, actor_hidden=(32, 32),

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from policies.checkpoint import CheckpointError, load_checkpoint
-from policies.train import Trainer, TrainConfig
+from policies.training.trainer import Trainer, TrainConfig
 from sim.envs.randomization import Randomization
 
 TINY = TrainConfig(iterations=4, num_envs=4, steps_per_env=8, save_every=2, threads=1,
@@ -68,7 +68,7 @@ def test_a_run_started_from_another_runs_policy_keeps_its_networks_and_lineage(t
 
 
 def test_a_run_started_from_an_exported_policy_acts_as_that_policy(tmp_path):
-    from policies.runner import SHIPPED_WALK_POLICY, load_module
+    from policies.inference import SHIPPED_WALK_POLICY, load_module
 
     config = replace(TINY, actor_hidden=(256, 128, 128), init_from=str(SHIPPED_WALK_POLICY), init_std=0.3)
     trainer = Trainer(config, tmp_path / "fine-tune")
@@ -82,7 +82,7 @@ def test_a_run_started_from_an_exported_policy_acts_as_that_policy(tmp_path):
 
 
 def test_an_exported_policy_of_other_layers_is_refused_in_one_line(tmp_path):
-    from policies.runner import SHIPPED_WALK_POLICY
+    from policies.inference import SHIPPED_WALK_POLICY
 
     with pytest.raises(CheckpointError, match="does not fit this run's actor"):
         Trainer(replace(TINY, init_from=str(SHIPPED_WALK_POLICY)), tmp_path / "run")

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from policies.evaluate import EvalConfig, evaluate
-from policies.runner import SHIPPED_WALK_POLICY, LearnedPolicy
+from policies.training.evaluate import EvalConfig, evaluate
+from policies.inference import SHIPPED_WALK_POLICY, LearnedPolicy
 
 pytestmark = pytest.mark.skipif(not SHIPPED_WALK_POLICY.exists(),
                                 reason="the acceptance of the walking policy, skipped until one ships")

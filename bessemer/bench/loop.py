@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bessemer.commands import check_writable
-from bessemer.stack import SimStack, StackConfig
+from bessemer.runtime.low_level import SimStack, StackConfig
 from control.fsm import FsmId
 from control.loop import LoopConfig
 from robots.g1 import joints

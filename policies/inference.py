@@ -17,7 +17,7 @@ import torch
 
 from policies.checkpoint import CheckpointError, check_contract
 from policies.contract import PolicyContract
-from policies.export import CONTRACT_FILE, actor_from_checkpoint
+from policies.actor import CONTRACT_FILE, actor_from_checkpoint
 from policies.observation import ActionMapper, ObservationBuilder
 from robots.interface import RobotState
 

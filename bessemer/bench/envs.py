@@ -55,9 +55,9 @@ def bench_training(threads: int, iterations: int = 6) -> dict:
     """PPO samples/s with `bessemer train`'s defaults, and the runtime's per-step inference time."""
     import torch
 
-    from policies.export import export_policy
-    from policies.runner import SHIPPED_WALK_POLICY, LearnedPolicy
-    from policies.train import Trainer, TrainConfig
+    from policies.training.export import export_policy
+    from policies.inference import SHIPPED_WALK_POLICY, LearnedPolicy
+    from policies.training.trainer import Trainer, TrainConfig
     from robots.interface import RobotState
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bessemer.session import ScriptedRun
+from bessemer.runtime.session import ScriptedRun
 from control.external_targets import ExternalTargets
 from control.fsm import FsmId
 from policies.interface import Policy

@@ -57,7 +57,7 @@ def round_trip(transport: str, bare: bool, port: int) -> dict:
     pub.bind(out_addr)
     sub.subscribe(b"")
     sub.bind(back_addr)
-    proc = subprocess.Popen([sys.executable, "-c", "from bessemer.bench_zmq import responder; "
+    proc = subprocess.Popen([sys.executable, "-c", "from bessemer.bench.zmq_path import responder; "
                              f"responder({out_addr!r}, {back_addr!r}, {bare})"])
     sid = wire.stack_id("bench")
     values = np.zeros(wire.STATE_VALUES)

@@ -15,30 +15,9 @@ from pathlib import Path
 
 import torch
 from rsl_rl.models import MLPModel
-from tensordict import TensorDict
 
-from policies.checkpoint import CheckpointError, check_contract, load_checkpoint
+from policies.actor import CONTRACT_FILE, actor_from_checkpoint
 from policies.contract import PolicyContract
-
-CONTRACT_FILE = "bessemer_contract.json"
-"""Name of the contract inside a TorchScript export (and the ONNX metadata key)."""
-
-
-def actor_from_checkpoint(path: Path, contract: PolicyContract) -> MLPModel:
-    """The trained actor of a checkpoint, after checking it was trained under `contract`."""
-    data = load_checkpoint(path)
-    check_contract(path, data["contract"], contract)
-    from policies.train import TrainConfig
-
-    cfg = TrainConfig.from_dict(data["train_config"]).rsl_rl()["actor"]
-    cfg.pop("class_name")
-    obs = TensorDict({"policy": torch.zeros(1, contract.obs_size)}, batch_size=[1])
-    actor = MLPModel(obs, {"actor": ["policy"]}, "actor", contract.action_size, **cfg)
-    try:
-        actor.load_state_dict(data["algorithm"]["actor_state_dict"])
-    except (KeyError, RuntimeError) as e:
-        raise CheckpointError(f"{path} holds no actor this Bessemer can build ({str(e).splitlines()[0]})") from None
-    return actor.eval()
 
 
 def contract_metadata(contract: PolicyContract, source: str) -> str:

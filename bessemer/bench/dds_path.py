@@ -89,7 +89,7 @@ def responder(domain: int, typed: bool) -> None:
 
 
 def _round_trips(domain: int, typed: bool) -> dict:
-    proc = subprocess.Popen([sys.executable, "-c", f"from bessemer.bench_dds import responder; responder({domain}, {typed})"])
+    proc = subprocess.Popen([sys.executable, "-c", f"from bessemer.bench.dds_path import responder; responder({domain}, {typed})"])
     try:
         link = DdsLink(domain, "lo")
         reader, writer = link.reader(link.cmd_topic), link.writer(link.state_topic)
@@ -126,8 +126,8 @@ def _round_trips(domain: int, typed: bool) -> dict:
 
 
 def bench_deploy_loop(domain: int, seconds: float) -> dict:
-    from bessemer.session import ScriptedRun, SessionConfig
-    from bessemer.stack import LowLevelStack, StackConfig
+    from bessemer.runtime.session import ScriptedRun, SessionConfig
+    from bessemer.runtime.low_level import LowLevelStack, StackConfig
     from control.fsm import FsmId
     from control.loop import LoopConfig
     from robots.dds import DdsConfig, DdsRobot

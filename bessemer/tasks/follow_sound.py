@@ -21,7 +21,7 @@ from enum import Enum
 import numpy as np
 
 from bessemer.wire import Percept
-from policies.runner import LearnedPolicy
+from policies.inference import LearnedPolicy
 from robots.interface import RobotState
 
 

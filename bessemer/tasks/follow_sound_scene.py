@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bessemer.follow_sound import FollowSound, Phase
-from bessemer.session import SimSession
-from bessemer.sim_perception import SimPerception, SoundScene
+from bessemer.tasks.follow_sound import FollowSound, Phase
+from bessemer.runtime.session import SimSession
+from bessemer.tasks.sim_perception import SimPerception, SoundScene
 from control.fsm import FsmId
 from perception.acoustic_scene import SOURCE_KINDS, Room
 from sim.world import TARGET_BALL

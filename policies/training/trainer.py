@@ -29,6 +29,7 @@ from rich.progress import (
 )
 from rsl_rl.algorithms import PPO
 
+from policies.actor import DEFAULT_HIDDEN, mlp_config
 from policies.checkpoint import (
     CheckpointError,
     check_contract,
@@ -36,8 +37,8 @@ from policies.checkpoint import (
     save_checkpoint,
 )
 from policies.contract import PolicyContract
-from policies.curve import plot_learning_curve
-from policies.ppo_env import RslVecEnv
+from policies.training.curve import plot_learning_curve
+from policies.training.ppo_env import RslVecEnv
 from sim.envs.g1_stand import STAND_CONFIG
 from sim.envs.g1_walk import WalkConfig
 from sim.envs.randomization import Randomization
@@ -65,8 +66,8 @@ class TrainConfig:
     continued under randomization); its counters carry on, so the curve shows the whole lineage. Or an
     exported policy (`bessemer export`, the shipped `walk`): its actor and normalizer start the run,
     the critic is learned afresh and the counters start at zero."""
-    actor_hidden: tuple[int, ...] = (256, 128, 128)
-    critic_hidden: tuple[int, ...] = (256, 128, 128)
+    actor_hidden: tuple[int, ...] = DEFAULT_HIDDEN
+    critic_hidden: tuple[int, ...] = DEFAULT_HIDDEN
     init_std: float = 0.8
     ppo: dict = field(default_factory=lambda: {
         "num_learning_epochs": 5, "num_mini_batches": 4, "clip_param": 0.2, "gamma": 0.99, "lam": 0.95,
@@ -83,16 +84,9 @@ class TrainConfig:
 
     def rsl_rl(self) -> dict:
         """The runner configuration rsl_rl's PPO is constructed from."""
-        def model(hidden: tuple[int, ...], stochastic: bool) -> dict:
-            cfg = {"class_name": "MLPModel", "hidden_dims": list(hidden), "activation": "elu",
-                   "obs_normalization": True}
-            if stochastic:
-                cfg["distribution_cfg"] = {"class_name": "GaussianDistribution", "init_std": self.init_std}
-            return cfg
-
         return {"num_steps_per_env": self.steps_per_env, "obs_groups": {"actor": ["policy"], "critic": ["policy", "privileged"]},
-                "algorithm": {"class_name": "PPO", **self.ppo}, "actor": model(self.actor_hidden, True),
-                "critic": model(self.critic_hidden, False), "multi_gpu": None}
+                "algorithm": {"class_name": "PPO", **self.ppo}, "actor": mlp_config(self.actor_hidden, self.init_std),
+                "critic": mlp_config(self.critic_hidden), "multi_gpu": None}
 
 
 RANDOMIZATIONS = {"full": Randomization, "pushes": Randomization.pushes_only, "none": Randomization.none}
@@ -107,7 +101,7 @@ def unknown_env(env_id: str) -> str | None:
 def starting_point(path: Path, contract: PolicyContract) -> dict:
     """What a new run takes from `path`: a checkpoint's networks, optimizer and counters, or an
     exported policy's actor (with its observation normalizer) alone."""
-    from policies.runner import is_exported_policy, load_module
+    from policies.inference import is_exported_policy, load_module
 
     if is_exported_policy(path):
         return {"exported_actor": load_module(path, contract).state_dict()}

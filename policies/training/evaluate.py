@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from policies.runner import LearnedPolicy
+from policies.inference import LearnedPolicy
 from sim.envs.g1_walk import WalkConfig
 from sim.envs.vector import G1WalkVectorEnv
 

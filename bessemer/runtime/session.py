@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bessemer.stack import LowLevelStack, SimStack
+from bessemer.runtime.low_level import LowLevelStack, SimStack
 from control.fsm import POSE_OF_STATE, TRANSITIONS, FsmId, parse_state_id
 from robots.interface import tilt_of
 

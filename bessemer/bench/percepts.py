@@ -13,9 +13,9 @@ import time
 
 import numpy as np
 
-from bessemer.bench_audio_bearing import bench_bearing, print_bearing_report
-from bessemer.bench_audio_tokens import bench_audio_tokens, print_audio_tokens_report
-from bessemer.bench_vision import bench_vision, print_vision_report
+from bessemer.bench.audio_bearing import bench_bearing, print_bearing_report
+from bessemer.bench.audio_tokens import bench_audio_tokens, print_audio_tokens_report
+from bessemer.bench.vision_rate import bench_vision, print_vision_report
 
 
 def bench_listening_room(seconds: float = 4.0, chunk_s: float = 0.02, move_every_s: float = 0.1) -> dict:

@@ -1,0 +1,1 @@
+"""Training policies in simulation: the only policy code that imports `sim`."""
