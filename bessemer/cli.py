@@ -10,6 +10,7 @@ from bessemer import commands
 from bessemer.commands import CliError
 from bessemer.commands import bench as bench_command
 from bessemer.commands import bridge as bridge_command
+from bessemer.commands import camera_server as camera_server_command
 from bessemer.commands import deploy as deploy_command
 from bessemer.commands import model as model_command
 from bessemer.commands import node as node_command
@@ -167,6 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     train_command.add_parsers(sub, _positive)
     vision_command.add_parsers(sub)
+
+    camera = sub.add_parser("camera-server", help="a stand-in for the G1's image server: a moving pattern as JPEG "
+                                                  "over ZMQ, no robot needed")
+    camera.add_argument("--endpoint", default="tcp://*:5555", help="ZMQ endpoint to bind (default tcp://*:5555)")
+    camera.add_argument("--size", default="640x480", help="WIDTHxHEIGHT of the image sent (default 640x480)")
+    camera.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    camera.add_argument("--header", action="store_true", help="send the unit-test header before each JPEG")
+    camera.set_defaults(func=camera_server_command.run)
 
     model = sub.add_parser("model", help="print or write the project's MJCF of the G1")
     model.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")

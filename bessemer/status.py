@@ -44,17 +44,16 @@ class StatusLine:
     def update(self, session: ScriptedRun) -> None:
         if not self._due():
             return
-        stack = session.stack
-        timing = stack.loop.timing.summary(last=2500)
-        state = stack.controller.state
-        fsm = stack.fsm
+        low = session.low
+        timing = low.loop.timing.summary(last=2500)
+        state = low.controller.state
+        fsm = low.fsm
         rate = f"{timing.rate_hz:6.1f} Hz" if timing.rate_hz else "lockstep"
         p99 = f"p99 err {timing.period_error_p99_us:5.0f} us" if timing.period_error_p99_us is not None else \
             f"tick p99 {timing.compute_p99_us:5.0f} us"
         fault = f"  FAULT {fsm.fault}" if fsm.fault else ""
-        base = f"base {stack.robot.base_height:.3f} m | " if hasattr(stack.robot, "base_height") else ""
         self._draw(f"t {session.elapsed:6.2f}s | fsm {int(fsm.state)} {fsm.state.name.lower():<11} | {rate} | "
-                   f"{p99} | missed {timing.missed_deadlines} | {base}tilt {tilt_of(state.quat):.3f} rad{fault}")
+                   f"{p99} | missed {timing.missed_deadlines} | {session.status_extra()}tilt {tilt_of(state.quat):.3f} rad{fault}")
 
     def show(self, line: str) -> None:
         """Redraw the line with any text (a supervisor's view of a running stack)."""

@@ -42,9 +42,7 @@ class LowLevelController:
         """One control period; the FSM's clock is the state's stamp (the backend's clock)."""
         state = self.robot.read()
         fsm = self.fsm
-        fault = self.safety.check(state)
-        if fault is None and fsm.state == FsmId.START and not fsm.external.fresh():
-            fault = "policy targets stale: none unexpired (the policy stopped, stalled or fell behind)"
+        fault = self.safety.check(state, policy_driving=fsm.state == FsmId.START)
         if fault is not None:
             fsm.on_fault(fault)
         elif fsm.fault is not None:

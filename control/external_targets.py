@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,3 +37,18 @@ class ExternalTargets:
 
     def fresh(self) -> bool:
         return self.clock() < self.deadline
+
+
+def always() -> bool:
+    """The liveness of a policy in the loop's own process: it cannot die apart from the loop."""
+    return True
+
+
+@dataclass
+class PolicySeat:
+    """The policy as the FSM and the safety monitors see it, fixed when they are built: the targets
+    it offers, and whether it is there to take the robot (a policy process whose heartbeat is recent;
+    a policy inside the loop's own process always is)."""
+
+    targets: ExternalTargets
+    alive: Callable[[], bool] = field(default=always)

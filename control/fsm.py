@@ -14,7 +14,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from control.external_targets import ExternalTargets
+from control.external_targets import PolicySeat
 from control.motion import MoveLimits, PoseMove
 from robots.interface import JointCommand, RobotState
 
@@ -83,13 +83,12 @@ class Fsm:
     rewrites the joint targets of a move in progress."""
 
     def __init__(self, poses: dict[str, np.ndarray], gains: FsmGains, limits: MoveLimits | None = None,
-                 policy_configured: bool = False, external: ExternalTargets | None = None) -> None:
+                 policy: PolicySeat | None = None) -> None:
         self.poses = poses
         self.gains = gains
         self.limits = limits or MoveLimits()
-        self.policy_configured = policy_configured
-        """Whether state 200 may be entered; a process supervisor sets it while a policy is alive."""
-        self.external = external
+        self.policy = policy
+        """Where state 200's targets come from; without one, 200 is refused."""
         self.command = JointCommand(len(gains.kp))
         self.fault: str | None = None
         """The fault present on the last tick, if any; requests to drive are refused meanwhile."""
@@ -97,6 +96,11 @@ class Fsm:
         self.faults = 0
         self.visited: list[int] = []
         self._enter(FsmId.DAMP)
+
+    @property
+    def policy_alive(self) -> bool:
+        """Whether a request for state 200 would find a policy to hand the robot to."""
+        return self.policy is not None and self.policy.alive()
 
     @property
     def pose_reached(self) -> bool:
@@ -112,8 +116,10 @@ class Fsm:
             return RequestResult(
                 False, f"{int(self.state)} ({self.state.name.lower()}) -> {int(target)} ({target.name.lower()}) "
                 f"is not allowed; from here: {allowed}")
-        if target == FsmId.START and not self.policy_configured:
+        if target == FsmId.START and self.policy is None:
             return RequestResult(False, "state 200 (start) refused: no policy is configured for this run")
+        if target == FsmId.START and not self.policy.alive():
+            return RequestResult(False, "state 200 (start) refused: the policy is not running (no recent heartbeat)")
         if self.fault is not None and target not in PASSIVE_STATES:
             return RequestResult(False, f"refused while the fault persists: {self.fault}")
         self._enter(target)
@@ -163,7 +169,5 @@ class Fsm:
             self.move.sample(t, self.command.q)
             self._move_done = self.move.done(t)
         elif self.state == FsmId.START:
-            if self.external is None:
-                raise RuntimeError("state 200 entered without an external targets source")
-            np.copyto(self.command.values, self.external.values)
+            np.copyto(self.command.values, self.policy.targets.values)
         return self.command

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from control.external_targets import ExternalTargets
 from robots.interface import RobotState, tilt_of
 
 
@@ -129,10 +130,27 @@ class OverTemperatureMonitor:
         return f"motor {hottest} at {state.temperature[hottest]:.0f} C > {self.limit:.0f} C"
 
 
-class SafetyMonitors:
-    """Runs every monitor in order; the non-finite check comes first so others see clean numbers."""
+class StaleTargetsMonitor:
+    """While the policy drives (state 200), its newest targets must be unexpired: a policy that
+    stopped, stalled or fell behind leaves the seat empty, and the robot damps."""
 
-    def __init__(self, config: SafetyConfig | None = None, num_motors: int = 29) -> None:
+    name = "stale policy targets"
+
+    def __init__(self, targets: ExternalTargets) -> None:
+        self.targets = targets
+
+    def check(self) -> str | None:
+        if self.targets.fresh():
+            return None
+        return "policy targets stale: none unexpired (the policy stopped, stalled or fell behind)"
+
+
+class SafetyMonitors:
+    """Runs every monitor in order; the non-finite check comes first so others see clean numbers.
+    With a policy's targets, the stale-targets monitor runs on ticks the policy drives."""
+
+    def __init__(self, config: SafetyConfig | None = None, num_motors: int = 29,
+                 targets: ExternalTargets | None = None) -> None:
         c = config or SafetyConfig()
         self.monitors = (
             NonFiniteStateMonitor(),
@@ -149,8 +167,15 @@ class SafetyMonitors:
         self.envelope = envelope.values
         self._abs = np.zeros_like(self.envelope)
         self._inside = np.zeros(self.envelope.shape, dtype=bool)
+        self.stale_targets = StaleTargetsMonitor(targets) if targets is not None else None
 
-    def check(self, state: RobotState) -> str | None:
+    def check(self, state: RobotState, policy_driving: bool = False) -> str | None:
+        fault = self._check_state(state)
+        if fault is None and policy_driving and self.stale_targets is not None:
+            fault = self.stale_targets.check()
+        return fault
+
+    def _check_state(self, state: RobotState) -> str | None:
         np.abs(state.values, out=self._abs)
         if np.less_equal(self._abs, self.envelope, out=self._inside).all():
             return None

@@ -4,12 +4,11 @@ Same wire as the robot's `image_server.py`: a PUB socket, one single-part messag
 one JPEG, optionally behind the 12-byte unit-test header (send time, frame counter). Cameras side by
 side are one image: pass `np.hstack([left_eye, right_eye, ...])`.
 
-    python -m perception.camera_server --endpoint tcp://*:5555 --size 640x480 --fps 30
+    bessemer camera-server --endpoint tcp://*:5555 --size 640x480 --fps 30
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import time
 from typing import Self
@@ -65,29 +64,3 @@ def moving_pattern(width: int, height: int, t: float) -> np.ndarray:
     bar = int((t % 1.0) * width)
     image[:, bar:bar + max(width // 32, 1)] = 255
     return image
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--endpoint", default="tcp://*:5555")
-    parser.add_argument("--size", default="640x480", help="WIDTHxHEIGHT of the image sent")
-    parser.add_argument("--fps", type=float, default=30.0)
-    parser.add_argument("--header", action="store_true", help="send the unit-test header before each JPEG")
-    args = parser.parse_args(argv)
-    try:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        parser.error(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 640x480")
-    with CameraServer(args.endpoint, header=args.header) as server:
-        print(f"sending {width}x{height} JPEG frames at {args.fps:g} fps on {args.endpoint}; Ctrl-C stops")
-        start = time.monotonic()
-        try:
-            while True:
-                server.send(moving_pattern(width, height, time.monotonic() - start))
-                time.sleep(max(0.0, start + server.frames_sent / args.fps - time.monotonic()))
-        except KeyboardInterrupt:
-            pass
-
-
-if __name__ == "__main__":
-    main()

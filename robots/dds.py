@@ -10,6 +10,7 @@ another variant, or when another program already publishes rt/lowcmd.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,3 +144,18 @@ class DdsRobot:
 
     def close(self) -> None:
         self.link.close()
+
+
+def connect_g1(config: DdsConfig, say: Callable[[str], None]) -> DdsRobot:
+    """A G1 ready to be driven: on a robot's interface, Unitree's locomotion is released first (on
+    `lo`, a simulator has none); every failure is a DdsStartupError that says what to do."""
+    from robots.dds_transport import check_interface
+    from robots.motion_switcher import MotionServiceError, release_motion_service
+
+    try:
+        check_interface(config.interface)
+        if config.interface != "lo":
+            release_motion_service(config.domain, config.interface, say)
+    except (ValueError, MotionServiceError) as exc:
+        raise DdsStartupError(str(exc)) from None
+    return DdsRobot(config)

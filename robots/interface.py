@@ -13,7 +13,23 @@ from typing import Protocol
 
 import numpy as np
 
+from robots.g1.variants import G1Variant
+
 REMOTE_BYTES = 40
+
+
+def yaw_of(quat):
+    """Heading (rad) of w-x-y-z quaternions along the last axis: one, or a batch at once."""
+    w, x, y, z = np.moveaxis(np.asarray(quat, dtype=float), -1, 0)
+    return np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+
+
+def rpy_of(quat) -> tuple[float, float, float]:
+    """Roll, pitch, yaw (rad) of one w-x-y-z quaternion, as Unitree's IMU reports them."""
+    w, x, y, z = (float(v) for v in quat)
+    roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
+    pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
+    return roll, pitch, float(yaw_of((w, x, y, z)))
 
 
 def tilt_of(quat) -> float:
@@ -99,6 +115,8 @@ class Robot(Protocol):
     """A G1, simulated or real. Implementations refill `state` in place on each read."""
 
     num_motors: int
+    variant: G1Variant
+    """Which G1 (29 or 23 DoF): the joints it has, and the mode_machine it reports."""
 
     def read(self) -> RobotState:
         """The latest state; the returned object is reused by the next call."""

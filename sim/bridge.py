@@ -8,7 +8,6 @@ on, lets go by itself once the robot carries its own weight and stands still.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +16,7 @@ from robots import unitree_hg as hg
 from robots.dds_transport import DdsLink, take_valid, write_bytes
 from robots.g1.joints import NUM_MOTORS
 from robots.g1.poses import POSES, get_pose
-from robots.interface import JointCommand
+from robots.interface import JointCommand, rpy_of
 from robots.remote import RemoteState
 from sim.band_release import SelfSupportRelease
 from sim.robot import SimRobot
@@ -45,13 +44,6 @@ class BridgeCounters:
     ab_mode_commands: int = 0
     """Commands with `mode_pr` 1 (parallel A/B ankle motors): applied as pitch/roll, since the G1's
     ankle linkage geometry is not public, and counted so the user is told."""
-
-
-def rpy_of(w: float, x: float, y: float, z: float) -> tuple[float, float, float]:
-    roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
-    pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
-    yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-    return roll, pitch, yaw
 
 
 class DdsBridge:
@@ -129,7 +121,7 @@ class DdsBridge:
             dst[:] = src
         self._temps[:] = round(float(s.temperature[0]))
         self._motor_mode[:] = self._command.enable
-        m["imu_state"]["rpy"] = rpy_of(*s.quat.tolist())
+        m["imu_state"]["rpy"] = rpy_of(s.quat)
         m["tick"] = s.tick
         m["wireless_remote"] = self._remote_bytes
         write_bytes(self._writer, self._state_codec.encode())

@@ -127,7 +127,7 @@ def _round_trips(domain: int, typed: bool) -> dict:
 
 def bench_deploy_loop(domain: int, seconds: float) -> dict:
     from bessemer.runtime.session import ScriptedRun, SessionConfig
-    from bessemer.runtime.low_level import LowLevelStack, StackConfig
+    from bessemer.runtime.low_level import LowLevel, LowLevelConfig
     from control.fsm import FsmId
     from control.loop import LoopConfig
     from robots.dds import DdsConfig, DdsRobot
@@ -137,9 +137,9 @@ def bench_deploy_loop(domain: int, seconds: float) -> dict:
     try:
         robot = DdsRobot(DdsConfig(domain=domain, first_state_timeout=30.0))
         dds_work = _time_dds_work(robot)
-        stack = LowLevelStack(robot, StackConfig(loop=LoopConfig(realtime=True)))
-        run = ScriptedRun(stack, SessionConfig(sequence=(FsmId.STAND_UP,), duration=seconds, hold=0.0))
-        stack.loop.run(run.tick)
+        low = LowLevel(robot, LowLevelConfig(loop=LoopConfig(realtime=True)))
+        run = ScriptedRun(low, SessionConfig(sequence=(FsmId.STAND_UP,), duration=seconds, hold=0.0))
+        low.loop.run(run.tick)
         run.finish()
         summary = run.summary()
         robot.close()

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bessemer.commands import check_writable
-from bessemer.runtime.low_level import SimStack, StackConfig
+from bessemer.runtime.low_level import SimLowLevel, LowLevelConfig
 from control.fsm import FsmId
 from control.loop import LoopConfig
 from robots.g1 import joints
@@ -55,18 +55,18 @@ def _raw_physics_rate(sim_seconds: float) -> float:
 
 def _run_stack(realtime: bool, sim_seconds: float) -> dict:
     """Spawn on the floor, stand up, run; the figures include whether the G1 was still standing."""
-    stack = SimStack(StackConfig(loop=LoopConfig(realtime=realtime)))
-    stack.spawn(band=False)
-    spawn_height = stack.robot.base_height
-    stack.fsm.request(FsmId.STAND_UP)
-    ticks = round(sim_seconds / stack.config.loop.period)
+    low = SimLowLevel(LowLevelConfig(loop=LoopConfig(realtime=realtime)))
+    low.spawn(band=False)
+    spawn_height = low.robot.base_height
+    low.fsm.request(FsmId.STAND_UP)
+    ticks = round(sim_seconds / low.config.loop.period)
     start = time.perf_counter()
-    stack.loop.run(lambda k: stack.tick() or True, max_ticks=ticks)
+    low.loop.run(lambda k: low.tick() or True, max_ticks=ticks)
     wall = time.perf_counter() - start
-    standing = (stack.fsm.state == FsmId.STAND_UP
-                and abs(stack.robot.base_height - spawn_height) <= STANDING_TOLERANCE_M)
-    return {"steps_per_s": ticks * stack.robot.substeps / wall, "realtime_factor": stack.robot.time / wall,
-            "standing": standing, "sched_fifo": stack.loop.rt_granted, **stack.loop.timing.summary().as_dict()}
+    standing = (low.fsm.state == FsmId.STAND_UP
+                and abs(low.robot.base_height - spawn_height) <= STANDING_TOLERANCE_M)
+    return {"steps_per_s": ticks * low.robot.substeps / wall, "realtime_factor": low.robot.time / wall,
+            "standing": standing, "sched_fifo": low.loop.rt_granted, **low.loop.timing.summary().as_dict()}
 
 
 def _lockstep(sim_seconds: float) -> dict:
@@ -75,11 +75,11 @@ def _lockstep(sim_seconds: float) -> dict:
         raw_rates.append(_raw_physics_rate(sim_seconds))
         stacks.append(_run_stack(False, sim_seconds))
     raw = max(raw_rates)
-    stack = max(stacks, key=lambda s: s["steps_per_s"])
+    low = max(stacks, key=lambda s: s["steps_per_s"])
     return {"sim_seconds": sim_seconds, "repeats": REPEATS,
-            "raw_steps_per_s": raw, "raw_us_per_step": 1e6 / raw, "stack": stack,
-            "overhead_pct": (raw / stack["steps_per_s"] - 1) * 100, "overhead_goal_pct": OVERHEAD_GOAL_PCT,
-            "stack_overhead_per_tick_us": 1e6 / stack["steps_per_s"] - 1e6 / raw}
+            "raw_steps_per_s": raw, "raw_us_per_step": 1e6 / raw, "stack": low,
+            "overhead_pct": (raw / low["steps_per_s"] - 1) * 100, "overhead_goal_pct": OVERHEAD_GOAL_PCT,
+            "stack_overhead_per_tick_us": 1e6 / low["steps_per_s"] - 1e6 / raw}
 
 
 def _verdict(ok: bool) -> str:

@@ -14,12 +14,13 @@ def run(args: argparse.Namespace) -> int:
     from bessemer.commands import check_writable
     from bessemer.runtime.policy_host import InProcessPolicy
     from bessemer.runtime.session import ScriptedRun, SessionConfig, parse_sequence
-    from bessemer.runtime.low_level import LowLevelStack, StackConfig
+    from bessemer.runtime.low_level import LowLevel, LowLevelConfig
     from bessemer.status import StatusLine, print_summary
+    from control.external_targets import always
     from control.fsm import FsmId
     from control.loop import LoopConfig
     from control.remote_commands import RemoteFsmCommands
-    from robots.dds import DdsConfig, DdsRobot, DdsStartupError
+    from robots.dds import DdsConfig, DdsStartupError, connect_g1
     from robots.g1.variants import get_variant
 
     get_variant(args.variant)
@@ -30,22 +31,13 @@ def run(args: argparse.Namespace) -> int:
     interface = "lo" if args.sim else args.iface
     domain = args.domain if args.domain is not None else (1 if args.sim else 0)
     status = StatusLine()
-    if not args.sim:
-        from robots.dds_transport import check_interface
-        from robots.motion_switcher import MotionServiceError, release_motion_service
-
-        check_interface(interface)
-        try:
-            release_motion_service(domain, interface, status.event)
-        except MotionServiceError as exc:
-            raise CliError(str(exc)) from None
     try:
-        robot = DdsRobot(DdsConfig(interface=interface, domain=domain, variant=args.variant))
+        robot = connect_g1(DdsConfig(interface=interface, domain=domain, variant=args.variant), status.event)
     except DdsStartupError as exc:
         raise CliError(str(exc)) from None
-    stack = LowLevelStack(robot, StackConfig(loop=LoopConfig(realtime=True)))
-    run = ScriptedRun(stack, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold,
-                                           policy_configured=policy is not None))
+    low = LowLevel(robot, LowLevelConfig(loop=LoopConfig(realtime=True)),
+                     policy_alive=always if policy is not None else None)
+    run = ScriptedRun(low, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold))
     if policy is not None:
         import torch
 
@@ -53,22 +45,22 @@ def run(args: argparse.Namespace) -> int:
         InProcessPolicy(policy, run)
     run.on_event = status.event
     run.every(25, status.update)
-    remote = RemoteFsmCommands(stack.fsm)
+    remote = RemoteFsmCommands(low.fsm)
 
     def poll_remote(r: ScriptedRun) -> None:
-        result = remote.poll(r.stack.controller.state)
+        result = remote.poll(r.low.controller.state)
         if result is not None:
             r.event(f"remote: {result.message}")
 
     run.every(10, poll_remote)
     try:
-        stack.loop.run(run.tick)
+        low.loop.run(run.tick)
     except KeyboardInterrupt:
         run.stopped_early = True
     finally:
         run.finish()
         summary = run.summary()
-        stack.damp_before_exit()
+        low.damp_before_exit()
         status.event("exit: robot left in damp")
         status.close()
     summary["command"] = "deploy"

@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 
 from bessemer.commands import CliError
 from bessemer.commands.stack_options import endpoints_from
@@ -41,30 +42,38 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _lowlevel(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from bessemer.nodes.heartbeat import Heartbeats
     from bessemer.nodes.lowlevel import LowLevelNode
-    from bessemer.runtime.low_level import LowLevelStack, SimStack, StackConfig
+    from bessemer.runtime.low_level import LowLevel, SimLowLevel, LowLevelConfig
     from control.loop import LoopConfig
     from sim.world import WorldConfig
 
+    heartbeats = Heartbeats()
+    seat = {"policy_alive": lambda: heartbeats.alive("policy"), "policy_clock": time.monotonic}
     if args.iface:
-        from robots.dds import DdsConfig, DdsRobot, DdsStartupError
-        from robots.motion_switcher import MotionServiceError, release_motion_service
+        from robots.dds import DdsConfig, DdsStartupError, connect_g1
 
         try:
-            if args.iface != "lo":
-                release_motion_service(args.domain, args.iface, lambda line: print(line, file=sys.stderr))
-            robot = DdsRobot(DdsConfig(interface=args.iface, domain=args.domain, variant=args.variant))
-        except (DdsStartupError, MotionServiceError) as exc:
+            robot = connect_g1(DdsConfig(interface=args.iface, domain=args.domain, variant=args.variant),
+                               lambda line: print(line, file=sys.stderr))
+        except DdsStartupError as exc:
             raise CliError(str(exc)) from None
-        stack = LowLevelStack(robot, StackConfig(loop=LoopConfig(realtime=True)))
-        band = None
+        stack = LowLevel(robot, LowLevelConfig(loop=LoopConfig(realtime=True)), **seat)
+        band = sim_pose = None
     else:
         from sim.band_release import SelfSupportRelease
 
-        stack = SimStack(StackConfig(world=WorldConfig(variant=args.variant), loop=LoopConfig(realtime=True)))
+        stack = SimLowLevel(LowLevelConfig(world=WorldConfig(variant=args.variant), loop=LoopConfig(realtime=True)),
+                            **seat)
         stack.spawn(band=not args.no_band)
         band = SelfSupportRelease(stack.robot)
-    node = LowLevelNode(stack, endpoints_from(args))
+
+        def sim_pose() -> np.ndarray:
+            return stack.robot.data.qpos
+
+    node = LowLevelNode(stack, endpoints_from(args), heartbeats, sim_pose=sim_pose)
     print(f"low-level node up: stack {args.stack!r}, {'G1 over DDS on ' + args.iface if args.iface else 'simulated G1'}",
           file=sys.stderr, flush=True)
 

@@ -15,9 +15,10 @@ def run(args: argparse.Namespace) -> int:
     from bessemer.commands import check_writable
     from bessemer.runtime.policy_host import InProcessPolicy
     from bessemer.runtime.session import SessionConfig, SimSession, parse_sequence
-    from bessemer.runtime.low_level import SimStack, StackConfig
+    from bessemer.runtime.low_level import SimLowLevel, LowLevelConfig
     from bessemer.status import StatusLine, print_summary
     from bessemer.video import VideoRecorder
+    from control.external_targets import always
     from control.fsm import FsmId
     from control.loop import LoopConfig
     from robots.g1.poses import get_pose
@@ -42,10 +43,10 @@ def run(args: argparse.Namespace) -> int:
     realtime = not (args.lockstep or args.video)
     world = WorldConfig(variant=args.variant, mesh_dir=Path(args.mesh_dir) if args.mesh_dir else None,
                         target_ball=args.task == "follow-sound")
-    stack = SimStack(StackConfig(world=world, loop=LoopConfig(realtime=realtime)))
-    session = SimSession(stack, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold,
-                                              band=not args.no_band, spawn_pose=args.spawn_pose,
-                                              policy_configured=policy is not None))
+    low = SimLowLevel(LowLevelConfig(world=world, loop=LoopConfig(realtime=realtime)),
+                        policy_alive=always if policy is not None else None)
+    session = SimSession(low, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold,
+                                              band=not args.no_band, spawn_pose=args.spawn_pose))
     task = None
     if policy is not None:
         import torch
@@ -65,22 +66,22 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.video:
             camera = ROOM_CAMERA if args.task == "follow-sound" else "follow"
-            recorder = VideoRecorder(Path(args.video), stack.robot.model, fps=30, camera=camera)
-            session.every(round(1 / (30 * stack.config.loop.period)), lambda s: recorder.capture(s.stack.robot.data))
+            recorder = VideoRecorder(Path(args.video), low.robot.model, fps=30, camera=camera)
+            session.every(round(1 / (30 * low.config.loop.period)), lambda s: recorder.capture(s.low.robot.data))
             status.event(f"recording {args.video} (lock-step: rendering is slower than real time)")
         if args.viewer:
             import mujoco.viewer
 
-            viewer = mujoco.viewer.launch_passive(stack.robot.model, stack.robot.data)
+            viewer = mujoco.viewer.launch_passive(low.robot.model, low.robot.data)
 
             def sync(s: SimSession) -> None:
                 if not viewer.is_running():
-                    stack.loop.stop()
+                    low.loop.stop()
                 viewer.sync()
 
             session.every(16, sync)
         try:
-            stack.loop.run(session.tick)
+            low.loop.run(session.tick)
         except KeyboardInterrupt:
             session.stopped_early = True
             status.event("interrupted: stopping")

@@ -3,11 +3,64 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bessemer.commands import CliError
+
+if TYPE_CHECKING:
+    from policies.training.trainer import Trainer
+
+
+@contextlib.contextmanager
+def _stop_on_signals(trainer: Trainer) -> Iterator[None]:
+    """Ctrl-C or SIGTERM: the run finishes the iteration under way and saves it. Another one abandons
+    the iteration (the run resumes from its last checkpoint), but is ignored while a checkpoint is being
+    written, which it would otherwise lose."""
+    requested = False
+
+    def handle(signum: int, frame: object) -> None:
+        nonlocal requested
+        if not requested:
+            requested = True
+            trainer.request_stop()
+        elif not trainer.saving:
+            raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _run_with_progress(trainer: Trainer, quiet: bool) -> bool:
+    """The run under a progress bar (none when `quiet`); True when it finished, False when stopped."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("[bold]train[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
+               TimeRemainingColumn())
+    with _stop_on_signals(trainer), Progress(*columns, disable=quiet) as progress:
+        task = progress.add_task("train", total=trainer.config.iterations, completed=trainer.iteration, status="")
+
+        def show(row: dict) -> None:
+            progress.update(task, completed=row["iteration"], status=(
+                f"{row['samples_per_second']:,.0f} samples/s  return {row['mean_return']:.2f}  "
+                f"episode {row['mean_episode_seconds']:.1f} s  std {row['action_std']:.2f}"))
+
+        return trainer.run(on_iteration=show)
 
 
 def train(args: argparse.Namespace) -> int:
@@ -39,7 +92,7 @@ def train(args: argparse.Namespace) -> int:
     if args.resume:
         print(f"resuming {run_dir} at iteration {trainer.iteration} of {trainer.config.iterations} "
               f"({trainer.env_steps:,} env steps so far)")
-    finished = trainer.run(show_progress=not args.quiet)
+    finished = _run_with_progress(trainer, args.quiet)
     last = trainer.history[-1] if trainer.history else {}
     print(f"{'finished' if finished else 'stopped and saved'} at iteration {trainer.iteration}: "
           f"{trainer.env_steps:,} env steps in {trainer.wall_seconds / 60:.1f} min, "

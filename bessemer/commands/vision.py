@@ -6,8 +6,14 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bessemer.commands import CliError, check_writable
+
+if TYPE_CHECKING:
+    from perception.training.vision import VisionTrainConfig
+    from perception.vision_encoder import VisionEncoder
+    from sim.ball_frames import BallFrames
 
 
 def _render(count: int, seed: int, quiet: bool):
@@ -30,6 +36,32 @@ def _render(count: int, seed: int, quiet: bool):
     return frames
 
 
+def _train(frames: BallFrames, config: VisionTrainConfig, quiet: bool) -> tuple[VisionEncoder, list[dict]]:
+    """`train_encoder` under a progress bar (none when `quiet`): the steps, the last epoch's losses."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from perception.training.vision import VisionProgress, train_encoder
+
+    columns = (TextColumn("[bold]vision[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
+               TimeRemainingColumn())
+    with Progress(*columns, disable=quiet) as progress:
+        task = progress.add_task("train", total=None, status="")
+
+        def show(at: VisionProgress) -> None:
+            progress.update(task, total=at.steps, completed=at.step)
+            if (row := at.epoch) is not None:
+                progress.update(task, status=f"epoch {row['epoch']}: presence {row['presence_loss']:.3f}  "
+                                             f"bearing {row['bearing_loss']:.3f}  distance {row['distance_loss']:.3f}")
+
+        return train_encoder(frames, config, on_progress=show)
+
+
 def _report(result, seed: int) -> None:
     print(f"held out (seed {seed}, {result.frames} frames, {result.present_frames} with the ball in view): "
           f"presence accuracy {100 * result.presence_accuracy:.1f} %, bearing error median "
@@ -40,12 +72,7 @@ def _report(result, seed: int) -> None:
 def train(args: argparse.Namespace) -> int:
     import torch
 
-    from perception.training.vision import (
-        HELD_OUT_SEED,
-        VisionTrainConfig,
-        evaluate_encoder,
-        train_encoder,
-    )
+    from perception.training.vision import HELD_OUT_SEED, VisionTrainConfig, evaluate_encoder
 
     given = {k: getattr(args, k) for k in ("frames", "epochs", "batch", "lr", "seed") if getattr(args, k) is not None}
     config = VisionTrainConfig(**given)
@@ -59,7 +86,7 @@ def train(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     frames = _render(config.frames, config.seed, args.quiet)
     start = time.perf_counter()
-    encoder, history = train_encoder(frames, config, show_progress=not args.quiet)
+    encoder, history = _train(frames, config, args.quiet)
     minutes = (time.perf_counter() - start) / 60
     last = history[-1]
     print(f"trained {encoder.summary()}")

@@ -12,36 +12,30 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
+import numpy as np
 import zmq
 
 from bessemer import wire
 from bessemer.endpoints import Endpoints, start_authenticator
-from bessemer.runtime.low_level import LowLevelStack
-from control.external_targets import ExternalTargets
+from bessemer.nodes.heartbeat import Heartbeats
+from bessemer.runtime.low_level import LowLevel
 from control.fsm import parse_state_id
 
-POLICY_ALIVE = 0.5
-"""Seconds since the policy node's last heartbeat for state 200 to be allowed."""
 SIM_POSE_EVERY = 16
 """Ticks between simulated poses for the perception node (about 30 Hz)."""
 
 
-@dataclass
-class NodeHealth:
-    last: float = 0.0
-    progress: float = 0.0
-    """The node's own count of work done (targets sent, frames rendered): its rate comes from it."""
-    rate_hz: float = 0.0
-    latency_ms: float = 0.0
-    info: dict = field(default_factory=dict)
-
-
 class LowLevelNode:
-    def __init__(self, stack: LowLevelStack, endpoints: Endpoints, ctx: zmq.Context | None = None) -> None:
+    def __init__(self, low: LowLevel, endpoints: Endpoints, heartbeats: Heartbeats,
+                 sim_pose: Callable[[], np.ndarray] | None = None, ctx: zmq.Context | None = None) -> None:
+        """`stack` seats its policy by `heartbeats`; `sim_pose` (a simulated robot's qpos) feeds the
+        perception node's simulated head."""
+        if low.policy is None:
+            raise ValueError("the low-level node's stack must seat a policy (policy_alive from its heartbeats)")
         endpoints.check()
-        self.stack = stack
+        self.low = low
         self.endpoints = endpoints
         self.sid = wire.stack_id(endpoints.stack)
         self.ctx = ctx or zmq.Context.instance()
@@ -53,28 +47,25 @@ class LowLevelNode:
         self.control = endpoints.bind(self.ctx, zmq.REP, "control")
         self.heartbeat_sub = endpoints.bind(self.ctx, zmq.SUB, "heartbeat")
         self.heartbeat_sub.subscribe(b"")
-        self._sim_data = getattr(stack.robot, "data", None)
-        self.pose_pub = endpoints.bind(self.ctx, zmq.PUB, "pose") if self._sim_data is not None else None
-        self.external = ExternalTargets(stack.robot.num_motors)
-        stack.fsm.external = self.external
+        self.sim_pose = sim_pose
+        self.pose_pub = endpoints.bind(self.ctx, zmq.PUB, "pose") if sim_pose is not None else None
+        self.targets = low.policy.targets
+        self.heartbeats = heartbeats
         self.rejected: Counter[str] = Counter()
         self.expired = 0
-        self.nodes: dict[str, NodeHealth] = {}
         self._seq = 0
-        self._fsm_state = stack.fsm.state
+        self._fsm_state = low.fsm.state
         self.state_since = time.monotonic()
         """When the FSM entered its current state (CLOCK_MONOTONIC, comparable across processes)."""
 
     def tick(self, k: int) -> bool:
         self._drain_targets()
         self._drain_heartbeats()
-        if k % 10 == 0:
-            self.stack.fsm.policy_configured = self._alive("policy")
         if self.control.poll(0):
             self._serve_control()
-        self.stack.tick()
-        if self.stack.fsm.state != self._fsm_state:
-            self._fsm_state, self.state_since = self.stack.fsm.state, time.monotonic()
+        self.low.tick()
+        if self.low.fsm.state != self._fsm_state:
+            self._fsm_state, self.state_since = self.low.fsm.state, time.monotonic()
         self._publish_state(k)
         return True
 
@@ -90,7 +81,7 @@ class LowLevelNode:
             if h.deadline <= time.monotonic():
                 self.expired += 1
                 continue
-            self.external.offer(h.seq, h.deadline, wire.array(frames[1], self.external.values.shape))
+            self.targets.offer(h.seq, h.deadline, wire.array(frames[1], self.targets.values.shape))
 
     def _drain_heartbeats(self) -> None:
         sock = self.heartbeat_sub
@@ -98,26 +89,11 @@ class LowLevelNode:
             frames = sock.recv_multipart(zmq.NOBLOCK)
             try:
                 h = wire.decode(frames, self.sid, wire.MsgType.HEARTBEAT)
+                self.heartbeats.record(h.stamp, frames[1])
             except wire.WireError as exc:
                 self.rejected[exc.reason] += 1
-                continue
-            try:
-                info = json.loads(frames[1])
-                name = str(info["node"])
-            except (ValueError, KeyError, TypeError):
-                self.rejected["HEARTBEAT: body is not a node's JSON"] += 1
-                continue
-            now = time.monotonic()
-            node = self.nodes.setdefault(name, NodeHealth())
-            progress = float(info.get("work", 0.0))
-            if node.last and now > node.last:
-                node.rate_hz = (progress - node.progress) / (now - node.last)
-            node.latency_ms = (now - h.stamp) * 1e3
-            node.info, node.progress, node.last = info, progress, now
-
-    def _alive(self, name: str) -> bool:
-        node = self.nodes.get(name)
-        return node is not None and time.monotonic() - node.last < POLICY_ALIVE
+            except ValueError as exc:
+                self.rejected[str(exc)] += 1
 
     def _serve_control(self) -> None:
         frames = self.control.recv_multipart(zmq.NOBLOCK)
@@ -132,45 +108,45 @@ class LowLevelNode:
         if h.type == wire.MsgType.FSM_REQUEST:
             (target,) = wire.FSM_REQUEST.unpack(frames[1])
             try:
-                result = self.stack.fsm.request(parse_state_id(target))
+                result = self.low.fsm.request(parse_state_id(target))
                 accepted, message = result.accepted, result.message
             except ValueError as exc:
                 accepted, message = False, str(exc)
             reply = [wire.header(wire.MsgType.FSM_REPLY, self.sid, h.seq),
-                     wire.FSM_REPLY.pack(int(self.stack.fsm.state), accepted), message.encode()[: wire.MAX_TEXT]]
+                     wire.FSM_REPLY.pack(int(self.low.fsm.state), accepted), message.encode()[: wire.MAX_TEXT]]
         else:
             reply = [wire.header(wire.MsgType.STATUS_REPLY, self.sid, h.seq),
                      json.dumps(self.status()).encode()[: wire.MAX_TEXT]]
         self.control.send_multipart(reply)
 
     def _publish_state(self, k: int) -> None:
-        stack = self.stack
-        state = stack.controller.state
-        fsm = stack.fsm
+        low = self.low
+        state = low.controller.state
+        fsm = low.fsm
         self._seq += 1
         self.state_pub.send(
             wire.state_message(self.sid, self._seq, int(fsm.state), fsm.fault is not None, state.tick, state.values),
             zmq.NOBLOCK)
         if self.pose_pub is not None and k % SIM_POSE_EVERY == 0:
-            self.pose_pub.send(wire.pose_message(self.sid, self._seq, self._sim_data.qpos), zmq.NOBLOCK)
+            self.pose_pub.send(wire.pose_message(self.sid, self._seq, self.sim_pose()), zmq.NOBLOCK)
 
     def status(self) -> dict:
-        stack, fsm = self.stack, self.stack.fsm
-        timing = stack.loop.timing.summary(last=2500)
+        low, fsm = self.low, self.low.fsm
+        timing = low.loop.timing.summary(last=2500)
         now = time.monotonic()
         return {
             "stack": self.endpoints.stack,
             "fsm": {"state": int(fsm.state), "name": fsm.state.name.lower(), "fault": fsm.fault,
                     "pose_reached": fsm.pose_reached, "since": self.state_since,
-                    "last_fault": fsm.last_fault, "faults": fsm.faults, "policy_allowed": fsm.policy_configured},
+                    "last_fault": fsm.last_fault, "faults": fsm.faults, "policy_allowed": fsm.policy_alive},
             "loop": {"ticks": timing.ticks, "rate_hz": timing.rate_hz, "period_error_p99_us": timing.period_error_p99_us,
                      "missed_deadlines": timing.missed_deadlines, "compute_p99_us": timing.compute_p99_us},
-            "targets": {"received": self.external.received, "expired": self.expired, "fresh": self.external.fresh()},
+            "targets": {"received": self.targets.received, "expired": self.expired, "fresh": self.targets.fresh()},
             "rejected": dict(self.rejected),
             "nodes": {name: {"rate_hz": round(n.rate_hz, 1), "latency_ms": round(n.latency_ms, 2),
                              "age_s": round(now - n.last, 3), "degraded": bool(n.info.get("degraded", False)),
                              "reason": str(n.info.get("reason", ""))[:200]}
-                      for name, n in self.nodes.items()},
+                      for name, n in self.heartbeats.nodes.items()},
         }
 
     def close(self) -> None:

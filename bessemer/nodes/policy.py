@@ -1,7 +1,8 @@
 """The policy node: any `Policy` at its own rate, fed the newest state, sending targets with deadlines.
 
-A target's deadline is a few policy periods ahead: if this process dies or stalls, the low-level
-loop sees its targets expire and damps. Perception is optional: without fresh percepts, or with
+Each step follows `PolicyStep`'s rules (the deadline a few periods ahead, the policy's clock held
+at zero until state 200): if this process dies or stalls, the low-level loop sees its targets
+expire and damps. Perception is optional: without fresh percepts, or with
 percepts whose inputs are flagged, the node keeps running and reports itself degraded; a policy that
 uses percepts (`PerceivingPolicy`) gets each one as it arrives.
 """
@@ -18,10 +19,10 @@ from bessemer import wire
 from bessemer.endpoints import Endpoints
 from bessemer.nodes.heartbeat import Heartbeat
 from bessemer.nodes.subscriber import DrainToNewest, NewestOnly
+from bessemer.runtime.policy_host import PolicyStep
 from policies.interface import Policy
 from robots.interface import RobotState
 
-DEADLINE_PERIODS = 2.5
 STATE_FRESH = 0.1
 PERCEPTION_FRESH = 1.0
 
@@ -31,11 +32,6 @@ class PerceivingPolicy(Protocol):
     """A policy that steers by what perception reports (e.g. a heading controller over the walk)."""
 
     def perceive(self, percept: wire.Percept) -> None: ...
-
-
-POLICY_STATE = 200
-"""The policy's clock stands at zero until the FSM hands it the robot, so the targets waiting at the
-hand-over are those of its first instant and its motion starts from rest."""
 
 
 class PolicyNode:
@@ -50,24 +46,25 @@ class PolicyNode:
         self.targets_out = endpoints.connect(self.ctx, zmq.PUB, "targets")
         self.heartbeat = Heartbeat(endpoints.connect(self.ctx, zmq.PUB, "heartbeat"), self.sid, "policy")
         self.state = RobotState(wire.NUM_MOTORS)
-        self.targets = np.zeros((6, wire.NUM_MOTORS))
-        self.period = 1.0 / policy.rate_hz
-        self.deadline = DEADLINE_PERIODS * self.period if deadline is None else deadline
-        """Seconds each target stays valid: how long the robot waits for this process before it damps."""
+        self.step = PolicyStep(policy, wire.NUM_MOTORS, deadline=deadline)
         self.sent = 0
-        self._seq = 0
+        self._fsm_state = 0
         self._state_at = -np.inf
         self._percept_at = -np.inf
         self.percept: wire.Percept | None = None
-        self._t0 = time.monotonic()
 
     @property
     def degraded(self) -> bool:
+        """Only a policy that steers by percepts is degraded without them."""
+        if not isinstance(self.policy, PerceivingPolicy):
+            return False
         stale = time.monotonic() - self._percept_at > PERCEPTION_FRESH
         return stale or self.percept is None or self.percept.degraded
 
     @property
     def degraded_reason(self) -> str:
+        if not self.degraded:
+            return ""
         if time.monotonic() - self._percept_at > PERCEPTION_FRESH:
             return f"no percept for over {PERCEPTION_FRESH:g} s: is the perception node running?"
         return self.percept.reasons if self.percept is not None and self.percept.degraded else ""
@@ -80,8 +77,7 @@ class PolicyNode:
             fsm_id, _, _, values = wire.parse_state(body)
             self.state.values[:] = values
             self._state_at = h.stamp
-            if fsm_id != POLICY_STATE:
-                self._t0 = now
+            self._fsm_state = fsm_id
         received = self.percept_in.drain().get(wire.MsgType.PERCEPT)
         if received is not None:
             try:
@@ -93,10 +89,8 @@ class PolicyNode:
                 if isinstance(self.policy, PerceivingPolicy):
                     self.policy.perceive(self.percept)
         if now - self._state_at < STATE_FRESH:
-            self.policy.act(self.state, now - self._t0, self.targets)
-            self._seq += 1
-            deadline = time.monotonic() + self.deadline
-            self.targets_out.send_multipart(wire.targets_frames(self.sid, self._seq, deadline, self.targets), zmq.NOBLOCK)
+            seq, deadline = self.step(self.state, self._fsm_state, time.monotonic())
+            self.targets_out.send_multipart(wire.targets_frames(self.sid, seq, deadline, self.step.targets), zmq.NOBLOCK)
             self.sent += 1
         if k % 5 == 0:
             self.heartbeat.send(work=self.sent, policy=self.policy.name, degraded=self.degraded,

@@ -1,14 +1,17 @@
-"""The low-level stack: a robot backend under safety, FSM, controller and the fixed-rate loop.
+"""The low level in one process: a robot backend under safety, FSM, controller and the fixed-rate loop.
 
-`LowLevelStack` works with any backend; `SimStack` adds what only the in-process simulation has
-(stepping physics each tick, spawning, the elastic band).
+`LowLevel` works with any backend; `SimLowLevel` adds what only the in-process simulation has
+(stepping physics each tick, spawning, the elastic band). A policy's seat (its targets and its
+liveness) is fixed at construction, so the FSM and the stale-targets monitor share it from the start.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from control.external_targets import ExternalTargets, PolicySeat
 from control.controller import CommandLimits, LowLevelController
 from control.fsm import Fsm, FsmGains, FsmId
 from control.loop import FixedRateLoop, LoopConfig
@@ -22,24 +25,31 @@ from sim.world import WorldConfig
 
 
 @dataclass(frozen=True)
-class StackConfig:
+class LowLevelConfig:
     world: WorldConfig = field(default_factory=WorldConfig)
     loop: LoopConfig = field(default_factory=LoopConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
     moves: MoveLimits = field(default_factory=MoveLimits)
 
 
-class LowLevelStack:
+class LowLevel:
     """`tick()` is one control period: read, check, decide, write."""
 
-    def __init__(self, robot: Robot, config: StackConfig) -> None:
+    def __init__(self, robot: Robot, config: LowLevelConfig, policy_alive: Callable[[], bool] | None = None,
+                 policy_clock: Callable[[], float] | None = None) -> None:
+        """`policy_alive`, if given, seats a policy: state 200 is allowed while it returns True, and
+        targets expire on `policy_clock` (default: this low level's own clock, `now`)."""
         self.config = config
         self.robot = robot
+        self.policy: PolicySeat | None = None
+        if policy_alive is not None:
+            self.policy = PolicySeat(ExternalTargets(robot.num_motors, clock=policy_clock or (lambda: self.now)),
+                                     policy_alive)
         gains = FsmGains(joints.HOLD_KP, joints.HOLD_KD, joints.DAMP_KD, robot.variant.active_mask)
-        self.fsm = Fsm(dict(POSES), gains, config.moves)
+        self.fsm = Fsm(dict(POSES), gains, config.moves, policy=self.policy)
         lower, upper, effort, _ = joints.limits()
-        self.controller = LowLevelController(robot, self.fsm, SafetyMonitors(config.safety),
-                                             CommandLimits(lower, upper, effort))
+        safety = SafetyMonitors(config.safety, robot.num_motors, self.policy.targets if self.policy else None)
+        self.controller = LowLevelController(robot, self.fsm, safety, CommandLimits(lower, upper, effort))
         self.loop = FixedRateLoop(config.loop)
 
     def tick(self) -> None:
@@ -58,12 +68,13 @@ class LowLevelStack:
         return time.monotonic()
 
 
-class SimStack(LowLevelStack):
+class SimLowLevel(LowLevel):
     """Everything `bessemer sim` runs; physics advances by one control period per tick."""
 
-    def __init__(self, config: StackConfig | None = None) -> None:
-        config = config or StackConfig()
-        super().__init__(SimRobot(config.world, control_period=config.loop.period), config)
+    def __init__(self, config: LowLevelConfig | None = None, policy_alive: Callable[[], bool] | None = None,
+                 policy_clock: Callable[[], float] | None = None) -> None:
+        config = config or LowLevelConfig()
+        super().__init__(SimRobot(config.world, control_period=config.loop.period), config, policy_alive, policy_clock)
 
     def spawn(self, band: bool, pose: str = "stand") -> None:
         """Place the G1 in a named pose, feet on the floor; the band, if asked, holds it at stand height."""

@@ -1,46 +1,63 @@
-"""A policy inside the loop's own process (`bessemer sim`, `bessemer deploy`): no ZMQ hop.
+"""Hosting a policy: the rules every host shares, and the host inside the loop's own process.
 
-It runs every `1 / rate` seconds of loop time and hands its targets to the FSM through the same
-`ExternalTargets` the policy node feeds, with the same deadline rule on the stack's clock (simulated
-time in lock-step), so state 200 behaves as with the node. Its clock stands at zero until the FSM enters 200, so its first targets are those of its
-first instant.
+`PolicyStep` is what the policy node and the in-process host both do each policy period: the policy's
+clock stands at zero until the FSM hands it the robot (state 200), so the targets waiting at the
+hand-over are those of its first instant and its motion starts from rest; each set of targets is
+numbered and stays valid for 2.5 policy periods, so a policy that stops or stalls leaves its seat
+empty and the robot damps.
+
+`InProcessPolicy` (`bessemer sim`, `bessemer deploy`) runs it every `1 / rate` seconds of loop time
+and offers the targets to the policy seat on the low level's clock (simulated time in lock-step),
+so state 200 behaves as with the node, without a ZMQ hop.
 """
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from bessemer.runtime.session import ScriptedRun
-from control.external_targets import ExternalTargets
 from control.fsm import FsmId
 from policies.interface import Policy
+from robots.interface import RobotState
 
 DEADLINE_PERIODS = 2.5
 
 
+class PolicyStep:
+    def __init__(self, policy: Policy, num_motors: int, period: float | None = None,
+                 deadline: float | None = None) -> None:
+        self.policy = policy
+        self.period = 1.0 / policy.rate_hz if period is None else period
+        self.deadline = DEADLINE_PERIODS * self.period if deadline is None else deadline
+        """Seconds each set of targets stays valid: how long the robot waits for the policy before it damps."""
+        self.targets = np.zeros((6, num_motors))
+        self.seq = 0
+        self.started_at: float | None = None
+        """When the FSM handed the robot to the policy, on the host's clock."""
+
+    def __call__(self, state: RobotState, fsm_state: int, now: float) -> tuple[int, float]:
+        """Run the policy on `state` into `targets`; return their number and deadline."""
+        if fsm_state != FsmId.START:
+            self.started_at = None
+        elif self.started_at is None:
+            self.started_at = now
+        self.policy.act(state, 0.0 if self.started_at is None else now - self.started_at, self.targets)
+        self.seq += 1
+        return self.seq, now + self.deadline
+
+
 class InProcessPolicy:
     def __init__(self, policy: Policy, run: ScriptedRun) -> None:
-        stack = run.stack
-        self.policy = policy
-        self.external = ExternalTargets(stack.robot.num_motors, clock=lambda: stack.now)
-        stack.fsm.external = self.external
-        stack.fsm.policy_configured = True
-        period = stack.config.loop.period
+        low = run.low
+        if low.policy is None:
+            raise ValueError("this low level seats no policy: build it with policy_alive")
+        period = low.config.loop.period
         self.every_ticks = max(1, round(1.0 / (policy.rate_hz * period)))
-        self.deadline = DEADLINE_PERIODS * self.every_ticks * period
-        self.targets = np.zeros((6, stack.robot.num_motors))
-        self.started_at: float | None = None
-        """Loop time at which the FSM handed the robot to the policy."""
-        self._seq = 0
+        self.step = PolicyStep(policy, low.robot.num_motors, period=self.every_ticks * period)
+        self.seat = low.policy
         run.every(self.every_ticks, self._step)
 
     def _step(self, run: ScriptedRun) -> None:
-        if run.stack.fsm.state != FsmId.START:
-            self.started_at = None
-        elif self.started_at is None:
-            self.started_at = run.elapsed
-        t = 0.0 if self.started_at is None else run.elapsed - self.started_at
-        self.policy.act(run.stack.controller.state, t, self.targets)
-        self._seq += 1
-        self.external.offer(self._seq, run.stack.now + self.deadline, self.targets)
+        low = run.low
+        seq, deadline = self.step(low.controller.state, low.fsm.state, low.now)
+        self.seat.targets.offer(seq, deadline, self.step.targets)

@@ -14,14 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bessemer.runtime.low_level import LowLevelStack, SimStack
+from bessemer.runtime.low_level import LowLevel, SimLowLevel
 from control.fsm import POSE_OF_STATE, TRANSITIONS, FsmId, parse_state_id
-from robots.interface import tilt_of
-
-SETTLED_TILT = 0.05
-SETTLED_SPEED = 0.05
-SETTLE_TIMEOUT = 1.0
-
+from robots.interface import tilt_of, yaw_of
+from sim.band_release import SelfSupportRelease
 
 @dataclass(frozen=True)
 class SessionConfig:
@@ -34,7 +30,6 @@ class SessionConfig:
     """Simulated seconds in damp after spawning, before the first step."""
     band: bool = True
     spawn_pose: str = "stand"
-    policy_configured: bool = False
 
 
 def parse_sequence(text: str) -> tuple[FsmId, ...]:
@@ -44,11 +39,11 @@ def parse_sequence(text: str) -> tuple[FsmId, ...]:
     return tuple(parse_state_id(s) for s in items)
 
 
-def check_sequence(sequence: tuple[FsmId, ...], policy_configured: bool) -> None:
+def check_sequence(sequence: tuple[FsmId, ...], policy_seated: bool) -> None:
     """Walk the transition table from damp; raise ValueError naming the first impossible step."""
     state = FsmId.DAMP
     for i, target in enumerate(sequence, start=1):
-        if target == FsmId.START and not policy_configured:
+        if target == FsmId.START and not policy_seated:
             raise ValueError(f"step {i}: state 200 (start) needs a policy, and none is configured for this run")
         if target != state and target not in TRANSITIONS[state]:
             allowed = ", ".join(str(int(s)) for s in sorted(TRANSITIONS[state]))
@@ -59,9 +54,9 @@ def check_sequence(sequence: tuple[FsmId, ...], policy_configured: bool) -> None
 class ScriptedRun:
     """Drives one scripted run; `tick(k)` is given to the fixed-rate loop and returns False when done."""
 
-    def __init__(self, stack: LowLevelStack, config: SessionConfig, first_step_at: float | None = None) -> None:
-        check_sequence(config.sequence, config.policy_configured)
-        self.stack = stack
+    def __init__(self, low: LowLevel, config: SessionConfig, first_step_at: float | None = None) -> None:
+        check_sequence(config.sequence, low.policy is not None)
+        self.low = low
         self.config = config
         self.observers: list[tuple[int, Callable[[ScriptedRun], None]]] = []
         self.events: list[str] = []
@@ -85,7 +80,7 @@ class ScriptedRun:
     @property
     def elapsed(self) -> float:
         """Seconds on the stack's clock since the first tick."""
-        return 0.0 if self._t0 is None else self.stack.now - self._t0
+        return 0.0 if self._t0 is None else self.low.now - self._t0
 
     def event(self, text: str) -> None:
         line = f"t={self.elapsed:6.2f}s  {text}"
@@ -94,19 +89,19 @@ class ScriptedRun:
             self.on_event(line)
 
     def tick(self, k: int) -> bool:
-        stack = self.stack
+        low = self.low
         if k == 0:
             self._wall_start = time.perf_counter()
-        stack.tick()
+        low.tick()
         if self._t0 is None:
-            self._t0 = stack.now
+            self._t0 = low.now
         t = self.elapsed
-        fsm = stack.fsm
+        fsm = low.fsm
         if self.stood_up_at is None and fsm.state == FsmId.STAND_UP and fsm.pose_reached:
             self.stood_up_at = t
             self.event("standing")
         if self.stood_up_at is not None and fsm.state in POSE_OF_STATE:
-            tilt = tilt_of(stack.controller.state.quat)
+            tilt = tilt_of(low.controller.state.quat)
             self.max_tilt_after_standup = max(self.max_tilt_after_standup, tilt)
         self._after_tick(t)
         for period, observer in self.observers:
@@ -117,9 +112,13 @@ class ScriptedRun:
     def _after_tick(self, t: float) -> None:
         """Backend-specific work after each tick."""
 
+    def status_extra(self) -> str:
+        """What this backend adds to the live status line."""
+        return ""
+
 
     def _advance_script(self, t: float) -> bool:
-        fsm = self.stack.fsm
+        fsm = self.low.fsm
         seq = self.config.sequence
         if self._done_at is not None:
             return t - self._done_at < self.config.duration
@@ -157,13 +156,13 @@ class ScriptedRun:
         self._wall_end = time.perf_counter()
 
     def summary(self) -> dict:
-        stack, fsm = self.stack, self.stack.fsm
+        low, fsm = self.low, self.low.fsm
         wall = (self._wall_end or time.perf_counter()) - self._wall_start
-        tilt = tilt_of(stack.controller.state.quat)
-        timing = stack.loop.timing.summary()
+        tilt = tilt_of(low.controller.state.quat)
+        timing = low.loop.timing.summary()
         return {
-            "variant": stack.robot.variant.name,
-            "mode": "realtime" if stack.config.loop.realtime else "lockstep",
+            "variant": low.robot.variant.name,
+            "mode": "realtime" if low.config.loop.realtime else "lockstep",
             "elapsed_s": round(self.elapsed, 4),
             "wall_time_s": round(wall, 3),
             "fsm": {
@@ -184,8 +183,8 @@ class ScriptedRun:
             "stood_up_at_s": round(self.stood_up_at, 3) if self.stood_up_at is not None else None,
             "stopped_early": self.stopped_early,
             "loop": {
-                "period_s": stack.config.loop.period,
-                "rt_priority_granted": stack.loop.rt_granted,
+                "period_s": low.config.loop.period,
+                "rt_priority_granted": low.loop.rt_granted,
                 **{k: (round(v, 2) if isinstance(v, float) else v) for k, v in timing.as_dict().items()},
             },
             "events": list(self.events),
@@ -195,21 +194,25 @@ class ScriptedRun:
 class SimSession(ScriptedRun):
     """A scripted run in the in-process simulation, which it spawns first."""
 
-    def __init__(self, stack: SimStack, config: SessionConfig) -> None:
-        super().__init__(stack, config, first_step_at=config.damp_time if config.band else 0.0)
-        stack.spawn(band=config.band, pose=config.spawn_pose)
-        self.nominal_height = stack.nominal_stand_height()
+    def __init__(self, low: SimLowLevel, config: SessionConfig) -> None:
+        super().__init__(low, config, first_step_at=config.damp_time if config.band else 0.0)
+        low.spawn(band=config.band, pose=config.spawn_pose)
+        self._band = SelfSupportRelease(low.robot)
+        self.nominal_height = low.nominal_stand_height()
         self._drive_from: tuple[float, np.ndarray] | None = None
         """(time, pelvis pose) at the FSM's hand-over to the policy; `_drive_to` at the latest tick in 200."""
         self._drive_to: tuple[float, np.ndarray] | None = None
 
     def _after_tick(self, t: float) -> None:
-        if self.stood_up_at is not None and self.stack.robot.band_engaged:
-            self._release_band_when_settled(t)
-        if self.stack.fsm.state == FsmId.START:
-            self._drive_to = (t, self.stack.robot.data.qpos[:7].copy())
+        if self.low.robot.band_engaged and self._band.update():
+            self.event("elastic band released")
+        if self.low.fsm.state == FsmId.START:
+            self._drive_to = (t, self.low.robot.data.qpos[:7].copy())
             if self._drive_from is None:
                 self._drive_from = self._drive_to
+
+    def status_extra(self) -> str:
+        return f"base {self.low.robot.base_height:.3f} m | "
 
     def _drive_summary(self) -> dict | None:
         """How the robot moved while the policy drove: the figures a walking run is judged by."""
@@ -217,31 +220,19 @@ class SimSession(ScriptedRun):
             return None
         (t0, p0), (t1, p1) = self._drive_from, self._drive_to
         seconds = t1 - t0
-        heading = _yaw(p0[3:7])
+        heading = float(yaw_of(p0[3:7]))
         dx, dy = p1[:2] - p0[:2]
         forward = dx * math.cos(heading) + dy * math.sin(heading)
         lateral = -dx * math.sin(heading) + dy * math.cos(heading)
-        turn = math.remainder(_yaw(p1[3:7]) - heading, 2 * math.pi)
+        turn = math.remainder(float(yaw_of(p1[3:7])) - heading, 2 * math.pi)
         return {"seconds": round(seconds, 3), "distance_m": round(math.hypot(dx, dy), 3),
                 "forward_mps": round(forward / seconds, 4) if seconds else 0.0,
                 "lateral_mps": round(lateral / seconds, 4) if seconds else 0.0,
                 "yaw_change_rad": round(turn, 4), "final_base_height_m": round(float(p1[2]), 4)}
 
-    def _release_band_when_settled(self, t: float) -> None:
-        """Let go once the robot hangs still and upright, as a user lowering the band would."""
-        robot = self.stack.robot
-        tilt = tilt_of(self.stack.controller.state.quat)
-        speed = robot.base_speed
-        if tilt < SETTLED_TILT and speed < SETTLED_SPEED:
-            robot.release_band()
-            self.event("elastic band released")
-        elif t - self.stood_up_at > SETTLE_TIMEOUT:
-            robot.release_band()
-            self.event(f"elastic band released before settling (tilt {tilt:.2f} rad, {speed:.2f} m/s)")
-
     def summary(self) -> dict:
         summary = super().summary()
-        robot = self.stack.robot
+        robot = self.low.robot
         height = robot.base_height
         summary["standing"] = summary["standing"] and abs(height - self.nominal_height) < 0.02
         summary["sim_time_s"] = round(robot.time, 4)
@@ -250,8 +241,3 @@ class SimSession(ScriptedRun):
         summary["base_height_nominal_m"] = round(self.nominal_height, 4)
         summary["policy_drive"] = self._drive_summary()
         return summary
-
-
-def _yaw(quat: np.ndarray) -> float:
-    w, x, y, z = quat
-    return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))

@@ -63,7 +63,7 @@ class FollowSoundScene:
 
 class FollowSoundTask:
     def __init__(self, session: SimSession, controller: FollowSound, scene: FollowSoundScene) -> None:
-        robot = session.stack.robot
+        robot = session.low.robot
         self.session, self.controller, self.scene = session, controller, scene
         self.model, self.data = robot.model, robot.data
         ball = self.model.body(TARGET_BALL)
@@ -74,14 +74,14 @@ class FollowSoundTask:
         self.started_at: float | None = None
         self.arrived_at: float | None = None
         self.percepts = 0
-        session.every(round(self.period / session.stack.config.loop.period), self._perceive)
+        session.every(round(self.period / session.low.config.loop.period), self._perceive)
 
     def _perceive(self, run: SimSession) -> None:
         percept = self.perception.update(self.data, self.period)
         self.percepts += 1
         if self.arrived_at is not None and run.elapsed - self.arrived_at >= SETTLE_S:
-            run.stack.loop.stop()
-        if run.stack.fsm.state != FsmId.START or self.arrived_at is not None:
+            run.low.loop.stop()
+        if run.low.fsm.state != FsmId.START or self.arrived_at is not None:
             return
         if self.started_at is None:
             self.started_at = run.elapsed
@@ -95,7 +95,7 @@ class FollowSoundTask:
         return float(math.dist(self.data.qpos[:2], self.scene.ball_xy))
 
     def summary(self) -> dict:
-        fsm = self.session.stack.fsm
+        fsm = self.session.low.fsm
         final = self.distance()
         upright = fsm.state == FsmId.START and fsm.faults == 0
         stopped_after = None if self.arrived_at is None else self.arrived_at - self.started_at

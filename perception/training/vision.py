@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from perception.vision_encoder import VisionEncoder, VisionEncoderConfig
 from sim.ball_frames import BallFrames
@@ -50,6 +44,16 @@ class VisionTrainConfig:
 
 
 @dataclass(frozen=True)
+class VisionProgress:
+    """Where a training run stands, for the caller to show: after every step, and once more as an epoch ends."""
+
+    step: int
+    steps: int
+    epoch: dict | None = None
+    """The epoch that just ended, its row as the history keeps it; None after a step."""
+
+
+@dataclass(frozen=True)
 class VisionEval:
     frames: int
     present_frames: int
@@ -73,15 +77,15 @@ def _lr_factor(step: int, total: int, config: VisionTrainConfig) -> float:
 
 def train_encoder(frames: BallFrames, config: VisionTrainConfig = VisionTrainConfig(),
                   encoder_config: VisionEncoderConfig | None = None,
-                  show_progress: bool = True) -> tuple[VisionEncoder, list[dict]]:
+                  on_progress: Callable[[VisionProgress], None] | None = None) -> tuple[VisionEncoder, list[dict]]:
     """A fresh encoder trained on `frames`; with it, one row per epoch (mean losses, seconds)."""
     encoder_config = encoder_config or VisionEncoderConfig()
     torch.manual_seed(config.seed)
     encoder = VisionEncoder(encoder_config).train()
     optimizer = torch.optim.AdamW(encoder.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(frames) / config.batch)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: _lr_factor(step, steps_per_epoch * config.epochs, config))
+    steps = steps_per_epoch * config.epochs
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, steps, config))
     images = torch.from_numpy(frames.images)
     present = torch.from_numpy(frames.present).float()
     bearing = torch.from_numpy(frames.bearing_deg)
@@ -89,33 +93,31 @@ def train_encoder(frames: BallFrames, config: VisionTrainConfig = VisionTrainCon
     scale = encoder_config.bearing_scale_deg
     beta = config.bearing_huber_deg / scale
     generator = torch.Generator().manual_seed(config.seed)
-    history = []
-    columns = (TextColumn("[bold]vision[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
-               TimeRemainingColumn())
-    with Progress(*columns, disable=not show_progress) as progress:
-        task = progress.add_task("train", total=steps_per_epoch * config.epochs, status="")
-        for epoch in range(config.epochs):
-            start, sums = time.perf_counter(), np.zeros(3)
-            for index in torch.randperm(len(frames), generator=generator).split(config.batch):
-                logit, predicted, predicted_distance = encoder(images[index])
-                presence_loss = F.binary_cross_entropy_with_logits(logit, present[index])
-                seen = present[index].bool()
-                bearing_loss = distance_loss = torch.zeros(())
-                if seen.any():
-                    bearing_loss = F.smooth_l1_loss(predicted[seen] / scale, bearing[index][seen] / scale, beta=beta)
-                    distance_loss = F.smooth_l1_loss(predicted_distance[seen], log_distance[index][seen],
-                                                     beta=config.distance_huber)
-                optimizer.zero_grad(set_to_none=True)
-                (presence_loss + bearing_loss + distance_loss).backward()
-                optimizer.step()
-                schedule.step()
-                sums += (presence_loss.item(), bearing_loss.item(), distance_loss.item())
-                progress.advance(task)
-            row = {"epoch": epoch + 1, "presence_loss": sums[0] / steps_per_epoch,
-                   "bearing_loss": sums[1] / steps_per_epoch, "distance_loss": sums[2] / steps_per_epoch, "seconds": time.perf_counter() - start}
-            history.append(row)
-            progress.update(task, status=f"epoch {epoch + 1}: presence {row['presence_loss']:.3f}  "
-                                         f"bearing {row['bearing_loss']:.3f}  distance {row['distance_loss']:.3f}")
+    history, step = [], 0
+    for epoch in range(config.epochs):
+        start, sums = time.perf_counter(), np.zeros(3)
+        for index in torch.randperm(len(frames), generator=generator).split(config.batch):
+            logit, predicted, predicted_distance = encoder(images[index])
+            presence_loss = F.binary_cross_entropy_with_logits(logit, present[index])
+            seen = present[index].bool()
+            bearing_loss = distance_loss = torch.zeros(())
+            if seen.any():
+                bearing_loss = F.smooth_l1_loss(predicted[seen] / scale, bearing[index][seen] / scale, beta=beta)
+                distance_loss = F.smooth_l1_loss(predicted_distance[seen], log_distance[index][seen],
+                                                 beta=config.distance_huber)
+            optimizer.zero_grad(set_to_none=True)
+            (presence_loss + bearing_loss + distance_loss).backward()
+            optimizer.step()
+            schedule.step()
+            sums += (presence_loss.item(), bearing_loss.item(), distance_loss.item())
+            step += 1
+            if on_progress is not None:
+                on_progress(VisionProgress(step, steps))
+        row = {"epoch": epoch + 1, "presence_loss": sums[0] / steps_per_epoch,
+               "bearing_loss": sums[1] / steps_per_epoch, "distance_loss": sums[2] / steps_per_epoch, "seconds": time.perf_counter() - start}
+        history.append(row)
+        if on_progress is not None:
+            on_progress(VisionProgress(step, steps, row))
     return encoder.eval(), history
 
 

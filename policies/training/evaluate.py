@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from policies.inference import LearnedPolicy
+from robots.interface import yaw_of
 from sim.envs.g1_walk import WalkConfig
 from sim.envs.vector import G1WalkVectorEnv
 
@@ -70,7 +71,7 @@ def evaluate(policy: LearnedPolicy, config: EvalConfig, threads: int = 2) -> dic
             err_yaw[rows] += np.abs(ang[rows, 2] - c.command[2])
         if c.push_speed > 0 and k % push_steps == 0:
             sign = 1.0 if (k // push_steps) % 2 else -1.0
-            heading = _yaw(env.states[:, 4:8])
+            heading = yaw_of(env.states[:, 4:8])
             sideways = sign * c.push_speed * np.column_stack((-np.sin(heading), np.cos(heading)))
             env.push(np.flatnonzero(alive), sideways[alive])
             pushes += 1
@@ -98,8 +99,3 @@ def evaluate(policy: LearnedPolicy, config: EvalConfig, threads: int = 2) -> dic
             "lin_tracking_error_mps": avg("lin_tracking_error_mps"),
             "yaw_tracking_error_rps": avg("yaw_tracking_error_rps"), "distance_m": avg("distance_m"),
             "per_seed": per_seed}
-
-
-def _yaw(quat: np.ndarray) -> np.ndarray:
-    w, x, y, z = quat.T
-    return np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))

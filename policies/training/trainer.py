@@ -1,11 +1,11 @@
 """PPO training of G1 policies: rsl_rl's PPO on the batched MuJoCo env, with checkpoints that resume.
 
 rsl_rl (ETH/NVIDIA) is the PPO the legged-robot field trains with; this module only drives it: a
-rollout of `steps_per_env` steps in every robot, one PPO update, then logging (a progress bar,
-TensorBoard scalars, a PNG curve) and, every `save_every` iterations, a checkpoint holding the whole
-run. Ctrl-C or SIGTERM finish the iteration under way and save it, so a run stopped any way but a
-kill resumes exactly where it was (`Trainer(..., resume=True)`); after a kill it resumes from its
-last checkpoint.
+rollout of `steps_per_env` steps in every robot, one PPO update, then logging (TensorBoard scalars,
+a PNG curve, the iteration's figures to the caller's `on_iteration`) and, every `save_every`
+iterations, a checkpoint holding the whole run. `request_stop()` (the app calls it on Ctrl-C or
+SIGTERM) finishes the iteration under way and saves it, so a run stopped any way but a kill resumes
+exactly where it was (`Trainer(..., resume=True)`); after a kill it resumes from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -13,20 +13,14 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import signal
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
 import torch
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rsl_rl.algorithms import PPO
 
 from policies.actor import DEFAULT_HIDDEN, mlp_config
@@ -162,7 +156,9 @@ class Trainer:
                 torch.set_rng_state(saved["torch_rng"])
             self.iteration, self.env_steps = saved["iteration"], saved["env_steps"]
             self.wall_seconds, self.history = saved["wall_seconds"], saved["history"]
-        self._stop = False
+        self.saving = False
+        """True while a checkpoint is being written: what interrupts the process now loses it."""
+        self._stop = threading.Event()
         self._writer = None
 
     # -- one PPO iteration ---------------------------------------------------------------------------
@@ -195,6 +191,13 @@ class Trainer:
 
     # -- persistence ---------------------------------------------------------------------------------
     def save(self) -> Path:
+        self.saving = True
+        try:
+            return self._save()
+        finally:
+            self.saving = False
+
+    def _save(self) -> Path:
         payload = {"contract": self.contract.as_dict(), "contract_hash": self.contract.hash(),
                    "train_config": asdict(self.config), "iteration": self.iteration, "env_steps": self.env_steps,
                    "wall_seconds": self.wall_seconds, "history": self.history, "algorithm": self.alg.save(),
@@ -219,38 +222,30 @@ class Trainer:
                 self._writer.add_scalar(key if key.startswith(("loss_", "mean_")) else f"train/{key}", value,
                                         self.iteration)
 
-    def _request_stop(self, signum, frame) -> None:
-        if self._stop:
-            raise KeyboardInterrupt
-        self._stop = True
-
     # -- the run -------------------------------------------------------------------------------------
-    def run(self, show_progress: bool = True) -> bool:
-        """Train until `config.iterations`; True when finished, False when stopped early (and saved)."""
+    def request_stop(self) -> None:
+        """End the run after the iteration under way, saving it; safe from a signal handler or another thread."""
+        self._stop.set()
+
+    def run(self, on_iteration: Callable[[dict], None] | None = None) -> bool:
+        """Train until `config.iterations`; True when finished, False when stopped early (and saved).
+        `on_iteration` gets each iteration's row of figures, as `history` keeps it."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "config.json").write_text(json.dumps(
             {"train": asdict(self.config), "contract": self.contract.as_dict(), "contract_hash": self.contract.hash()},
             indent=2))
-        previous = {s: signal.signal(s, self._request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
-        columns = (TextColumn("[bold]train[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
-                   TimeRemainingColumn())
         try:
-            with Progress(*columns, disable=not show_progress) as progress:
-                task = progress.add_task("train", total=self.config.iterations, completed=self.iteration, status="")
-                while self.iteration < self.config.iterations and not self._stop:
-                    row = self._iterate()
-                    self.history.append(row)
-                    self._log(row)
-                    progress.update(task, completed=self.iteration, status=(
-                        f"{row['samples_per_second']:,.0f} samples/s  return {row['mean_return']:.2f}  "
-                        f"episode {row['mean_episode_seconds']:.1f} s  std {row['action_std']:.2f}"))
-                    if self.iteration % self.config.save_every == 0:
-                        self.save()
+            while self.iteration < self.config.iterations and not self._stop.is_set():
+                row = self._iterate()
+                self.history.append(row)
+                self._log(row)
+                if on_iteration is not None:
+                    on_iteration(row)
+                if self.iteration % self.config.save_every == 0:
+                    self.save()
             if self.iteration % self.config.save_every != 0 or self.iteration == 0:
                 self.save()
         finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
             if self._writer is not None:
                 self._writer.close()
         return self.iteration >= self.config.iterations

@@ -49,6 +49,7 @@ def test_sim_records_a_video(tmp_path):
     (["deploy", "--sim", "--sequence", "4,7"], "unknown FSM state id '7'"),
     (["bridge", "--remote-script", "2:start,3:Q"], "unknown key(s) ['Q']"),
     (["bridge", "--remote-script", "soon:start"], "expected SECONDS:KEY"),
+    (["camera-server", "--size", "640by480"], "--size '640by480': expected WIDTHxHEIGHT, e.g. 640x480"),
 ])
 def test_bad_input_gets_one_clear_line_and_exit_2(argv, message, capsys):
     assert main(argv) == 2

@@ -9,8 +9,9 @@ import zmq.auth
 
 from bessemer.control_client import StackUnreachable, request_status
 from bessemer.endpoints import Endpoints, create_keys
+from bessemer.nodes.heartbeat import Heartbeats
 from bessemer.nodes.lowlevel import LowLevelNode
-from bessemer.runtime.low_level import SimStack, StackConfig
+from bessemer.runtime.low_level import SimLowLevel, LowLevelConfig
 from control.loop import LoopConfig
 
 pytestmark = pytest.mark.timeout(60)
@@ -20,9 +21,10 @@ def test_curve_lets_the_keyed_client_in_and_keeps_others_out(tmp_path):
     keys = tmp_path / "keys"
     create_keys(keys)
     endpoints = Endpoints(stack="curve", base_port=31000 + os.getpid() % 50 * 10, keys=keys, curve=True)
-    stack = SimStack(StackConfig(loop=LoopConfig(realtime=False)))
+    heartbeats = Heartbeats()
+    stack = SimLowLevel(LowLevelConfig(loop=LoopConfig(realtime=False)), policy_alive=lambda: heartbeats.alive("policy"))
     stack.spawn(band=True)
-    node = LowLevelNode(stack, endpoints, ctx=zmq.Context())
+    node = LowLevelNode(stack, endpoints, heartbeats, ctx=zmq.Context())
     running = threading.Event()
     running.set()
 

@@ -18,7 +18,7 @@ from robots import unitree_hg as hg
 from robots.dds import DdsConfig, DdsRobot, DdsStartupError
 from robots.dds_transport import DdsLink, write_bytes
 from bessemer.runtime.session import ScriptedRun, SessionConfig
-from bessemer.runtime.low_level import LowLevelStack, StackConfig
+from bessemer.runtime.low_level import LowLevel, LowLevelConfig
 from tests.robots import unitree_hg_reference as ref
 from tests.robots.test_unitree_hg import unitree_crc_reference
 
@@ -47,22 +47,22 @@ def stop_bridge(proc, summary):
 
 def deploy_stack(domain, **kw):
     robot = DdsRobot(DdsConfig(domain=domain, first_state_timeout=20.0, **kw))
-    return LowLevelStack(robot, StackConfig(loop=LoopConfig(realtime=True)))
+    return LowLevel(robot, LowLevelConfig(loop=LoopConfig(realtime=True)))
 
 
 def test_deploy_stands_the_g1_up_through_the_bridge(domain, tmp_path):
     proc, path = start_bridge(domain, tmp_path)
     try:
-        stack = deploy_stack(domain)
-        run = ScriptedRun(stack, SessionConfig(sequence=(FsmId.STAND_UP,), duration=3.0, hold=0.5))
-        stack.loop.run(run.tick)
+        low = deploy_stack(domain)
+        run = ScriptedRun(low, SessionConfig(sequence=(FsmId.STAND_UP,), duration=3.0, hold=0.5))
+        low.loop.run(run.tick)
         run.finish()
         summary = run.summary()
-        stack.robot.close()
+        low.robot.close()
     finally:
         bridge = stop_bridge(proc, path)
     assert summary["standing"] and summary["fsm"]["faults"] == 0, summary["events"]
-    assert stack.robot.counters.bad_crc == 0 and stack.robot.counters.states > 1000
+    assert low.robot.counters.bad_crc == 0 and low.robot.counters.states > 1000
     assert bridge["counters"]["commands"] > 1000 and bridge["counters"]["bad_crc"] == 0
     assert not bridge["band_engaged"], "the band let go once the robot carried itself"
     assert abs(bridge["base_height_m"] - 0.784) < 0.02
@@ -73,20 +73,20 @@ def test_a_silent_bridge_damps_the_loop_within_50ms(domain, tmp_path, sig):
     proc, path = start_bridge(domain, tmp_path)
     marks = {}
     try:
-        stack = deploy_stack(domain)
-        run = ScriptedRun(stack, SessionConfig(sequence=(FsmId.STAND_UP,), duration=3.0, hold=0.0))
+        low = deploy_stack(domain)
+        run = ScriptedRun(low, SessionConfig(sequence=(FsmId.STAND_UP,), duration=3.0, hold=0.0))
 
         def watch(r):
             if r.stood_up_at is not None and "signal" not in marks and r.elapsed > r.stood_up_at + 1.5:
                 os.kill(proc.pid, sig)
                 marks["signal"] = time.monotonic()
-            if "signal" in marks and "damp" not in marks and r.stack.fsm.state == FsmId.DAMP:
+            if "signal" in marks and "damp" not in marks and r.low.fsm.state == FsmId.DAMP:
                 marks["damp"] = time.monotonic()
-                r.stack.loop.stop()
+                r.low.loop.stop()
 
         run.every(1, watch)
-        stack.loop.run(run.tick, max_ticks=10_000)
-        stack.robot.close()
+        low.loop.run(run.tick, max_ticks=10_000)
+        low.robot.close()
     finally:
         if sig == signal.SIGSTOP:
             os.kill(proc.pid, signal.SIGCONT)
@@ -94,7 +94,7 @@ def test_a_silent_bridge_damps_the_loop_within_50ms(domain, tmp_path, sig):
         proc.kill()
     assert "damp" in marks, run.events
     assert marks["damp"] - marks["signal"] < 0.050
-    assert "stale state" in stack.fsm.last_fault
+    assert "stale state" in low.fsm.last_fault
 
 
 def c_layout_words(fmt, values):

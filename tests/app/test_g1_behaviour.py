@@ -11,17 +11,17 @@ from robots.interface import tilt_of
 from robots.g1 import joints
 from robots.g1.poses import POSES
 from bessemer.runtime.session import SessionConfig, SimSession
-from bessemer.runtime.low_level import SimStack, StackConfig
+from bessemer.runtime.low_level import SimLowLevel, LowLevelConfig
 from sim.world import WorldConfig
 
 
 def run_session(sequence, duration=1.0, hold=1.0, band=True, observer=None, variant="29dof", spawn_pose="stand"):
-    stack = SimStack(StackConfig(world=WorldConfig(variant=variant), loop=LoopConfig(realtime=False)))
-    session = SimSession(stack, SessionConfig(sequence=tuple(FsmId(s) for s in sequence), duration=duration, hold=hold,
+    low = SimLowLevel(LowLevelConfig(world=WorldConfig(variant=variant), loop=LoopConfig(realtime=False)))
+    session = SimSession(low, SessionConfig(sequence=tuple(FsmId(s) for s in sequence), duration=duration, hold=hold,
                                               band=band, spawn_pose=spawn_pose))
     if observer is not None:
         session.every(1, observer)
-    stack.loop.run(session.tick)
+    low.loop.run(session.tick)
     session.finish()
     return session
 
@@ -32,7 +32,7 @@ def test_stand_up_within_3s_then_stands_still_for_10s(variant):
 
     def watch(s):
         if s.stood_up_at is not None:
-            after.append((s.stack.robot.base_height, tilt_of(s.stack.controller.state.quat)))
+            after.append((s.low.robot.base_height, tilt_of(s.low.controller.state.quat)))
 
     session = run_session([4], duration=10.0, hold=0.0, observer=watch, variant=variant)
     assert session.stood_up_at - session.config.damp_time <= 3.0
@@ -42,8 +42,8 @@ def test_stand_up_within_3s_then_stands_still_for_10s(variant):
     assert len(heights) >= 5000
     assert np.max(np.abs(heights - session.nominal_height)) < 0.02
     assert np.max(tilts) < 0.1
-    active = session.stack.robot.variant.active_mask == 1
-    err = np.abs(session.stack.controller.state.q - POSES["stand"])[active]
+    active = session.low.robot.variant.active_mask == 1
+    err = np.abs(session.low.controller.state.q - POSES["stand"])[active]
     assert np.max(err) < 0.06, "the joints hold the default pose up to PD sag"
 
 
@@ -52,7 +52,7 @@ def test_stands_up_from_any_spawn_pose_and_the_band_lets_go(spawn_pose, band):
     session = run_session([4], duration=3.0, hold=0.0, band=band, spawn_pose=spawn_pose)
     summary = session.summary()
     assert summary["standing"] and summary["fsm"]["faults"] == 0
-    assert not session.stack.robot.band_engaged
+    assert not session.low.robot.band_engaged
     assert summary["tilt_rad"] < 0.05
 
 
@@ -60,9 +60,9 @@ def test_squat_and_sit_reach_their_poses_and_return_to_stand():
     reached = {}
 
     def watch(s):
-        fsm = s.stack.fsm
+        fsm = s.low.fsm
         if fsm.pose_reached and fsm.state in (FsmId.SQUAT, FsmId.SIT) and fsm.state not in reached:
-            reached[fsm.state] = (s.stack.controller.state.q.copy(), s.stack.robot.base_height)
+            reached[fsm.state] = (s.low.controller.state.q.copy(), s.low.robot.base_height)
 
     session = run_session([4, 2, 4, 3, 4], duration=2.0, observer=watch)
     summary = session.summary()
@@ -82,14 +82,14 @@ def test_damp_folds_to_the_floor_without_nan_or_range_violation():
     worst = []
 
     def watch(s):
-        if s.stack.fsm.state == FsmId.DAMP and s.stood_up_at is not None:
-            q = s.stack.controller.state.q
-            assert np.isfinite(s.stack.robot.data.qpos).all()
+        if s.low.fsm.state == FsmId.DAMP and s.stood_up_at is not None:
+            q = s.low.controller.state.q
+            assert np.isfinite(s.low.robot.data.qpos).all()
             worst.append(max(np.max(lower - q), np.max(q - upper)))
 
     session = run_session([4, 1], duration=4.0, observer=watch)
-    assert session.stack.fsm.state == FsmId.DAMP
-    assert session.stack.robot.base_height < 0.35, "the robot folded down"
+    assert session.low.fsm.state == FsmId.DAMP
+    assert session.low.robot.base_height < 0.35, "the robot folded down"
     assert max(worst) < 0.02, "no joint past its range (beyond MuJoCo's soft-limit give)"
 
 
@@ -97,23 +97,23 @@ def test_zero_torque_applies_no_torque():
     forces = []
 
     def watch(s):
-        if s.stack.fsm.state == FsmId.ZERO_TORQUE:
-            forces.append(np.abs(s.stack.robot.data.actuator_force).max())
+        if s.low.fsm.state == FsmId.ZERO_TORQUE:
+            forces.append(np.abs(s.low.robot.data.actuator_force).max())
 
     session = run_session([4, 1, 0], duration=1.0, hold=3.0, observer=watch)
-    assert session.stack.fsm.state == FsmId.ZERO_TORQUE
+    assert session.low.fsm.state == FsmId.ZERO_TORQUE
     assert len(forces) > 400 and max(forces) == 0.0
 
 
 class Recorder:
     """Wraps the simulated robot to inject a fault into what the controller reads."""
 
-    def __init__(self, stack, inject):
-        self.robot = stack.robot
+    def __init__(self, low, inject):
+        self.robot = low.robot
         self.inject = inject
         self.written = []
         self.num_motors = self.robot.num_motors
-        stack.controller.robot = self
+        low.controller.robot = self
 
     def read(self):
         state = self.robot.read()
@@ -131,37 +131,37 @@ class Recorder:
     (lambda st: st.quat.__setitem__(slice(None), (math.cos(0.6), math.sin(0.6), 0, 0)), "tilt"),
 ])
 def test_a_fault_damps_on_the_very_tick_it_is_read(fault, expect):
-    stack = SimStack(StackConfig(loop=LoopConfig(realtime=False)))
-    stack.spawn(band=False)
-    stack.fsm.request(4)
+    low = SimLowLevel(LowLevelConfig(loop=LoopConfig(realtime=False)))
+    low.spawn(band=False)
+    low.fsm.request(4)
     armed = {"on": False}
-    rec = Recorder(stack, lambda st: fault(st) if armed["on"] else None)
+    rec = Recorder(low, lambda st: fault(st) if armed["on"] else None)
     for _ in range(500):
-        stack.tick()
-    assert stack.fsm.state == FsmId.STAND_UP and np.all(rec.written[-1][0] > 0)
+        low.tick()
+    assert low.fsm.state == FsmId.STAND_UP and np.all(rec.written[-1][0] > 0)
     armed["on"] = True
-    stack.tick()
-    assert stack.fsm.state == FsmId.DAMP and expect in stack.fsm.last_fault
+    low.tick()
+    assert low.fsm.state == FsmId.DAMP and expect in low.fsm.last_fault
     kp, kd, tau, q = rec.written[-1]
     assert np.all(kp == 0) and np.all(kd == joints.DAMP_KD) and np.all(tau == 0)
     assert np.isfinite(q).all(), "a faulty state never leaks into the command"
-    assert np.isfinite(stack.robot.data.ctrl).all()
+    assert np.isfinite(low.robot.data.ctrl).all()
 
 
 def test_a_real_push_over_is_caught_by_the_tilt_monitor():
-    stack = SimStack(StackConfig(loop=LoopConfig(realtime=False)))
-    stack.spawn(band=False)
-    stack.fsm.request(4)
+    low = SimLowLevel(LowLevelConfig(loop=LoopConfig(realtime=False)))
+    low.spawn(band=False)
+    low.fsm.request(4)
     for _ in range(500):
-        stack.tick()
-    pelvis = stack.robot.model.body("torso_link").id
-    stack.robot.data.xfrc_applied[pelvis, 0] = 150.0
+        low.tick()
+    pelvis = low.robot.model.body("torso_link").id
+    low.robot.data.xfrc_applied[pelvis, 0] = 150.0
     for _ in range(2000):
-        stack.tick()
-        if stack.fsm.state == FsmId.DAMP:
+        low.tick()
+        if low.fsm.state == FsmId.DAMP:
             break
-    assert stack.fsm.state == FsmId.DAMP and "tilt" in stack.fsm.last_fault
-    assert 1.0 < tilt_of(stack.controller.state.quat) < 1.1, "damped on the first tick past the threshold"
+    assert low.fsm.state == FsmId.DAMP and "tilt" in low.fsm.last_fault
+    assert 1.0 < tilt_of(low.controller.state.quat) < 1.1, "damped on the first tick past the threshold"
 
 
 def test_a_lockstep_run_whose_observers_are_slow_keeps_the_policy_fresh_on_simulated_time():
@@ -170,12 +170,12 @@ def test_a_lockstep_run_whose_observers_are_slow_keeps_the_policy_fresh_on_simul
     import time
 
     from bessemer.runtime.policy_host import InProcessPolicy
+    from control.external_targets import always
     from policies.arm_wave import ArmWavePolicy
 
-    stack = SimStack(StackConfig(world=WorldConfig(), loop=LoopConfig(realtime=False)))
-    session = SimSession(stack, SessionConfig(sequence=(FsmId.STAND_UP, FsmId.START), duration=0.5, hold=0.5,
-                                              policy_configured=True))
+    low = SimLowLevel(LowLevelConfig(world=WorldConfig(), loop=LoopConfig(realtime=False)), policy_alive=always)
+    session = SimSession(low, SessionConfig(sequence=(FsmId.STAND_UP, FsmId.START), duration=0.5, hold=0.5))
     InProcessPolicy(ArmWavePolicy(), session)
     session.every(20, lambda run: time.sleep(0.06))
-    stack.loop.run(session.tick)
-    assert stack.fsm.state == FsmId.START and stack.fsm.faults == 0, stack.fsm.last_fault
+    low.loop.run(session.tick)
+    assert low.fsm.state == FsmId.START and low.fsm.faults == 0, low.fsm.last_fault

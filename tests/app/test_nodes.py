@@ -17,8 +17,10 @@ from bessemer import wire
 from bessemer.control_client import request_fsm, request_status
 from bessemer.endpoints import EndpointError, Endpoints, create_keys
 from bessemer.launch import LaunchConfig, Launcher, check_ports_free
+from bessemer.nodes.policy import PolicyNode
 from bessemer.nodes.subscriber import NewestOnly
 from control.fsm import FsmId
+from policies.arm_wave import ArmWavePolicy
 
 pytestmark = pytest.mark.timeout(180)
 _ports = iter(range(20000 + os.getpid() % 100 * 100, 32000, 10))
@@ -117,15 +119,39 @@ def test_a_second_stack_on_the_same_machine_does_not_cross_talk(stack):
         launcher.shutdown()
 
 
-def test_losing_perception_degrades_the_policy_but_not_the_loop(stack):
+def test_losing_perception_leaves_a_policy_that_does_not_use_it_driving(stack):
     e = stack.config.endpoints
     assert not request_status(e)["nodes"]["policy"]["degraded"]
     stack.procs["perception"].send_signal(signal.SIGKILL)
-    status = wait_for(e, lambda s: s["nodes"]["policy"]["degraded"], timeout=5)
-    assert status["nodes"]["policy"]["degraded"]
-    time.sleep(0.5)
-    status = request_status(e)
+    status = wait_for(e, lambda s: s["nodes"]["perception"]["age_s"] > 1.5, timeout=10)
+    assert status["nodes"]["perception"]["age_s"] > 1.5, "the perception node is gone"
+    assert not status["nodes"]["policy"]["degraded"], "the wave policy never uses percepts"
     assert status["fsm"]["state"] == 200 and status["fsm"]["faults"] == 0
+
+
+class _Steering:
+    """A policy that steers by percepts (what `PerceivingPolicy` recognises)."""
+
+    name, rate_hz = "steering", 50.0
+
+    def act(self, state, t, targets):
+        targets[:] = 0.0
+
+    def perceive(self, percept):
+        self.last = percept
+
+
+def test_a_policy_that_steers_by_percepts_is_degraded_without_them_and_one_that_does_not_is_not():
+    e = Endpoints(stack=f"degraded{os.getpid()}", base_port=next(_ports))
+    ctx = zmq.Context()
+    steering, waving = PolicyNode(_Steering(), e, ctx), PolicyNode(ArmWavePolicy(), e, ctx)
+    try:
+        assert steering.degraded and "perception node" in steering.degraded_reason
+        assert not waving.degraded and waving.degraded_reason == ""
+    finally:
+        steering.close()
+        waving.close()
+        ctx.term()
 
 
 def test_killing_the_policy_damps_within_100ms_and_a_restarted_policy_rejoins(stack):

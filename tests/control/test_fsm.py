@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
+from control.external_targets import ExternalTargets, PolicySeat
 from control.fsm import TRANSITIONS, Fsm, FsmGains, FsmId, parse_state_id
 from robots.g1 import joints
 from robots.g1.poses import POSES
@@ -17,7 +18,7 @@ EXPECTED_ALLOWED = {
 
 def make_fsm(policy=False):
     gains = FsmGains(joints.HOLD_KP, joints.HOLD_KD, joints.DAMP_KD, np.ones(29))
-    return Fsm(dict(POSES), gains, policy_configured=policy)
+    return Fsm(dict(POSES), gains, policy=PolicySeat(ExternalTargets(29)) if policy else None)
 
 
 def fsm_in(state, policy=False):
@@ -47,6 +48,17 @@ def test_start_is_refused_without_a_policy():
     result = fsm.request(200)
     assert not result.accepted and "no policy is configured" in result.message
     assert fsm.state == FsmId.STAND_UP
+
+
+def test_start_is_refused_while_the_seated_policy_is_not_alive_and_allowed_once_it_is():
+    alive = False
+    gains = FsmGains(joints.HOLD_KP, joints.HOLD_KD, joints.DAMP_KD, np.ones(29))
+    fsm = Fsm(dict(POSES), gains, policy=PolicySeat(ExternalTargets(29), alive=lambda: alive))
+    fsm.request(FsmId.STAND_UP)
+    result = fsm.request(200)
+    assert not result.accepted and "not running" in result.message and fsm.state == FsmId.STAND_UP
+    alive = True
+    assert fsm.request(200).accepted and fsm.state == FsmId.START
 
 
 def test_unknown_state_id_is_a_clear_error():

@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from control.external_targets import ExternalTargets
 from control.safety import SafetyMonitors
 from robots.interface import RobotState
 
@@ -70,3 +71,16 @@ def test_fast_envelope_never_hides_a_fault(dq, temp, imu, scale):
     monitors = SafetyMonitors()
     exact = next((f for m in monitors.monitors if (f := m.check(s)) is not None), None)
     assert monitors.check(s) == exact
+
+
+def test_stale_policy_targets_are_a_fault_only_while_the_policy_drives():
+    now = [0.0]
+    targets = ExternalTargets(29, clock=lambda: now[0])
+    monitors = SafetyMonitors(targets=targets)
+    state = healthy()
+    assert "policy targets stale" in monitors.check(state, policy_driving=True)
+    targets.offer(1, deadline=0.05, values=np.zeros((6, 29)))
+    assert monitors.check(state, policy_driving=True) is None
+    now[0] = 0.05
+    assert "policy targets stale" in monitors.check(state, policy_driving=True)
+    assert monitors.check(state, policy_driving=False) is None

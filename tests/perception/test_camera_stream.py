@@ -2,7 +2,10 @@
 pixels arrive, a slow consumer gets the newest frame, and a stopped stream, a wrong size or a corrupt
 JPEG are flagged with a clear message and never raise."""
 
+import signal
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -197,3 +200,24 @@ def test_encoder_input_is_the_centre_square_resized():
     frame = CameraFrame(image, 0.0, StreamStatus.OK, "")
     assert frame.for_encoder(112).shape == (112, 112, 3)
     assert CameraFrame(None, float("inf"), StreamStatus.WAITING, "").for_encoder() is None
+
+
+def test_the_camera_server_command_streams_a_moving_picture_until_ctrl_c(endpoint, stream):
+    client = stream(width=64, height=48)
+    cmd = [sys.executable, "-m", "bessemer", "camera-server", "--endpoint", endpoint, "--size", "64x48", "--fps", "50",
+           "--header"]
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        first = client.poll(wait_s=0.1)
+        while first.image is None and time.monotonic() < deadline:
+            first = client.poll(wait_s=0.1)
+        time.sleep(0.2)
+        later = client.poll(wait_s=1.0)
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+    assert first.status is StreamStatus.OK and first.image.shape == (48, 64, 3)
+    assert later.frame_id > first.frame_id and not np.array_equal(later.image, first.image)
+    assert server.returncode == 0, err
+    assert out.strip() == f"sending 64x48 JPEG frames at 50 fps on {endpoint}; Ctrl-C stops"

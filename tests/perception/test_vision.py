@@ -143,12 +143,15 @@ def test_weights_for_another_config_or_not_weights_at_all_are_refused(tmp_path):
 
 def test_vision_commands_train_write_and_evaluate(tmp_path, capsys):
     out = tmp_path / "tiny.pt"
-    assert main(["vision", "train", "--frames", "24", "--epochs", "1", "--eval-frames", "8", "--out", str(out),
-                 "--quiet"]) == 0
+    assert main(["vision", "train", "--frames", "24", "--epochs", "1", "--eval-frames", "8", "--out", str(out)]) == 0
+    trained = capsys.readouterr().out
+    assert "rendered 24 frames" in trained and f"wrote {out}" in trained
+    assert "epoch 1: presence" in trained, "the progress bar shows the epoch's losses"
     assert VisionEncoder.load(out).trained == {"seed": TRAIN_SEED, "frames": 24, "epochs": 1}
     assert main(["vision", "eval", "--weights", str(out), "--frames", "8", "--seed", "7", "--quiet"]) == 0
-    printed = capsys.readouterr().out
-    assert "rendered 24 frames" in printed and f"wrote {out}" in printed
-    assert printed.count("presence accuracy") == 2 and "bearing error median" in printed
+    evaluated = capsys.readouterr().out
+    assert "render seed" not in evaluated, "--quiet: no progress bar"
+    for printed in (trained, evaluated):
+        assert printed.count("presence accuracy") == 1 and "bearing error median" in printed
     assert main(["vision", "eval", "--weights", str(out), "--seed", str(TRAIN_SEED), "--quiet"]) == 2
     assert "was trained on seed 0" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from bessemer.cli import main
 from policies.checkpoint import CheckpointError, load_checkpoint
 from policies.training.trainer import Trainer, TrainConfig
 from sim.envs.randomization import Randomization
@@ -24,7 +25,7 @@ def actor_weights(trainer: Trainer) -> dict:
 
 def test_a_run_writes_checkpoints_tensorboard_and_a_png_curve(tmp_path):
     trainer = Trainer(replace(TINY, iterations=3), tmp_path / "run")
-    assert trainer.run(show_progress=False)
+    assert trainer.run()
     run = tmp_path / "run"
     saved = load_checkpoint(run / "latest.pt")
     assert saved["iteration"] == 3 and saved["env_steps"] == 3 * 4 * 8
@@ -37,13 +38,20 @@ def test_a_run_writes_checkpoints_tensorboard_and_a_png_curve(tmp_path):
 
 def test_an_interrupted_run_resumes_exactly_where_it_stopped(tmp_path):
     straight = Trainer(TINY, tmp_path / "straight")
-    straight.run(show_progress=False)
+    assert straight.run()
 
     first = Trainer(replace(TINY, iterations=2), tmp_path / "split")
-    first.run(show_progress=False)
+    seen = []
+
+    def stop_after_the_first(row: dict) -> None:
+        seen.append(row["iteration"])
+        first.request_stop()
+
+    assert not first.run(on_iteration=stop_after_the_first)
+    assert seen == [1], "the iteration under way finishes, no other starts"
     resumed = Trainer(TINY, tmp_path / "split", resume=True, iterations=4)
-    assert resumed.iteration == 2 and resumed.config.iterations == 4
-    resumed.run(show_progress=False)
+    assert resumed.iteration == 1 and resumed.config.iterations == 4, "saved though --save-every had not come round"
+    resumed.run()
 
     a, b = actor_weights(straight), actor_weights(resumed)
     for key in a:
@@ -55,7 +63,7 @@ def test_an_interrupted_run_resumes_exactly_where_it_stopped(tmp_path):
 
 def test_a_run_started_from_another_runs_policy_keeps_its_networks_and_lineage(tmp_path):
     nominal = Trainer(replace(TINY, iterations=2, randomization="none"), tmp_path / "nominal")
-    nominal.run(show_progress=False)
+    nominal.run()
     config = replace(TINY, randomization="full", init_from=str(tmp_path / "nominal" / "latest.pt"))
     randomized = Trainer(config, tmp_path / "randomized")
     a, b = actor_weights(nominal), actor_weights(randomized)
@@ -63,7 +71,7 @@ def test_a_run_started_from_another_runs_policy_keeps_its_networks_and_lineage(t
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
     assert randomized.iteration == 2 and randomized.env_steps == nominal.env_steps
     assert len(randomized.env.env.variants) == Randomization().models
-    randomized.run(show_progress=False)
+    randomized.run()
     assert [h["iteration"] for h in load_checkpoint(tmp_path / "randomized" / "latest.pt")["history"]] == [1, 2, 3, 4]
 
 
@@ -89,14 +97,14 @@ def test_an_exported_policy_of_other_layers_is_refused_in_one_line(tmp_path):
 
 
 def test_a_new_run_refuses_a_folder_that_holds_one(tmp_path):
-    Trainer(replace(TINY, iterations=1), tmp_path / "run").run(show_progress=False)
+    Trainer(replace(TINY, iterations=1), tmp_path / "run").run()
     with pytest.raises(CheckpointError, match="already holds a run: resume it with --resume"):
         Trainer(TINY, tmp_path / "run")
 
 
 def test_resume_of_a_corrupt_checkpoint_says_which_file(tmp_path):
     run = tmp_path / "run"
-    Trainer(replace(TINY, iterations=1), run).run(show_progress=False)
+    Trainer(replace(TINY, iterations=1), run).run()
     data = (run / "latest.pt").read_bytes()
     (run / "latest.pt").write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match=r"latest.pt is not a readable checkpoint \(corrupt or truncated"):
@@ -125,6 +133,27 @@ def test_ctrl_c_saves_the_iteration_under_way_and_the_cli_resumes_it(tmp_path):
     assert f"resuming {run} at iteration {stopped}" in result.stdout
     history = load_checkpoint(run / "latest.pt")["history"]
     assert [h["iteration"] for h in history] == list(range(1, stopped + 3)), "no iteration lost or repeated"
+
+
+def test_a_second_ctrl_c_while_the_checkpoint_is_written_does_not_lose_it(tmp_path, monkeypatch, capsys):
+    import policies.training.trainer as trainer_module
+
+    write = trainer_module.save_checkpoint
+
+    def impatient_user(path, payload):
+        signal.raise_signal(signal.SIGINT)  # the first stops the run after this iteration
+        signal.raise_signal(signal.SIGINT)  # the second, while it is being saved
+        write(path, payload)
+
+    monkeypatch.setattr(trainer_module, "save_checkpoint", impatient_user)
+    callers_handler = signal.getsignal(signal.SIGINT)
+    run = tmp_path / "run"
+    assert main(["train", "--run-dir", str(run), "--iterations", "400", "--num-envs", "4", "--steps-per-env", "8",
+                 "--save-every", "2", "--threads", "1", "--quiet"]) == 130
+    assert load_checkpoint(run / "latest.pt")["iteration"] == 2
+    assert (run / "checkpoints" / "model_000002.pt").is_file()
+    assert "stopped and saved at iteration 2" in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGINT) is callers_handler, "Ctrl-C is the caller's again"
 
 
 def test_unknown_env_id_is_one_line_naming_the_choices(tmp_path):

@@ -1,0 +1,42 @@
+"""`bessemer camera-server`: a stand-in for Unitree's image server, to try the camera client without a robot."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from bessemer.commands import CliError
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise CliError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 640x480") from None
+    if width < 1 or height < 1:
+        raise CliError(f"--size {text!r}: width and height must be at least 1")
+    return width, height
+
+
+def run(args: argparse.Namespace) -> int:
+    import zmq
+
+    from perception.camera_server import CameraServer, moving_pattern
+
+    width, height = _size(args.size)
+    if not args.fps > 0:
+        raise CliError(f"--fps must be above 0, got {args.fps:g}")
+    try:
+        server = CameraServer(args.endpoint, header=args.header)
+    except zmq.ZMQError as exc:
+        raise CliError(f"cannot bind {args.endpoint}: {exc}") from None
+    with server:
+        print(f"sending {width}x{height} JPEG frames at {args.fps:g} fps on {args.endpoint}; Ctrl-C stops")
+        start = time.monotonic()
+        try:
+            while True:
+                server.send(moving_pattern(width, height, time.monotonic() - start))
+                time.sleep(max(0.0, start + server.frames_sent / args.fps - time.monotonic()))
+        except KeyboardInterrupt:
+            pass
+    return 0
