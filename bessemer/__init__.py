@@ -1,3 +1,3 @@
-"""Bessemer's application layer: the command line (and, later, the ZMQ nodes)."""
+"""Bessemer's application layer: the command line, the ZMQ nodes, and the stack composed in one process."""
 
 __version__ = "0.1.0"

@@ -1,1 +1,1 @@
-"""Multimodal perception (vision patches, audio codebooks, sound bearing): arrives with its own issue."""
+"""Multimodal perception: vision patches, audio codebooks, sound bearing; training of its models in `training`."""

@@ -1,7 +1,7 @@
 """A learned codebook that turns a log-mel spectrogram into discrete audio tokens and back.
 
 The token is a full-band slice of F consecutive frames (all 128 mel bands, F = 4 by default: 40 ms),
-not a 16x16 patch. Both readings of the issue hold that way: the spectrogram's 16x16 time-frequency
+not a 16x16 patch. Both views of a spectrogram are kept: the spectrogram's 16x16 time-frequency
 patches are its patch view (`spectrogram.time_frequency_patches`, the same layout vision uses), and
 the codebook quantises 2-8 frames per token. A 16x16 patch as the token would span 16 frames (160 ms,
 outside 2-8, and too coarse for onsets such as clicks and footsteps), and 16-band x F-frame tokens

@@ -1,1 +1,1 @@
-"""Policy contract, training and runtime inference: arrives with the training issue."""
+"""Policies: the observation contract, inference at run time, and (in `training`) learning them in simulation."""

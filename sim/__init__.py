@@ -1,1 +1,1 @@
-"""MuJoCo simulation of the G1: the world, and the simulated robot behind the robot interface."""
+"""MuJoCo simulation of the G1: the world, the simulated robot behind the robot interface, its DDS bridge, and the Gymnasium envs."""

@@ -1,4 +1,4 @@
-"""`bessemer bench --audio`: how far off the sound bearing is on the G1 head array, and what it costs.
+"""Part of `bessemer bench --perception`: how far off the sound bearing is on the G1 head array, and what it costs.
 
 Error is what a room does to a few-centimetre array, so it is measured over many simulated rooms at
 several reverberation times and SNRs, beside pyroomacoustics' SRP-PHAT run on the very same blocks
@@ -126,7 +126,7 @@ def print_bearing_report(r: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"bessemer bench --audio: sound bearing error, {r['array']}, {r['scenes']} rooms per row, "
+    table = Table(title=f"sound bearing error, {r['array']}, {r['scenes']} rooms per row, "
                         f"{r['block_ms']:.0f} ms blocks, {r['band_hz'][0]:g}-{r['band_hz'][1]:g} Hz", box=box.SIMPLE)
     for column in ("RT60", "SNR", "blocks", "ours median / p90", "pyroomacoustics SRP median / p90"):
         table.add_column(column)

@@ -63,7 +63,7 @@ def bench_training(threads: int, iterations: int = 6) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(replace(TrainConfig(), iterations=iterations, save_every=iterations, threads=threads),
                           Path(tmp) / "run")
-        trainer.run(show_progress=False)
+        trainer.run()
         rows = trainer.history[1:]
         samples = sum(trainer.config.num_envs * trainer.config.steps_per_env for _ in rows)
         ppo_rate = samples / sum(r["wall_seconds"] - p["wall_seconds"] for p, r in zip(trainer.history, rows))

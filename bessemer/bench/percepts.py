@@ -1,4 +1,4 @@
-"""`bessemer bench --perception`: the perception issue's figures in one run, on one thread each.
+"""`bessemer bench --perception`: perception's figures in one run, on one thread each.
 
 Vision tokens and encoder frames/s at 224x224 (goal 30), audio tokenization as a multiple of real
 time (goal 100x) with the codebook's reconstruction error, the sound bearing's error beside

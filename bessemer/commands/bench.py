@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from bessemer.commands import non_negative
+
 
 def run(args: argparse.Namespace) -> int:
     if args.perception:
@@ -49,3 +51,20 @@ def run(args: argparse.Namespace) -> int:
     run_benchmarks(realtime_seconds=args.realtime_seconds, lockstep_seconds=args.lockstep_seconds,
                    json_path=Path(args.json) if args.json else None)
     return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    bench_parser = sub.add_parser("bench", help="benchmark physics, the stack in lock-step, and the real-time loop")
+    bench_parser.add_argument("--realtime-seconds", type=non_negative, default=60.0, help="length of the real-time run (default 60)")
+    bench_parser.add_argument("--lockstep-seconds", type=non_negative, default=20.0,
+                              help="simulated seconds for the raw-physics and lock-step runs (default 20)")
+    bench_parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    bench_parser.add_argument("--dds", action="store_true",
+                              help="benchmark the DDS path instead: codec, loopback round trip, deploy loop against a bridge")
+    bench_parser.add_argument("--perception", action="store_true",
+                              help="benchmark perception instead: vision frames/s, audio tokens, sound bearing vs pyroomacoustics")
+    bench_parser.add_argument("--envs", action="store_true",
+                              help="benchmark the training envs instead: batched vector env vs SyncVectorEnv and physics")
+    bench_parser.add_argument("--zmq", action="store_true",
+                              help="benchmark the ZMQ hop instead: state -> policy -> targets round trip, loop beside the policy")
+    bench_parser.set_defaults(func=run)

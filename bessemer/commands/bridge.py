@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bessemer.commands import CliError, has_display
+from bessemer.commands import CliError, non_negative, require_display
 
 BRIDGE_RT_PRIORITY = 40
 """Below the deploy loop's 50: on one machine, the simulator yields to the controller under test."""
@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
     get_variant(args.variant)
     get_pose(args.spawn_pose)
     presses = _remote_script(args.remote_script)
-    if args.viewer and not has_display():
-        raise CliError("--viewer needs a display and none is set (DISPLAY/WAYLAND_DISPLAY); run the bridge headless")
+    if args.viewer:
+        require_display("run the bridge headless")
     if args.summary_json:
         check_writable(Path(args.summary_json), "summary")
     bridge = DdsBridge(BridgeConfig(world=WorldConfig(variant=args.variant), domain=args.domain,
@@ -111,3 +111,19 @@ def run(args: argparse.Namespace) -> int:
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps(summary, indent=2) + "\n")
     return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    bridge_parser = sub.add_parser("bridge", help="serve the simulated G1 over DDS as a real G1 would (domain 1 on lo)")
+    bridge_parser.add_argument("--domain", type=int, default=1, help="DDS domain id (default 1, the simulator convention)")
+    bridge_parser.add_argument("--iface", default="lo", help="network interface (default lo)")
+    bridge_parser.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")
+    bridge_parser.add_argument("--mode-machine", type=int, help="mode_machine to report (default: the variant's, 5 for 29dof)")
+    bridge_parser.add_argument("--no-band", action="store_true", help="no elastic band: the robot starts standing on the floor")
+    bridge_parser.add_argument("--spawn-pose", default="stand", help="pose to spawn in: stand (default), squat, sit or zero")
+    bridge_parser.add_argument("--duration", type=non_negative, default=0.0, help="seconds to run (default: until Ctrl-C)")
+    bridge_parser.add_argument("--remote-script", metavar="T:KEY[+KEY],...",
+                               help="emulated remote presses, e.g. 2:start,8:L2+B (seconds after start)")
+    bridge_parser.add_argument("--viewer", action="store_true", help="open the MuJoCo viewer (needs a display)")
+    bridge_parser.add_argument("--summary-json", metavar="PATH", help="write the bridge's counters at exit as JSON")
+    bridge_parser.set_defaults(func=run)

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bessemer.commands import CliError
+from bessemer.commands import CliError, non_negative
 from bessemer.commands.policy_options import load_policy
 
 
@@ -71,3 +71,19 @@ def run(args: argparse.Namespace) -> int:
         Path(args.summary_json).write_text(json.dumps(summary, indent=2) + "\n")
     return 1 if summary["sequence"]["refused"] else 0
 
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from bessemer.commands.policy_options import add_policy_options
+
+    deploy_parser = sub.add_parser("deploy", help="run the loop and FSM against a G1 over DDS (--sim: the bridge)")
+    target = deploy_parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--sim", action="store_true", help="the bridge: domain 1 on lo")
+    target.add_argument("--iface", help="the robot's wired network interface (domain 0)")
+    deploy_parser.add_argument("--domain", type=int, help="DDS domain id (default: 1 with --sim, 0 with --iface)")
+    deploy_parser.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")
+    deploy_parser.add_argument("--sequence", default="4", help="FSM ids to request after damp, e.g. 4,2,4 (default 4)")
+    deploy_parser.add_argument("--duration", type=non_negative, default=10.0, help="seconds to hold after the sequence (default 10)")
+    deploy_parser.add_argument("--hold", type=non_negative, default=1.0, help="seconds each step holds before the next (default 1)")
+    deploy_parser.add_argument("--summary-json", metavar="PATH", help="write the final summary as JSON")
+    add_policy_options(deploy_parser)
+    deploy_parser.set_defaults(func=run)

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bessemer.commands import CliError
+from bessemer.commands import CliError, non_negative
 from bessemer.commands.stack_options import endpoints_from
 
 
@@ -110,3 +110,45 @@ def keys(args: argparse.Namespace) -> int:
     print(f"CURVE keys written to {args.folder}: server.key(_secret), client.key(_secret); "
           "copy client.key_secret and server.key to the machine that connects")
     return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from bessemer.commands.stack_options import add_stack_options
+
+    run_parser = sub.add_parser("run", help="the whole stack as processes: low-level, policy and perception nodes over ZMQ")
+    target = run_parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--sim", action="store_true", help="the low-level node drives the in-process simulation")
+    target.add_argument("--iface", help="the low-level node drives a G1 over DDS on this interface")
+    run_parser.add_argument("--domain", type=int, default=0, help="DDS domain with --iface (default 0)")
+    run_parser.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")
+    run_parser.add_argument("--sequence", default="4,200", help="FSM ids to request once the nodes are up (default 4,200)")
+    run_parser.add_argument("--hold", type=non_negative, default=1.0, help="seconds each step holds before the next (default 1)")
+    run_parser.add_argument("--duration", type=non_negative, default=0.0, help="seconds to run after the sequence (default: until Ctrl-C)")
+    run_parser.add_argument("--no-band", action="store_true", help="simulation: no elastic band at start")
+    run_parser.add_argument("--no-perception", action="store_true", help="do not start the perception node")
+    run_parser.add_argument("--target-deadline", type=non_negative, default=50.0,
+                            help="ms each policy target stays valid: a silent policy damps the robot this long after (default 50)")
+    run_parser.add_argument("--summary-json", metavar="PATH", help="write the final status as JSON")
+    run_parser.add_argument("--policy", default="wave", metavar="wave|PATH",
+                            help="policy node's policy: wave (stand, wave an arm; default), walk (the shipped walking "
+                                 "policy) or a learned policy file")
+    run_parser.add_argument("--cmd", default="0,0,0", metavar="VX,VY,WZ", help="velocity command for a learned walking policy")
+    run_parser.add_argument("--follow-sound", type=int, metavar="SEED",
+                            help="simulation: the follow-sound scene of SEED; the policy node steers the walking policy "
+                                 "to the sound with the perception node's percepts")
+    add_stack_options(run_parser)
+    run_parser.set_defaults(func=run)
+
+    fsm_parser = sub.add_parser("fsm", help="request an FSM state from a running stack, e.g. `bessemer fsm 1` to damp")
+    fsm_parser.add_argument("state_id", help="FSM id: 0 zero torque, 1 damp, 2 squat, 3 sit, 4 stand-up, 200 start")
+    add_stack_options(fsm_parser)
+    fsm_parser.set_defaults(func=fsm)
+
+    status_parser = sub.add_parser("status", help="one status line (or --json) from a running stack")
+    status_parser.add_argument("--json", action="store_true", help="the whole status as JSON")
+    add_stack_options(status_parser)
+    status_parser.set_defaults(func=status)
+
+    keys_parser = sub.add_parser("keys", help="create CURVE keys for a stack whose sockets go beyond loopback")
+    keys_parser.add_argument("folder", help="folder to write server and client keys to")
+    keys_parser.set_defaults(func=keys)

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bessemer.commands import CliError, has_display
+from bessemer.commands import CliError, non_negative, require_display
 from bessemer.commands.policy_options import load_policy
 
 
@@ -36,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     policy = load_policy(args, args.variant) if FsmId.START in sequence else None
     if args.viewer and args.video:
         raise CliError("--viewer and --video cannot be combined: the viewer runs in real time, recording in lock-step")
-    if args.viewer and not has_display():
-        raise CliError("--viewer needs a display and none is set (DISPLAY/WAYLAND_DISPLAY); run headless or record with --video")
+    if args.viewer:
+        require_display("run headless or record with --video")
     if args.summary_json:
         check_writable(Path(args.summary_json), "summary")
     realtime = not (args.lockstep or args.video)
@@ -103,3 +103,28 @@ def run(args: argparse.Namespace) -> int:
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps(summary, indent=2) + "\n")
     return 1 if summary["sequence"]["refused"] else 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from bessemer.commands.policy_options import add_policy_options
+
+    sim_parser = sub.add_parser("sim", help="run the G1 in MuJoCo under the 500 Hz loop and FSM")
+    sim_parser.add_argument("--variant", default="29dof", help="robot variant: 29dof (default) or 23dof")
+    sim_parser.add_argument("--duration", type=non_negative, default=10.0,
+                            help="simulated seconds to hold the final state after the sequence (default 10)")
+    sim_parser.add_argument("--sequence", default="4",
+                            help="FSM ids to request in order after spawning in damp, e.g. 4,2,4,3,4 (default 4)")
+    sim_parser.add_argument("--hold", type=non_negative, default=1.0, help="seconds each step holds before the next (default 1)")
+    sim_parser.add_argument("--lockstep", action="store_true", help="run as fast as the CPU allows instead of real time")
+    sim_parser.add_argument("--no-band", action="store_true", help="spawn standing on the floor, without the elastic band")
+    sim_parser.add_argument("--spawn-pose", default="stand", help="pose to spawn in: stand (default), squat, sit or zero")
+    sim_parser.add_argument("--viewer", action="store_true", help="open the MuJoCo viewer (needs a display)")
+    sim_parser.add_argument("--video", metavar="PATH.mp4", help="record the run headless (runs in lock-step)")
+    sim_parser.add_argument("--summary-json", metavar="PATH", help="write the final summary as JSON")
+    sim_parser.add_argument("--mesh-dir", metavar="DIR", help="folder with Unitree's G1 .STL meshes for visuals (optional)")
+    sim_parser.add_argument("--task", choices=["follow-sound"],
+                            help="follow-sound: a sounding ball in the room; the robot hears it, turns and walks to it "
+                                 "(stand-up then state 200 with the walking policy, 30 s, lock-step)")
+    sim_parser.add_argument("--scene-seed", type=int, default=0, help="the task's scene: where the ball lies, what it plays")
+    add_policy_options(sim_parser)
+    sim_parser.set_defaults(func=run)

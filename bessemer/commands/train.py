@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bessemer.commands import CliError
+from bessemer.commands import CliError, non_negative
 
 if TYPE_CHECKING:
     from policies.training.trainer import Trainer
@@ -149,7 +149,7 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub: argparse._SubParsersAction, positive) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     from bessemer.commands.policy_options import add_policy_options
 
     p = sub.add_parser("train", help="train a policy with PPO (rsl_rl) on the batched MuJoCo env")
@@ -190,8 +190,8 @@ def add_parsers(sub: argparse._SubParsersAction, positive) -> None:
     p.set_defaults(cmd="0.5,0,0")
     p.add_argument("--seeds", type=int, default=10, help="robots, one per seed (default 10)")
     p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    p.add_argument("--seconds", type=positive, default=20.0, help="episode length (default 20)")
-    p.add_argument("--push", type=positive, default=0.0, metavar="M/S", help="sideways push speed (default: none)")
-    p.add_argument("--push-every", type=positive, default=5.0, help="seconds between pushes (default 5)")
+    p.add_argument("--seconds", type=non_negative, default=20.0, help="episode length (default 20)")
+    p.add_argument("--push", type=non_negative, default=0.0, metavar="M/S", help="sideways push speed (default: none)")
+    p.add_argument("--push-every", type=non_negative, default=5.0, help="seconds between pushes (default 5)")
     p.add_argument("--summary-json", metavar="PATH", help="write the results as JSON")
     p.set_defaults(func=evaluate)

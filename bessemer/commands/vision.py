@@ -118,7 +118,7 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Defaults left as None come from `VisionTrainConfig` and the seeds in `perception.training.vision`,
     read when the command runs, so building the parser imports no torch."""
     vision = sub.add_parser("vision", help="the head camera's ball encoder: train it on rendered frames, evaluate it")

@@ -30,7 +30,7 @@ def walker_state() -> RobotState:
 @pytest.fixture(scope="module")
 def walker(tmp_path_factory):
     run = tmp_path_factory.mktemp("runs") / "walk"
-    Trainer(TINY, run).run(show_progress=False)
+    Trainer(TINY, run).run()
     return LearnedPolicy(run / "latest.pt")
 
 

@@ -27,8 +27,8 @@ OTHER = replace(PolicyContract(), action_scale=0.5)
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
-    Trainer(TINY, root / "g1").run(show_progress=False)
-    Trainer(TINY, root / "other", contract=OTHER).run(show_progress=False)
+    Trainer(TINY, root / "g1").run()
+    Trainer(TINY, root / "other", contract=OTHER).run()
     return root / "g1" / "latest.pt", root / "other" / "latest.pt"
 
 
