@@ -13,22 +13,54 @@ from bessemer.commands import (CliError, bench, bridge, camera_server, deploy, m
 if not commands.has_display():
     os.environ.setdefault("MUJOCO_GL", "egl")
 
+MUJOCO_GL_BACKENDS = ("egl", "osmesa", "glfw")
+NEGATIVE_VALUE_OPTIONS = ("--cmd",)
+"""Options whose value may start with a minus (VX,VY,WZ), taken as values, not as options."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A refusal is one line on stderr that names the option, and exit status 2."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bessemer", description="Control stack for the Unitree G1.")
+    parser = OneLineParser(prog="bessemer", description="Control stack for the Unitree G1.")
     sub = parser.add_subparsers(dest="command", required=True)
     for command in (sim, bridge, deploy, run, node, bench, train, vision, camera_server, model):
         command.add_parser(sub)
     return parser
 
 
+def _negative_values_attached(argv: list[str]) -> list[str]:
+    """`--cmd -0.3,0,0` as `--cmd=-0.3,0,0`: argparse would take the value for an option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in NEGATIVE_VALUE_OPTIONS and arg.startswith("-"):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        try:
+            args = build_parser().parse_args(_negative_values_attached(sys.argv[1:] if argv is None else list(argv)))
+        except SystemExit as exc:
+            return exc.code or 0
+        gl = os.environ.get("MUJOCO_GL")
+        if gl is not None and gl not in MUJOCO_GL_BACKENDS:
+            raise CliError(f"MUJOCO_GL={gl!r} is not a MuJoCo rendering backend: set it to one of "
+                           f"{', '.join(MUJOCO_GL_BACKENDS)}, or unset it")
         return args.func(args)
-    except (CliError, ValueError, FileNotFoundError) as exc:
+    except (CliError, ValueError, OSError) as exc:
         print(f"bessemer: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("bessemer: interrupted before anything ran to its end", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

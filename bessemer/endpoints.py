@@ -33,6 +33,11 @@ class Endpoints:
     curve: bool = False
     """CURVE on loopback too (it is always on beyond loopback)."""
 
+    def __post_init__(self) -> None:
+        if self.secure and self.keys is None:
+            needs = "--curve" if self.curve else f"--host {self.host} (beyond loopback)"
+            raise EndpointError(f"{needs} needs CURVE keys: create them with `bessemer keys DIR` and pass --keys DIR")
+
     def address(self, role: str, bind: bool) -> str:
         host = self.host if not bind or self.loopback else "*"
         return f"tcp://{host}:{self.base_port + ROLES.index(role)}"
@@ -51,9 +56,6 @@ class Endpoints:
     def check(self) -> None:
         if not self.secure:
             return
-        if self.keys is None:
-            raise EndpointError(f"binding on {self.host} (beyond loopback) needs CURVE keys: create them with "
-                                "`bessemer keys DIR` and pass --keys DIR")
         for name in ("server.key_secret", "client.key_secret", "server.key"):
             if not (self.keys / name).is_file():
                 raise EndpointError(f"CURVE key file {self.keys / name} is missing: create keys with `bessemer keys {self.keys}`")
@@ -97,6 +99,9 @@ def start_authenticator(ctx: zmq.Context, endpoints: Endpoints):
     auth.start()
     auth.configure_curve(domain="*", location=str(endpoints.keys))
     return auth
+
+
+KEY_FILES = ("server.key", "server.key_secret", "client.key", "client.key_secret")
 
 
 def create_keys(folder: Path) -> None:

@@ -44,9 +44,10 @@ class LaunchConfig:
 
 def check_ports_free(endpoints: Endpoints) -> None:
     host = "0.0.0.0" if not endpoints.loopback else endpoints.host
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for role in ROLES:
         port = endpoints.base_port + ROLES.index(role)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((host, port))

@@ -25,10 +25,15 @@ class ExternalTargets:
         self.deadline = 0.0
         self.seq = -1
         self.received = 0
+        self.non_finite = 0
+        """Targets refused for NaN or Inf in them: never applied, so the held ones expire and the robot damps."""
 
     def offer(self, seq: int, deadline: float, values: np.ndarray) -> bool:
-        """Take targets if they are newer than the ones held; False for a repeat or an older one."""
+        """Take targets if they are newer than the ones held and finite; False otherwise."""
         if seq <= self.seq:
+            return False
+        if not np.isfinite(values).all():
+            self.non_finite += 1
             return False
         np.copyto(self.values, values)
         self.seq, self.deadline = seq, deadline

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -18,6 +19,22 @@ from robots.g1 import joints
 from robots.g1.poses import POSES
 
 LEG_JOINTS = tuple(range(12))
+COMMAND_RANGES: tuple[tuple[float, float], ...] = ((-0.5, 1.0), (-0.3, 0.3), (-1.0, 1.0))
+"""Forward and lateral speed (m/s) and yaw rate (rad/s) the walking policies are trained over: a
+command outside them is refused before the robot moves, never passed through."""
+
+
+def command_problem(command: tuple[float, ...]) -> str | None:
+    """Why a velocity command may not go to a walking policy, or None if it may."""
+    names = ("forward speed", "lateral speed", "yaw rate")
+    if len(command) != 3:
+        return f"a velocity command has three values (VX, VY, WZ), got {len(command)}"
+    for value, (low, high), what in zip(command, COMMAND_RANGES, names):
+        if not math.isfinite(value):
+            return f"the {what} {value} is not a finite number"
+        if not low <= value <= high:
+            return f"the {what} {value:g} is outside the trained range {low:g} to {high:g}"
+    return None
 
 
 @dataclass(frozen=True)

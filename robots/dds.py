@@ -146,15 +146,15 @@ class DdsRobot:
         self.link.close()
 
 
-def connect_g1(config: DdsConfig, say: Callable[[str], None]) -> DdsRobot:
-    """A G1 ready to be driven: on a robot's interface, Unitree's locomotion is released first (on
-    `lo`, a simulator has none); every failure is a DdsStartupError that says what to do."""
+def connect_g1(config: DdsConfig, say: Callable[[str], None], release: bool) -> DdsRobot:
+    """A G1 ready to be driven: with `release` (a real robot), Unitree's locomotion is released first;
+    every failure is a DdsStartupError that says what to do."""
     from robots.dds_transport import check_interface
     from robots.motion_switcher import MotionServiceError, release_motion_service
 
     try:
         check_interface(config.interface)
-        if config.interface != "lo":
+        if release:
             release_motion_service(config.domain, config.interface, say)
     except (ValueError, MotionServiceError) as exc:
         raise DdsStartupError(str(exc)) from None

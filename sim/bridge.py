@@ -8,6 +8,7 @@ on, lets go by itself once the robot carries its own weight and stands still.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,8 @@ class BridgeConfig:
     band: bool = True
     spawn_pose: str = "stand"
     period: float = 0.002
+    discovery_time: float = 0.3
+    """Seconds to listen for another robot on the domain before serving one."""
 
 
 @dataclass
@@ -41,9 +44,15 @@ class BridgeCounters:
     bad_crc: int = 0
     bad_size: int = 0
     wrong_mode_machine: int = 0
+    non_finite_commands: int = 0
+    """Commands with NaN or Inf in a target or gain: never applied (the previous command holds)."""
     ab_mode_commands: int = 0
     """Commands with `mode_pr` 1 (parallel A/B ankle motors): applied as pitch/roll, since the G1's
     ankle linkage geometry is not public, and counted so the user is told."""
+
+
+class BridgeStartupError(RuntimeError):
+    """The bridge cannot serve a robot here; the message says why and what to do."""
 
 
 class DdsBridge:
@@ -53,6 +62,7 @@ class DdsBridge:
         self.robot.reset(get_pose(c.spawn_pose), band=c.band, band_pose=POSES["stand"])
         self.mode_machine = self.robot.variant.mode_machine if c.mode_machine is None else c.mode_machine
         self.link = DdsLink(c.domain, c.interface)
+        self._refuse_a_second_robot()
         self._writer = self.link.writer(self.link.state_topic)
         self._reader = self.link.reader(self.link.cmd_topic)
         self.counters = BridgeCounters()
@@ -64,6 +74,16 @@ class DdsBridge:
         self._band = SelfSupportRelease(self.robot)
         self.robot.write(self._command)
         self._bind_views()
+
+    def _refuse_a_second_robot(self) -> None:
+        """Two robots answering on one domain would mix their states in every client's stream."""
+        guard = self.link.reader(self.link.state_topic)
+        time.sleep(self.config.discovery_time)
+        writers = guard.get_matched_publications()
+        if writers:
+            raise BridgeStartupError(
+                f"another robot or bridge already publishes rt/lowstate on DDS domain {self.config.domain} "
+                f"({len(writers)} writer(s)): stop it, or serve this one on another --domain")
 
     def _bind_views(self) -> None:
         mc = self._cmd_codec.message["motor_cmd"][:NUM_MOTORS]
@@ -99,6 +119,9 @@ class DdsBridge:
         for codec in take_valid(self._reader, self._cmd_codec, self.counters):
             if int(codec.message["mode_machine"]) != self.mode_machine:
                 self.counters.wrong_mode_machine += 1
+                continue
+            if not all(np.isfinite(src).all() for _, src in self._cmd_in):
+                self.counters.non_finite_commands += 1
                 continue
             self._load_command()
             applied = True

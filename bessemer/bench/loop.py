@@ -8,17 +8,14 @@ slows a run down, so the fastest repeat is the closest to what the code itself c
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from pathlib import Path
 
 import mujoco
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from bessemer.commands import check_writable
 from bessemer.runtime.low_level import SimLowLevel, LowLevelConfig
 from control.fsm import FsmId
 from control.loop import LoopConfig
@@ -126,12 +123,10 @@ def _check_seconds(name: str, seconds: float) -> None:
         raise ValueError(f"{name} must be 0 (skip) or at least {MIN_SECONDS:g}, got {seconds:g}")
 
 
-def run_benchmarks(realtime_seconds: float, lockstep_seconds: float, json_path: Path | None) -> dict:
+def run_benchmarks(realtime_seconds: float, lockstep_seconds: float) -> dict:
     """Run the lock-step and real-time benchmarks (0 s skips one), print a report, return the figures."""
     _check_seconds("--realtime-seconds", realtime_seconds)
     _check_seconds("--lockstep-seconds", lockstep_seconds)
-    if json_path is not None:
-        check_writable(json_path, "benchmark JSON")
     results: dict = {"lockstep": None, "realtime": None}
     if lockstep_seconds:
         print(f"lock-step: raw physics and whole stack, {lockstep_seconds:g} s simulated each, best of {REPEATS}",
@@ -147,6 +142,4 @@ def run_benchmarks(realtime_seconds: float, lockstep_seconds: float, json_path: 
         console.print(_lockstep_table(results["lockstep"]))
     if results["realtime"]:
         console.print(_realtime_table(results["realtime"]))
-    if json_path is not None:
-        json_path.write_text(json.dumps(results, indent=2) + "\n")
     return results

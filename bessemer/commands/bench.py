@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from bessemer.commands import non_negative
+from bessemer.commands import arg_types, write_output
 
 
 def run(args: argparse.Namespace) -> int:
@@ -15,50 +14,36 @@ def run(args: argparse.Namespace) -> int:
 
         results = bench_perception()
         print_perception_report(results)
-        if args.json:
-            Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n")
-        return 0
-    if args.envs:
+    elif args.envs:
         from bessemer.bench.envs import bench_envs, print_envs_report
 
         results = bench_envs()
         print_envs_report(results)
-        if args.json:
-            Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-        return 0
-    if args.zmq:
+    elif args.zmq:
         from bessemer.bench.zmq_path import print_zmq_report, run_zmq_benchmarks
 
         results = run_zmq_benchmarks(args.realtime_seconds)
         print_zmq_report(results)
-        if args.json:
-            Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-        return 0
-    if args.dds:
+    elif args.dds:
         from bessemer.bench.dds_path import print_dds_report, run_dds_benchmarks
 
-        if args.json:
-            from bessemer.commands import check_writable
-
-            check_writable(Path(args.json), "benchmark JSON")
         results = run_dds_benchmarks(args.realtime_seconds)
         print_dds_report(results)
-        if args.json:
-            Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-        return 0
-    from bessemer.bench.loop import run_benchmarks
+    else:
+        from bessemer.bench.loop import run_benchmarks
 
-    run_benchmarks(realtime_seconds=args.realtime_seconds, lockstep_seconds=args.lockstep_seconds,
-                   json_path=Path(args.json) if args.json else None)
+        results = run_benchmarks(realtime_seconds=args.realtime_seconds, lockstep_seconds=args.lockstep_seconds)
+    if args.json:
+        write_output(args.json, json.dumps(results, indent=2, default=str) + "\n", "benchmark JSON")
     return 0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     bench_parser = sub.add_parser("bench", help="benchmark physics, the stack in lock-step, and the real-time loop")
-    bench_parser.add_argument("--realtime-seconds", type=non_negative, default=60.0, help="length of the real-time run (default 60)")
-    bench_parser.add_argument("--lockstep-seconds", type=non_negative, default=20.0,
+    bench_parser.add_argument("--realtime-seconds", type=arg_types.positive_seconds, default=60.0, help="length of the real-time run (default 60)")
+    bench_parser.add_argument("--lockstep-seconds", type=arg_types.positive_seconds, default=20.0,
                               help="simulated seconds for the raw-physics and lock-step runs (default 20)")
-    bench_parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    bench_parser.add_argument("--json", type=arg_types.output_file, metavar="PATH", help="also write the figures as JSON")
     bench_parser.add_argument("--dds", action="store_true",
                               help="benchmark the DDS path instead: codec, loopback round trip, deploy loop against a bridge")
     bench_parser.add_argument("--perception", action="store_true",

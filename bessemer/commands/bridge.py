@@ -5,53 +5,30 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from bessemer.commands import CliError, non_negative, require_display
+from bessemer.commands import CliError, arg_types, require_display
 
 BRIDGE_RT_PRIORITY = 40
 """Below the deploy loop's 50: on one machine, the simulator yields to the controller under test."""
 
 
 
-def _remote_script(text: str | None) -> list[tuple[float, frozenset[str]]]:
-    """"2:start,6:L2+B" -> [(2.0, {start}), (6.0, {L2, B})]: presses for the bridge's emulated remote."""
-    from robots.remote import KEY_BITS
-
-    presses = []
-    for item in filter(None, (p.strip() for p in (text or "").split(","))):
-        when, _, keys = item.partition(":")
-        combo = frozenset(k for k in keys.split("+") if k)
-        try:
-            at = float(when)
-        except ValueError:
-            raise CliError(f"--remote-script item {item!r}: expected SECONDS:KEY[+KEY], e.g. 2:start") from None
-        unknown = combo - KEY_BITS.keys()
-        if unknown or not combo:
-            raise CliError(f"--remote-script item {item!r}: unknown key(s) {sorted(unknown)}; known: {', '.join(KEY_BITS)}")
-        presses.append((at, combo))
-    return sorted(presses, key=lambda p: p[0])
-
-
 def run(args: argparse.Namespace) -> int:
-    from bessemer.commands import check_writable
+    from bessemer.commands import ignoring_interrupts, write_output
     from control.loop import FixedRateLoop, LoopConfig
-    from robots.g1.poses import get_pose
-    from robots.g1.variants import get_variant
     from robots.remote import RemoteState
-    from sim.bridge import BridgeConfig, DdsBridge
+    from sim.bridge import BridgeConfig, BridgeStartupError, DdsBridge
     from sim.world import WorldConfig
 
-    get_variant(args.variant)
-    get_pose(args.spawn_pose)
-    presses = _remote_script(args.remote_script)
+    presses = args.remote_script
     if args.viewer:
         require_display("run the bridge headless")
-    if args.summary_json:
-        check_writable(Path(args.summary_json), "summary")
-    bridge = DdsBridge(BridgeConfig(world=WorldConfig(variant=args.variant), domain=args.domain,
-                                    interface=args.iface, mode_machine=args.mode_machine, band=not args.no_band,
-                                    spawn_pose=args.spawn_pose))
+    try:
+        bridge = DdsBridge(BridgeConfig(world=WorldConfig(variant=args.variant), domain=args.domain,
+                                        interface=args.iface, mode_machine=args.mode_machine, band=not args.no_band,
+                                        spawn_pose=args.spawn_pose))
+    except BridgeStartupError as exc:
+        raise CliError(str(exc)) from None
     loop = FixedRateLoop(LoopConfig(realtime=True, rt_priority=BRIDGE_RT_PRIORITY))
     ticks = round(args.duration / loop.config.period) if args.duration else None
     press_ticks = {round(at / loop.config.period): combo for at, combo in presses}
@@ -97,33 +74,35 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        if keyboard is not None:
-            keyboard.close()
-        if viewer is not None:
-            viewer.close()
-        bridge.close()
+        with ignoring_interrupts():
+            if keyboard is not None:
+                keyboard.close()
+            if viewer is not None:
+                viewer.close()
+            bridge.close()
     summary = {"command": "bridge", "domain": args.domain, "interface": args.iface, "mode_machine": bridge.mode_machine,
                "sim_time_s": round(bridge.robot.time, 4), "base_height_m": round(bridge.robot.base_height, 4),
                "base_xy_m": [round(float(v), 4) for v in bridge.robot.data.qpos[:2]],
                "band_engaged": bridge.robot.band_engaged, "counters": vars(bridge.counters),
                "loop": loop.timing.summary().as_dict()}
-    print(json.dumps(summary, indent=2))
-    if args.summary_json:
-        Path(args.summary_json).write_text(json.dumps(summary, indent=2) + "\n")
+    with ignoring_interrupts():
+        print(json.dumps(summary, indent=2))
+        if args.summary_json:
+            write_output(args.summary_json, json.dumps(summary, indent=2) + "\n", "summary")
     return 0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     bridge_parser = sub.add_parser("bridge", help="serve the simulated G1 over DDS as a real G1 would (domain 1 on lo)")
-    bridge_parser.add_argument("--domain", type=int, default=1, help="DDS domain id (default 1, the simulator convention)")
-    bridge_parser.add_argument("--iface", default="lo", help="network interface (default lo)")
-    bridge_parser.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")
-    bridge_parser.add_argument("--mode-machine", type=int, help="mode_machine to report (default: the variant's, 5 for 29dof)")
+    bridge_parser.add_argument("--domain", type=arg_types.dds_domain, default=1, help="DDS domain id (default 1, the simulator convention)")
+    bridge_parser.add_argument("--iface", type=arg_types.network_interface, default="lo", help="network interface (default lo)")
+    bridge_parser.add_argument("--variant", type=arg_types.variant, default="29dof", help="29dof (default) or 23dof")
+    bridge_parser.add_argument("--mode-machine", type=arg_types.byte, help="mode_machine to report (default: the variant's, 5 for 29dof)")
     bridge_parser.add_argument("--no-band", action="store_true", help="no elastic band: the robot starts standing on the floor")
-    bridge_parser.add_argument("--spawn-pose", default="stand", help="pose to spawn in: stand (default), squat, sit or zero")
-    bridge_parser.add_argument("--duration", type=non_negative, default=0.0, help="seconds to run (default: until Ctrl-C)")
-    bridge_parser.add_argument("--remote-script", metavar="T:KEY[+KEY],...",
+    bridge_parser.add_argument("--spawn-pose", type=arg_types.spawn_pose, default="stand", help="pose to spawn in: stand (default), squat, sit or zero")
+    bridge_parser.add_argument("--duration", type=arg_types.seconds, default=0.0, help="seconds to run (default: until Ctrl-C)")
+    bridge_parser.add_argument("--remote-script", type=arg_types.remote_script, default=[], metavar="T:KEY[+KEY],...",
                                help="emulated remote presses, e.g. 2:start,8:L2+B (seconds after start)")
     bridge_parser.add_argument("--viewer", action="store_true", help="open the MuJoCo viewer (needs a display)")
-    bridge_parser.add_argument("--summary-json", metavar="PATH", help="write the bridge's counters at exit as JSON")
+    bridge_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the bridge's counters at exit as JSON")
     bridge_parser.set_defaults(func=run)

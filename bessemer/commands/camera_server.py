@@ -5,17 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bessemer.commands import CliError
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise CliError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 640x480") from None
-    if width < 1 or height < 1:
-        raise CliError(f"--size {text!r}: width and height must be at least 1")
-    return width, height
+from bessemer.commands import CliError, arg_types
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,9 +13,7 @@ def run(args: argparse.Namespace) -> int:
 
     from perception.camera_server import CameraServer, moving_pattern
 
-    width, height = _size(args.size)
-    if not args.fps > 0:
-        raise CliError(f"--fps must be above 0, got {args.fps:g}")
+    width, height = args.size
     try:
         server = CameraServer(args.endpoint, header=args.header)
     except zmq.ZMQError as exc:
@@ -45,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     camera_parser = sub.add_parser("camera-server", help="a stand-in for the G1's image server: a moving pattern as JPEG "
                                                   "over ZMQ, no robot needed")
-    camera_parser.add_argument("--endpoint", default="tcp://*:5555", help="ZMQ endpoint to bind (default tcp://*:5555)")
-    camera_parser.add_argument("--size", default="640x480", help="WIDTHxHEIGHT of the image sent (default 640x480)")
-    camera_parser.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    camera_parser.add_argument("--endpoint", type=arg_types.zmq_endpoint, default="tcp://*:5555", help="ZMQ endpoint to bind (default tcp://*:5555)")
+    camera_parser.add_argument("--size", type=arg_types.frame_size, default="640x480", help="WIDTHxHEIGHT of the image sent (default 640x480)")
+    camera_parser.add_argument("--fps", type=arg_types.rate_hz, default=30.0, help="frames per second (default 30)")
     camera_parser.add_argument("--header", action="store_true", help="send the unit-test header before each JPEG")
     camera_parser.set_defaults(func=run)

@@ -6,14 +6,14 @@ import argparse
 import json
 from pathlib import Path
 
-from bessemer.commands import CliError, non_negative
+from bessemer.commands import CliError, arg_types
 from bessemer.commands.policy_options import load_policy
 
 
 def run(args: argparse.Namespace) -> int:
-    from bessemer.commands import check_writable
+    from bessemer.commands import check_outputs, ignoring_interrupts, write_output
     from bessemer.runtime.policy_host import InProcessPolicy
-    from bessemer.runtime.session import ScriptedRun, SessionConfig, parse_sequence
+    from bessemer.runtime.session import ScriptedRun, SessionConfig
     from bessemer.runtime.low_level import LowLevel, LowLevelConfig
     from bessemer.status import StatusLine, print_summary
     from control.external_targets import always
@@ -21,18 +21,16 @@ def run(args: argparse.Namespace) -> int:
     from control.loop import LoopConfig
     from control.remote_commands import RemoteFsmCommands
     from robots.dds import DdsConfig, DdsStartupError, connect_g1
-    from robots.g1.variants import get_variant
 
-    get_variant(args.variant)
-    sequence = parse_sequence(args.sequence)
+    sequence = args.sequence
     policy = load_policy(args, args.variant) if FsmId.START in sequence else None
-    if args.summary_json:
-        check_writable(Path(args.summary_json), "summary")
+    check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None}, {"--summary-json": args.summary_json})
     interface = "lo" if args.sim else args.iface
     domain = args.domain if args.domain is not None else (1 if args.sim else 0)
     status = StatusLine()
     try:
-        robot = connect_g1(DdsConfig(interface=interface, domain=domain, variant=args.variant), status.event)
+        robot = connect_g1(DdsConfig(interface=interface, domain=domain, variant=args.variant), status.event,
+                           release=not args.sim)
     except DdsStartupError as exc:
         raise CliError(str(exc)) from None
     low = LowLevel(robot, LowLevelConfig(loop=LoopConfig(realtime=True)),
@@ -58,18 +56,20 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         run.stopped_early = True
     finally:
-        run.finish()
-        summary = run.summary()
-        low.damp_before_exit()
-        status.event("exit: robot left in damp")
-        status.close()
-    summary["command"] = "deploy"
-    summary["dds"] = {"domain": domain, "interface": interface, **vars(robot.counters)}
-    robot.close()
-    print_summary(summary)
-    if args.summary_json:
-        Path(args.summary_json).write_text(json.dumps(summary, indent=2) + "\n")
-    return 1 if summary["sequence"]["refused"] else 0
+        with ignoring_interrupts():
+            run.finish()
+            summary = run.summary()
+            low.damp_before_exit()
+            status.event("exit: robot left in damp")
+            status.close()
+    with ignoring_interrupts():
+        summary["command"] = "deploy"
+        summary["dds"] = {"domain": domain, "interface": interface, **vars(robot.counters)}
+        robot.close()
+        print_summary(summary)
+        if args.summary_json:
+            write_output(args.summary_json, json.dumps(summary, indent=2) + "\n", "summary")
+    return 1 if summary["sequence"]["refused"] or summary["fsm"]["faults"] else 0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -78,12 +78,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     deploy_parser = sub.add_parser("deploy", help="run the loop and FSM against a G1 over DDS (--sim: the bridge)")
     target = deploy_parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--sim", action="store_true", help="the bridge: domain 1 on lo")
-    target.add_argument("--iface", help="the robot's wired network interface (domain 0)")
-    deploy_parser.add_argument("--domain", type=int, help="DDS domain id (default: 1 with --sim, 0 with --iface)")
-    deploy_parser.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")
-    deploy_parser.add_argument("--sequence", default="4", help="FSM ids to request after damp, e.g. 4,2,4 (default 4)")
-    deploy_parser.add_argument("--duration", type=non_negative, default=10.0, help="seconds to hold after the sequence (default 10)")
-    deploy_parser.add_argument("--hold", type=non_negative, default=1.0, help="seconds each step holds before the next (default 1)")
-    deploy_parser.add_argument("--summary-json", metavar="PATH", help="write the final summary as JSON")
+    target.add_argument("--iface", type=arg_types.network_interface, help="the robot's wired network interface (domain 0)")
+    deploy_parser.add_argument("--domain", type=arg_types.dds_domain, help="DDS domain id (default: 1 with --sim, 0 with --iface)")
+    deploy_parser.add_argument("--variant", type=arg_types.variant, default="29dof", help="29dof (default) or 23dof")
+    deploy_parser.add_argument("--sequence", type=arg_types.fsm_sequence, default="4", help="FSM ids to request after damp, e.g. 4,2,4 (default 4)")
+    deploy_parser.add_argument("--duration", type=arg_types.seconds, default=10.0, help="seconds to hold after the sequence (default 10)")
+    deploy_parser.add_argument("--hold", type=arg_types.seconds, default=1.0, help="seconds each step holds before the next (default 1)")
+    deploy_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the final summary as JSON")
     add_policy_options(deploy_parser)
     deploy_parser.set_defaults(func=run)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from bessemer.commands import arg_types
+
 
 def run(args: argparse.Namespace) -> int:
     from robots.g1.mjcf import robot_xml
@@ -17,10 +19,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         xml = robot_xml(args.variant, mesh_dir)
     if args.out:
-        from bessemer.commands import check_writable
+        from bessemer.commands import write_output
 
-        check_writable(Path(args.out), "model")
-        Path(args.out).write_text(xml)
+        write_output(args.out, xml, "model")
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(xml)
@@ -29,9 +30,9 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     model_parser = sub.add_parser("model", help="print or write the project's MJCF of the G1")
-    model_parser.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")
+    model_parser.add_argument("--variant", type=arg_types.variant, default="29dof", help="29dof (default) or 23dof")
     model_parser.add_argument("--world", action="store_true", help="include floor, light and elastic band")
-    model_parser.add_argument("--mesh-dir", metavar="DIR", help="folder with Unitree's .STL meshes")
-    model_parser.add_argument("--out", metavar="PATH", help="write to a file instead of stdout")
+    model_parser.add_argument("--mesh-dir", type=arg_types.existing_dir, metavar="DIR", help="folder with Unitree's .STL meshes")
+    model_parser.add_argument("--out", type=arg_types.output_file, metavar="PATH", help="write to a file instead of stdout")
     model_parser.set_defaults(func=run)
 

@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 
-from bessemer.commands import CliError, non_negative
+from bessemer.commands import CliError, arg_types
 from bessemer.commands.stack_options import endpoints_from
 
 
@@ -57,7 +57,7 @@ def _lowlevel(args: argparse.Namespace) -> int:
 
         try:
             robot = connect_g1(DdsConfig(interface=args.iface, domain=args.domain, variant=args.variant),
-                               lambda line: print(line, file=sys.stderr))
+                               lambda line: print(line, file=sys.stderr), release=args.iface != "lo")
         except DdsStartupError as exc:
             raise CliError(str(exc)) from None
         stack = LowLevel(robot, LowLevelConfig(loop=LoopConfig(realtime=True)), **seat)
@@ -152,10 +152,7 @@ def _perception(args: argparse.Namespace) -> int:
 
         microphone = G1AudioStreamConfig(interface_ip=args.mic_interface)
     if args.camera:
-        try:
-            width, height = (int(v) for v in args.camera_size.lower().split("x"))
-        except ValueError:
-            raise CliError(f"--camera-size {args.camera_size!r}: give WIDTHxHEIGHT, e.g. 640x480") from None
+        width, height = args.camera_size
         camera = CameraStreamConfig(endpoint=args.camera, width=width, height=height)
     if args.scene_seed is not None and (camera or microphone):
         raise CliError("--scene-seed is a simulated scene: drop --camera and --g1-microphone")
@@ -174,26 +171,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     node_parser = sub.add_parser("node", help="one node of the stack (started by `bessemer run`)")
     node_parser.add_argument("kind", choices=("lowlevel", "policy", "perception"))
     node_parser.add_argument("--sim", action="store_true", help="lowlevel: drive the in-process simulation (the default)")
-    node_parser.add_argument("--iface", help="lowlevel: drive a G1 over DDS on this interface")
-    node_parser.add_argument("--domain", type=int, default=0, help="lowlevel with --iface: DDS domain (default 0)")
-    node_parser.add_argument("--variant", default="29dof")
+    node_parser.add_argument("--iface", type=arg_types.network_interface, help="lowlevel: drive a G1 over DDS on this interface")
+    node_parser.add_argument("--domain", type=arg_types.dds_domain, default=0, help="lowlevel with --iface: DDS domain (default 0)")
+    node_parser.add_argument("--variant", type=arg_types.variant, default="29dof")
     node_parser.add_argument("--no-band", action="store_true")
-    node_parser.add_argument("--rate", type=float, default=None, help="policy 50 Hz, perception 10 Hz by default")
-    node_parser.add_argument("--threads", type=int, default=1, help="perception: compute threads (default 1)")
-    node_parser.add_argument("--target-deadline", type=non_negative, help="policy: ms each target stays valid (default 2.5 periods)")
-    node_parser.add_argument("--policy", default="wave", help="policy: wave (default), walk or a learned policy file")
-    node_parser.add_argument("--cmd", default="0,0,0", help="policy: velocity command VX,VY,WZ for a learned policy")
-    node_parser.add_argument("--camera", metavar="ENDPOINT",
+    node_parser.add_argument("--rate", type=arg_types.rate_hz, default=None, help="policy 50 Hz, perception 10 Hz by default")
+    node_parser.add_argument("--threads", type=arg_types.threads, default=1, help="perception: compute threads (default 1)")
+    node_parser.add_argument("--target-deadline", type=arg_types.milliseconds, help="policy: ms each target stays valid (default 2.5 periods)")
+    node_parser.add_argument("--policy", type=arg_types.policy_source("wave", "walk"), default="wave", help="policy: wave (default), walk or a learned policy file")
+    node_parser.add_argument("--cmd", type=arg_types.velocity_command, default="0,0,0", help="policy: velocity command VX,VY,WZ for a learned policy")
+    node_parser.add_argument("--camera", type=arg_types.zmq_endpoint, metavar="ENDPOINT",
                              help="perception: frames from Unitree's JPEG-over-ZMQ image server at ENDPOINT "
                                   "(e.g. tcp://192.168.123.164:5555) instead of the simulated head camera")
-    node_parser.add_argument("--camera-size", default="640x480", metavar="WxH",
+    node_parser.add_argument("--camera-size", type=arg_types.frame_size, default="640x480", metavar="WxH",
                              help="perception with --camera: the head camera's frame size (default 640x480)")
     node_parser.add_argument("--g1-microphone", action="store_true",
                              help="perception: tokens from the G1's mono microphone stream (UDP multicast "
                                   "239.168.123.161:5555; tokens only, one channel has no bearing)")
-    node_parser.add_argument("--mic-interface", default="0.0.0.0", metavar="IP",
+    node_parser.add_argument("--mic-interface", type=arg_types.ipv4_address, default="0.0.0.0", metavar="IP",
                              help="perception with --g1-microphone: this computer's address on the robot's network")
-    node_parser.add_argument("--scene-seed", type=int,
+    node_parser.add_argument("--scene-seed", type=arg_types.seed,
                              help="perception in simulation: hear and see the follow-sound scene of this seed")
     node_parser.add_argument("--follow-sound", action="store_true",
                              help="policy: steer the walking policy to the sound the perception node reports")

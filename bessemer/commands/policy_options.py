@@ -5,25 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bessemer.commands import CliError
+from bessemer.commands import CliError, arg_types
 
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policy", metavar="PATH",
+    parser.add_argument("--policy", type=arg_types.policy_source("walk"), metavar="PATH",
                         help="policy for state 200: walk (the shipped walking policy, default), a `bessemer export` "
                              ".pt or a training checkpoint")
-    parser.add_argument("--cmd", default="0,0,0", metavar="VX,VY,WZ",
+    parser.add_argument("--cmd", type=arg_types.velocity_command, default="0,0,0", metavar="VX,VY,WZ",
                         help="velocity command for the walking policy: forward, lateral m/s and yaw rate rad/s (default 0,0,0)")
-
-
-def parse_command(text: str) -> tuple[float, float, float]:
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        values = ()
-    if len(values) != 3:
-        raise CliError(f"--cmd takes three numbers VX,VY,WZ (m/s, m/s, rad/s), got {text!r}")
-    return values
 
 
 def load_policy(args: argparse.Namespace, variant: str):
@@ -31,7 +21,10 @@ def load_policy(args: argparse.Namespace, variant: str):
     from policies.checkpoint import CheckpointError
     from policies.inference import SHIPPED_WALK_POLICY, LearnedPolicy
 
-    command = parse_command(args.cmd)
+    from policies.contract import command_problem
+
+    if (problem := command_problem(args.cmd)) is not None:
+        raise CliError(f"--cmd {','.join(f'{v:g}' for v in args.cmd)}: {problem}")
     if variant != "29dof":
         raise CliError(f"learned policies drive the 29-DoF G1; the {variant} variant has none (drop 200 or use --variant 29dof)")
     path = SHIPPED_WALK_POLICY if args.policy in (None, "walk") else Path(args.policy)
@@ -39,6 +32,6 @@ def load_policy(args: argparse.Namespace, variant: str):
         raise CliError("no walking policy ships with this version yet: train one with `bessemer train`, "
                        "export it and pass --policy FILE")
     try:
-        return LearnedPolicy(path, command=command)
+        return LearnedPolicy(path, command=args.cmd)
     except CheckpointError as exc:
         raise CliError(str(exc)) from None

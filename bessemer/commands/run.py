@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bessemer.commands import CliError, non_negative
+from bessemer.commands import CliError, arg_types
 from bessemer.commands.stack_options import endpoints_from
 
 
@@ -15,16 +15,22 @@ def run(args: argparse.Namespace) -> int:
     from bessemer.control_client import StackUnreachable
     from bessemer.endpoints import EndpointError
     from bessemer.launch import LaunchConfig, Launcher, NodeDied, SequenceRefused
-    from bessemer.commands.policy_options import parse_command
-    from bessemer.runtime.session import parse_sequence
     from bessemer.status import StatusLine
 
-    sequence = parse_sequence(args.sequence)
+    from bessemer.commands import check_outputs, ignoring_interrupts, write_output
+    from bessemer.runtime.session import check_sequence
+
+    sequence = args.sequence
+    check_sequence(sequence, policy_seated=True)
     if args.follow_sound is not None:
         if args.iface or args.no_perception:
             raise CliError("--follow-sound is a simulated scene: it needs --sim and the perception node")
         if args.policy == "wave":
             args.policy = "walk"
+    if args.policy != "wave":
+        _check_learned_policy(args)
+    check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None, "--keys": args.keys},
+                  {"--summary-json": args.summary_json})
     node_args = ["--variant", args.variant] + (["--iface", args.iface, "--domain", str(args.domain)] if args.iface else [])
     if args.no_band:
         node_args.append("--no-band")
@@ -32,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     launcher = Launcher(LaunchConfig(endpoints_from(args), node_args, sequence=sequence, hold=args.hold,
                                      duration=args.duration, variant=args.variant,
                                      target_deadline_ms=args.target_deadline, policy=args.policy,
-                                     command=",".join(str(v) for v in parse_command(args.cmd)),
+                                     command=",".join(str(v) for v in args.cmd),
                                      perception=not (args.no_perception or args.iface),
                                      follow_sound=args.follow_sound),
                         say=status_line.event, show=lambda s: status_line.show(_status_text(s)))
@@ -49,13 +55,23 @@ def run(args: argparse.Namespace) -> int:
     except EndpointError as exc:
         launcher.shutdown()
         raise CliError(str(exc)) from None
-    final = launcher.shutdown()
-    status_line.close()
-    if final is not None:
-        print(json.dumps(final, indent=2))
-        if args.summary_json:
-            Path(args.summary_json).write_text(json.dumps(final, indent=2) + "\n")
+    with ignoring_interrupts():
+        final = launcher.shutdown()
+        status_line.close()
+        if final is not None:
+            if final["fsm"]["faults"] and code == 0:
+                code = 1
+            print(json.dumps(final, indent=2))
+            if args.summary_json:
+                write_output(args.summary_json, json.dumps(final, indent=2) + "\n", "summary")
     return code
+
+
+def _check_learned_policy(args: argparse.Namespace) -> None:
+    """Refuse here, before any node starts, what the policy node would die on after the robot stood up."""
+    from bessemer.commands.policy_options import load_policy
+
+    load_policy(args, args.variant)
 
 
 def _degraded(node: dict) -> str:
@@ -79,11 +95,7 @@ def fsm(args: argparse.Namespace) -> int:
     from bessemer.control_client import StackUnreachable, request_fsm
 
     try:
-        value = int(args.state_id)
-    except ValueError:
-        raise CliError(f"FSM state id must be a number, got {args.state_id!r}") from None
-    try:
-        accepted, state, message = request_fsm(endpoints_from(args), value)
+        accepted, state, message = request_fsm(endpoints_from(args), int(args.state_id))
     except StackUnreachable as exc:
         raise CliError(str(exc)) from None
     print(message)
@@ -104,9 +116,13 @@ def status(args: argparse.Namespace) -> int:
 
 
 def keys(args: argparse.Namespace) -> int:
-    from bessemer.endpoints import create_keys
+    from bessemer.endpoints import KEY_FILES, create_keys
 
-    create_keys(Path(args.folder))
+    existing = [name for name in KEY_FILES if (args.folder / name).exists()]
+    if existing and not args.force:
+        raise CliError(f"{args.folder} already holds CURVE keys ({', '.join(existing)}): new ones would lock out every "
+                       "client that holds the old; pass --force to replace them, or choose another folder")
+    create_keys(args.folder)
     print(f"CURVE keys written to {args.folder}: server.key(_secret), client.key(_secret); "
           "copy client.key_secret and server.key to the machine that connects")
     return 0
@@ -118,29 +134,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run_parser = sub.add_parser("run", help="the whole stack as processes: low-level, policy and perception nodes over ZMQ")
     target = run_parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--sim", action="store_true", help="the low-level node drives the in-process simulation")
-    target.add_argument("--iface", help="the low-level node drives a G1 over DDS on this interface")
-    run_parser.add_argument("--domain", type=int, default=0, help="DDS domain with --iface (default 0)")
-    run_parser.add_argument("--variant", default="29dof", help="29dof (default) or 23dof")
-    run_parser.add_argument("--sequence", default="4,200", help="FSM ids to request once the nodes are up (default 4,200)")
-    run_parser.add_argument("--hold", type=non_negative, default=1.0, help="seconds each step holds before the next (default 1)")
-    run_parser.add_argument("--duration", type=non_negative, default=0.0, help="seconds to run after the sequence (default: until Ctrl-C)")
+    target.add_argument("--iface", type=arg_types.network_interface, help="the low-level node drives a G1 over DDS on this interface")
+    run_parser.add_argument("--domain", type=arg_types.dds_domain, default=0, help="DDS domain with --iface (default 0)")
+    run_parser.add_argument("--variant", type=arg_types.variant, default="29dof", help="29dof (default) or 23dof")
+    run_parser.add_argument("--sequence", type=arg_types.fsm_sequence, default="4,200", help="FSM ids to request once the nodes are up (default 4,200)")
+    run_parser.add_argument("--hold", type=arg_types.seconds, default=1.0, help="seconds each step holds before the next (default 1)")
+    run_parser.add_argument("--duration", type=arg_types.seconds, default=0.0, help="seconds to run after the sequence (default: until Ctrl-C)")
     run_parser.add_argument("--no-band", action="store_true", help="simulation: no elastic band at start")
     run_parser.add_argument("--no-perception", action="store_true", help="do not start the perception node")
-    run_parser.add_argument("--target-deadline", type=non_negative, default=50.0,
+    run_parser.add_argument("--target-deadline", type=arg_types.milliseconds, default=50.0,
                             help="ms each policy target stays valid: a silent policy damps the robot this long after (default 50)")
-    run_parser.add_argument("--summary-json", metavar="PATH", help="write the final status as JSON")
-    run_parser.add_argument("--policy", default="wave", metavar="wave|PATH",
+    run_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the final status as JSON")
+    run_parser.add_argument("--policy", type=arg_types.policy_source("wave", "walk"), default="wave", metavar="wave|walk|PATH",
                             help="policy node's policy: wave (stand, wave an arm; default), walk (the shipped walking "
                                  "policy) or a learned policy file")
-    run_parser.add_argument("--cmd", default="0,0,0", metavar="VX,VY,WZ", help="velocity command for a learned walking policy")
-    run_parser.add_argument("--follow-sound", type=int, metavar="SEED",
+    run_parser.add_argument("--cmd", type=arg_types.velocity_command, default="0,0,0", metavar="VX,VY,WZ", help="velocity command for a learned walking policy")
+    run_parser.add_argument("--follow-sound", type=arg_types.seed, metavar="SEED",
                             help="simulation: the follow-sound scene of SEED; the policy node steers the walking policy "
                                  "to the sound with the perception node's percepts")
     add_stack_options(run_parser)
     run_parser.set_defaults(func=run)
 
     fsm_parser = sub.add_parser("fsm", help="request an FSM state from a running stack, e.g. `bessemer fsm 1` to damp")
-    fsm_parser.add_argument("state_id", help="FSM id: 0 zero torque, 1 damp, 2 squat, 3 sit, 4 stand-up, 200 start")
+    fsm_parser.add_argument("state_id", type=arg_types.fsm_state, help="FSM id: 0 zero torque, 1 damp, 2 squat, 3 sit, 4 stand-up, 200 start")
     add_stack_options(fsm_parser)
     fsm_parser.set_defaults(func=fsm)
 
@@ -150,5 +166,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     status_parser.set_defaults(func=status)
 
     keys_parser = sub.add_parser("keys", help="create CURVE keys for a stack whose sockets go beyond loopback")
-    keys_parser.add_argument("folder", help="folder to write server and client keys to")
+    keys_parser.add_argument("folder", type=arg_types.output_dir, help="folder to write server and client keys to")
+    keys_parser.add_argument("--force", action="store_true", help="replace keys already in the folder")
     keys_parser.set_defaults(func=keys)

@@ -6,40 +6,36 @@ import argparse
 import json
 from pathlib import Path
 
-from bessemer.commands import CliError, non_negative, require_display
+from bessemer.commands import CliError, arg_types, require_display
 from bessemer.commands.policy_options import load_policy
 
 
 
 def run(args: argparse.Namespace) -> int:
-    from bessemer.commands import check_writable
+    from bessemer.commands import check_outputs, ignoring_interrupts, write_output
     from bessemer.runtime.policy_host import InProcessPolicy
-    from bessemer.runtime.session import SessionConfig, SimSession, parse_sequence
+    from bessemer.runtime.session import SessionConfig, SimSession
     from bessemer.runtime.low_level import SimLowLevel, LowLevelConfig
     from bessemer.status import StatusLine, print_summary
     from bessemer.video import VideoRecorder
     from control.external_targets import always
     from control.fsm import FsmId
     from control.loop import LoopConfig
-    from robots.g1.poses import get_pose
-    from robots.g1.variants import get_variant
     from sim.world import ROOM_CAMERA, WorldConfig
 
-    get_variant(args.variant)
-    get_pose(args.spawn_pose)
     if args.task:
-        args.sequence, args.lockstep = "4,200", True
+        args.sequence, args.lockstep = (FsmId.STAND_UP, FsmId.START), True
         from bessemer.tasks.follow_sound_scene import TIME_LIMIT_S
 
         args.duration = TIME_LIMIT_S
-    sequence = parse_sequence(args.sequence)
+    sequence = args.sequence
     policy = load_policy(args, args.variant) if FsmId.START in sequence else None
     if args.viewer and args.video:
         raise CliError("--viewer and --video cannot be combined: the viewer runs in real time, recording in lock-step")
     if args.viewer:
         require_display("run headless or record with --video")
-    if args.summary_json:
-        check_writable(Path(args.summary_json), "summary")
+    check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None},
+                  {"--video": args.video, "--summary-json": args.summary_json}, keep=("--video",), force=args.force)
     realtime = not (args.lockstep or args.video)
     world = WorldConfig(variant=args.variant, mesh_dir=Path(args.mesh_dir) if args.mesh_dir else None,
                         target_ball=args.task == "follow-sound")
@@ -87,21 +83,23 @@ def run(args: argparse.Namespace) -> int:
             status.event("interrupted: stopping")
         session.finish()
     finally:
-        status.close()
+        with ignoring_interrupts():
+            status.close()
+            if task is not None:
+                task.close()
+            if recorder is not None:
+                recorder.close()
+            if viewer is not None:
+                viewer.close()
+    with ignoring_interrupts():
+        summary = session.summary()
         if task is not None:
-            task.close()
+            summary["follow_sound"] = task.summary()
         if recorder is not None:
-            recorder.close()
-        if viewer is not None:
-            viewer.close()
-    summary = session.summary()
-    if task is not None:
-        summary["follow_sound"] = task.summary()
-    if recorder is not None:
-        summary["video"] = {"path": str(args.video), "frames": recorder.frames}
-    print_summary(summary)
-    if args.summary_json:
-        Path(args.summary_json).write_text(json.dumps(summary, indent=2) + "\n")
+            summary["video"] = {"path": str(args.video), "frames": recorder.frames}
+        print_summary(summary)
+        if args.summary_json:
+            write_output(args.summary_json, json.dumps(summary, indent=2) + "\n", "summary")
     return 1 if summary["sequence"]["refused"] else 0
 
 
@@ -109,22 +107,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from bessemer.commands.policy_options import add_policy_options
 
     sim_parser = sub.add_parser("sim", help="run the G1 in MuJoCo under the 500 Hz loop and FSM")
-    sim_parser.add_argument("--variant", default="29dof", help="robot variant: 29dof (default) or 23dof")
-    sim_parser.add_argument("--duration", type=non_negative, default=10.0,
+    sim_parser.add_argument("--variant", type=arg_types.variant, default="29dof", help="robot variant: 29dof (default) or 23dof")
+    sim_parser.add_argument("--duration", type=arg_types.seconds, default=10.0,
                             help="simulated seconds to hold the final state after the sequence (default 10)")
-    sim_parser.add_argument("--sequence", default="4",
+    sim_parser.add_argument("--sequence", type=arg_types.fsm_sequence, default="4",
                             help="FSM ids to request in order after spawning in damp, e.g. 4,2,4,3,4 (default 4)")
-    sim_parser.add_argument("--hold", type=non_negative, default=1.0, help="seconds each step holds before the next (default 1)")
+    sim_parser.add_argument("--hold", type=arg_types.seconds, default=1.0, help="seconds each step holds before the next (default 1)")
     sim_parser.add_argument("--lockstep", action="store_true", help="run as fast as the CPU allows instead of real time")
     sim_parser.add_argument("--no-band", action="store_true", help="spawn standing on the floor, without the elastic band")
-    sim_parser.add_argument("--spawn-pose", default="stand", help="pose to spawn in: stand (default), squat, sit or zero")
+    sim_parser.add_argument("--spawn-pose", type=arg_types.spawn_pose, default="stand", help="pose to spawn in: stand (default), squat, sit or zero")
     sim_parser.add_argument("--viewer", action="store_true", help="open the MuJoCo viewer (needs a display)")
-    sim_parser.add_argument("--video", metavar="PATH.mp4", help="record the run headless (runs in lock-step)")
-    sim_parser.add_argument("--summary-json", metavar="PATH", help="write the final summary as JSON")
-    sim_parser.add_argument("--mesh-dir", metavar="DIR", help="folder with Unitree's G1 .STL meshes for visuals (optional)")
+    sim_parser.add_argument("--video", type=arg_types.output_file, metavar="PATH.mp4", help="record the run headless (runs in lock-step)")
+    sim_parser.add_argument("--force", action="store_true", help="overwrite an existing --video file")
+    sim_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the final summary as JSON")
+    sim_parser.add_argument("--mesh-dir", type=arg_types.existing_dir, metavar="DIR", help="folder with Unitree's G1 .STL meshes for visuals (optional)")
     sim_parser.add_argument("--task", choices=["follow-sound"],
                             help="follow-sound: a sounding ball in the room; the robot hears it, turns and walks to it "
                                  "(stand-up then state 200 with the walking policy, 30 s, lock-step)")
-    sim_parser.add_argument("--scene-seed", type=int, default=0, help="the task's scene: where the ball lies, what it plays")
+    sim_parser.add_argument("--scene-seed", type=arg_types.seed, default=0, help="the task's scene: where the ball lies, what it plays")
     add_policy_options(sim_parser)
     sim_parser.set_defaults(func=run)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bessemer.commands import CliError, non_negative
+from bessemer.commands import CliError, arg_types, check_outputs, write_output
 
 if TYPE_CHECKING:
     from policies.training.trainer import Trainer
@@ -65,20 +65,18 @@ def _run_with_progress(trainer: Trainer, quiet: bool) -> bool:
 
 def train(args: argparse.Namespace) -> int:
     from policies.checkpoint import CheckpointError
-    from policies.training.trainer import Trainer, TrainConfig, unknown_env
+    from policies.training.trainer import Trainer, TrainConfig
 
     if args.resume and args.init_from:
         raise CliError("--init-from starts a new run and --resume continues one: give one of them")
     if args.resume:
         run_dir = Path(args.resume)
     else:
-        if (problem := unknown_env(args.env)) is not None:
-            raise CliError(problem)
         name = args.env.split("/")[-1].lower() + time.strftime("-%Y%m%d-%H%M%S")
         run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / name
     defaults = TrainConfig()
     ppo = {**defaults.ppo, "entropy_coef": args.entropy_coef}
-    config = TrainConfig(env_id=args.env, iterations=args.iterations or defaults.iterations, num_envs=args.num_envs,
+    config = TrainConfig(env_id=args.env, iterations=defaults.iterations if args.iterations is None else args.iterations, num_envs=args.num_envs,
                          steps_per_env=args.steps_per_env, save_every=args.save_every, seed=args.seed,
                          threads=args.threads, randomization=args.randomization, init_from=args.init_from,
                          init_std=defaults.init_std if args.init_std is None else args.init_std, ppo=ppo)
@@ -111,6 +109,8 @@ def export(args: argparse.Namespace) -> int:
 
     checkpoint = Path(args.checkpoint)
     out = Path(args.out) if args.out else checkpoint.with_name("policy")
+    check_outputs({"checkpoint": checkpoint}, {"--out (.pt)": out.with_suffix(".pt"), "--out (.onnx)": out.with_suffix(".onnx")},
+                  keep=("--out (.pt)", "--out (.onnx)"), force=args.force)
     try:
         paths = export_policy(checkpoint, out)
     except CheckpointError as exc:
@@ -122,16 +122,12 @@ def export(args: argparse.Namespace) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from bessemer.commands import check_writable
-    from bessemer.commands.policy_options import load_policy, parse_command
+    from bessemer.commands.policy_options import load_policy
     from policies.training.evaluate import EvalConfig, evaluate
 
-    if args.summary_json:
-        check_writable(Path(args.summary_json), "summary")
-    if args.seeds < 1 or args.seconds <= 0:
-        raise CliError("--seeds must be at least 1 and --seconds above 0")
+    check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None}, {"--summary-json": args.summary_json})
     policy = load_policy(args, "29dof")
-    config = EvalConfig(command=parse_command(args.cmd), seeds=args.seeds, first_seed=args.seed,
+    config = EvalConfig(command=args.cmd, seeds=args.seeds, first_seed=args.seed,
                         seconds=args.seconds, push_speed=args.push, push_every=args.push_every)
     result = evaluate(policy, config)
     print(f"policy {result['policy']}  command {config.command}  {config.seeds} seeds x {config.seconds:g} s"
@@ -145,7 +141,7 @@ def evaluate(args: argparse.Namespace) -> int:
     print(f"  tracking error: velocity {fmt('lin_tracking_error_mps', 'm/s')}, "
           f"yaw rate {fmt('yaw_tracking_error_rps', 'rad/s')}")
     if args.summary_json:
-        Path(args.summary_json).write_text(json.dumps(result, indent=2) + "\n")
+        write_output(args.summary_json, json.dumps(result, indent=2) + "\n", "summary")
     return 0
 
 
@@ -153,45 +149,46 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from bessemer.commands.policy_options import add_policy_options
 
     p = sub.add_parser("train", help="train a policy with PPO (rsl_rl) on the batched MuJoCo env")
-    p.add_argument("--env", default="Bessemer/G1Walk-v0", help="Bessemer/G1Walk-v0 (default) or Bessemer/G1Stand-v0")
-    p.add_argument("--iterations", type=int, help="PPO iterations of the whole run (default 3000; with --resume: "
+    p.add_argument("--env", type=arg_types.env_id, default="Bessemer/G1Walk-v0", help="Bessemer/G1Walk-v0 (default) or Bessemer/G1Stand-v0")
+    p.add_argument("--iterations", type=arg_types.count, help="PPO iterations of the whole run (default 3000; with --resume: "
                                                    "the run's own, or more to extend it)")
-    p.add_argument("--num-envs", type=int, default=256, help="robots simulated together (default 256)")
-    p.add_argument("--steps-per-env", type=int, default=24, help="steps per robot per iteration (default 24)")
-    p.add_argument("--save-every", type=int, default=25, help="iterations between checkpoints (default 25)")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=2, help="physics and torch threads (default 2)")
-    p.add_argument("--entropy-coef", type=float, default=0.01,
+    p.add_argument("--num-envs", type=arg_types.int_in(1, 65536, "a number of robots"), default=256, help="robots simulated together (default 256)")
+    p.add_argument("--steps-per-env", type=arg_types.int_in(1, 10000, "a number of steps"), default=24, help="steps per robot per iteration (default 24)")
+    p.add_argument("--save-every", type=arg_types.count, default=25, help="iterations between checkpoints (default 25)")
+    p.add_argument("--seed", type=arg_types.seed, default=1)
+    p.add_argument("--threads", type=arg_types.threads, default=2, help="physics and torch threads (default 2)")
+    p.add_argument("--entropy-coef", type=arg_types.float_in(0.0, 1.0, what="a coefficient"), default=0.01,
                    help="PPO's entropy bonus (default 0.01); lower it when fine-tuning a policy that already walks, "
                         "so exploration noise does not grow back")
     p.add_argument("--randomization", choices=("full", "pushes", "none"), default="full",
                    help="full: friction, masses, payload, gains, latency, pushes, sensor noise (default); "
                         "pushes: the nominal robot, pushed; none: the nominal robot only")
-    p.add_argument("--run-dir", metavar="DIR", help="where checkpoints, TensorBoard logs and the curve go "
+    p.add_argument("--run-dir", type=arg_types.output_dir, metavar="DIR", help="where checkpoints, TensorBoard logs and the curve go "
                                                     "(default runs/<env>-<time>)")
-    p.add_argument("--resume", metavar="DIR", help="go on with the run in DIR from its last checkpoint")
-    p.add_argument("--init-from", metavar="CHECKPOINT", help="start a new run from another run's policy (its networks, "
+    p.add_argument("--resume", type=arg_types.existing_dir, metavar="DIR", help="go on with the run in DIR from its last checkpoint")
+    p.add_argument("--init-from", type=arg_types.existing_file, metavar="CHECKPOINT", help="start a new run from another run's policy (its networks, "
                                                              "normalizers and counters), e.g. to add randomization; "
                                                              "or from an exported policy's actor (e.g. "
                                                              "policies/assets/g1_walk.pt)")
-    p.add_argument("--init-std", type=float,
+    p.add_argument("--init-std", type=arg_types.float_in(0.0, 10.0, low_open=True, what="a standard deviation"),
                    help="the actor's initial exploration noise (default 0.8); lower (e.g. 0.3) to fine-tune a "
                         "policy that already walks")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=train)
 
     p = sub.add_parser("export", help="export a checkpoint's policy to TorchScript and ONNX, contract inside")
-    p.add_argument("checkpoint", help="a checkpoint written by `bessemer train` (e.g. runs/NAME/latest.pt)")
-    p.add_argument("--out", metavar="PATH", help="output path without suffix (default: policy beside the checkpoint)")
+    p.add_argument("checkpoint", type=arg_types.existing_file, help="a checkpoint written by `bessemer train` (e.g. runs/NAME/latest.pt)")
+    p.add_argument("--out", type=arg_types.output_file, metavar="PATH", help="output path without suffix (default: policy beside the checkpoint)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing export")
     p.set_defaults(func=export)
 
     p = sub.add_parser("eval", help="evaluate a walking policy over seeds: tracking, falls, distance, survival")
     add_policy_options(p)
     p.set_defaults(cmd="0.5,0,0")
-    p.add_argument("--seeds", type=int, default=10, help="robots, one per seed (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    p.add_argument("--seconds", type=non_negative, default=20.0, help="episode length (default 20)")
-    p.add_argument("--push", type=non_negative, default=0.0, metavar="M/S", help="sideways push speed (default: none)")
-    p.add_argument("--push-every", type=non_negative, default=5.0, help="seconds between pushes (default 5)")
-    p.add_argument("--summary-json", metavar="PATH", help="write the results as JSON")
+    p.add_argument("--seeds", type=arg_types.int_in(1, 4096, "a number of seeds"), default=10, help="robots, one per seed (default 10)")
+    p.add_argument("--seed", type=arg_types.seed, default=0, help="first seed (default 0)")
+    p.add_argument("--seconds", type=arg_types.positive_seconds, default=20.0, help="episode length (default 20)")
+    p.add_argument("--push", type=arg_types.speed, default=0.0, metavar="M/S", help="sideways push speed (default: none)")
+    p.add_argument("--push-every", type=arg_types.positive_seconds, default=5.0, help="seconds between pushes (default 5)")
+    p.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the results as JSON")
     p.set_defaults(func=evaluate)

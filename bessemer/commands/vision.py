@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bessemer.commands import CliError, check_writable
+from bessemer.commands import CliError, arg_types, check_outputs
 
 if TYPE_CHECKING:
     from perception.training.vision import VisionTrainConfig
@@ -77,12 +77,10 @@ def train(args: argparse.Namespace) -> int:
     given = {k: getattr(args, k) for k in ("frames", "epochs", "batch", "lr", "seed") if getattr(args, k) is not None}
     config = VisionTrainConfig(**given)
     eval_seed = HELD_OUT_SEED if args.eval_seed is None else args.eval_seed
-    if min(config.frames, config.epochs, config.batch, args.eval_frames) < 1 or config.lr <= 0:
-        raise CliError("--frames, --epochs, --batch and --eval-frames must be at least 1, --lr above 0")
     if eval_seed == config.seed:
         raise CliError(f"--eval-seed {eval_seed} is the training seed: held-out frames need another")
     out = Path(args.out)
-    check_writable(out, "weights")
+    check_outputs({}, {"--out": out}, keep=("--out",), force=args.force)
     torch.set_num_threads(args.threads)
     frames = _render(config.frames, config.seed, args.quiet)
     start = time.perf_counter()
@@ -105,8 +103,6 @@ def evaluate(args: argparse.Namespace) -> int:
     from perception.vision_encoder import SHIPPED_WEIGHTS, VisionEncoder
     from perception.training.vision import HELD_OUT_SEED, evaluate_encoder
 
-    if args.frames < 1:
-        raise CliError("--frames must be at least 1")
     seed = HELD_OUT_SEED if args.seed is None else args.seed
     torch.set_num_threads(args.threads)
     weights = Path(args.weights) if args.weights else SHIPPED_WEIGHTS
@@ -125,22 +121,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     actions = vision.add_subparsers(dest="vision_command", required=True)
 
     p = actions.add_parser("train", help="render labelled frames, train the encoder, write its weights, evaluate it")
-    p.add_argument("--frames", type=int, help="training frames (default: the shipped encoder's recipe)")
-    p.add_argument("--epochs", type=int, help="passes over them (default: the recipe's)")
-    p.add_argument("--batch", type=int, help="frames per step (default: the recipe's)")
-    p.add_argument("--lr", type=float, help="peak learning rate (default: the recipe's)")
-    p.add_argument("--seed", type=int, help="render and training seed (default: the shipped encoder's)")
-    p.add_argument("--eval-frames", type=int, default=200, help="held-out frames to evaluate on (default 200)")
-    p.add_argument("--eval-seed", type=int, help="their seed (default: the held-out seed, as for eval)")
-    p.add_argument("--out", default="ball_vit.pt", metavar="PATH", help="weights file to write (default ball_vit.pt)")
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--frames", type=arg_types.int_in(1, 10**6, "a number of frames"), help="training frames (default: the shipped encoder's recipe)")
+    p.add_argument("--epochs", type=arg_types.int_in(1, 10**4, "a number of epochs"), help="passes over them (default: the recipe's)")
+    p.add_argument("--batch", type=arg_types.int_in(1, 4096, "a batch size"), help="frames per step (default: the recipe's)")
+    p.add_argument("--lr", type=arg_types.float_in(0.0, 1.0, low_open=True, what="a learning rate"), help="peak learning rate (default: the recipe's)")
+    p.add_argument("--seed", type=arg_types.seed, help="render and training seed (default: the shipped encoder's)")
+    p.add_argument("--eval-frames", type=arg_types.int_in(1, 10**6, "a number of frames"), default=200, help="held-out frames to evaluate on (default 200)")
+    p.add_argument("--eval-seed", type=arg_types.seed, help="their seed (default: the held-out seed, as for eval)")
+    p.add_argument("--out", type=arg_types.output_file, default="ball_vit.pt", metavar="PATH", help="weights file to write (default ball_vit.pt)")
+    p.add_argument("--threads", type=arg_types.threads, default=1, help="torch threads (default 1)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=train)
 
     p = actions.add_parser("eval", help="presence accuracy and bearing error on freshly rendered held-out frames")
-    p.add_argument("--weights", metavar="PATH", help="weights file (default: the shipped encoder)")
-    p.add_argument("--frames", type=int, default=200, help="frames to render (default 200)")
-    p.add_argument("--seed", type=int, help="their seed (default: the held-out seed, never trained on)")
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--weights", type=arg_types.existing_file, metavar="PATH", help="weights file (default: the shipped encoder)")
+    p.add_argument("--frames", type=arg_types.int_in(1, 10**6, "a number of frames"), default=200, help="frames to render (default 200)")
+    p.add_argument("--seed", type=arg_types.seed, help="their seed (default: the held-out seed, never trained on)")
+    p.add_argument("--threads", type=arg_types.threads, default=1, help="torch threads (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=evaluate)

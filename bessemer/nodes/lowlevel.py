@@ -103,7 +103,7 @@ class LowLevelNode:
         except wire.WireError as exc:
             self.rejected[exc.reason] += 1
             self.control.send_multipart([wire.header(wire.MsgType.STATUS_REPLY, self.sid, 0),
-                                         json.dumps({"error": str(exc)}).encode()])
+                                         json.dumps({"error": str(exc), "stack": self.endpoints.stack}).encode()])
             return
         if h.type == wire.MsgType.FSM_REQUEST:
             (target,) = wire.FSM_REQUEST.unpack(frames[1])
@@ -141,7 +141,8 @@ class LowLevelNode:
                     "last_fault": fsm.last_fault, "faults": fsm.faults, "policy_allowed": fsm.policy_alive},
             "loop": {"ticks": timing.ticks, "rate_hz": timing.rate_hz, "period_error_p99_us": timing.period_error_p99_us,
                      "missed_deadlines": timing.missed_deadlines, "compute_p99_us": timing.compute_p99_us},
-            "targets": {"received": self.targets.received, "expired": self.expired, "fresh": self.targets.fresh()},
+            "targets": {"received": self.targets.received, "expired": self.expired,
+                        "non_finite": self.targets.non_finite, "fresh": self.targets.fresh()},
             "rejected": dict(self.rejected),
             "nodes": {name: {"rate_hz": round(n.rate_hz, 1), "latency_ms": round(n.latency_ms, 2),
                              "age_s": round(now - n.last, 3), "degraded": bool(n.info.get("degraded", False)),

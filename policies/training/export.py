@@ -25,16 +25,25 @@ def contract_metadata(contract: PolicyContract, source: str) -> str:
 
 
 def export_policy(checkpoint: Path, out: Path, contract: PolicyContract | None = None) -> tuple[Path, Path]:
-    """Write `out`.pt (TorchScript) and `out`.onnx from a training checkpoint; return both paths."""
+    """Write `out`.pt (TorchScript) and `out`.onnx from a training checkpoint; return both paths.
+    Both are written beside their final names first and moved there only once both exist, so a
+    failure leaves neither (and any earlier pair untouched)."""
     contract = contract or PolicyContract()
     actor = actor_from_checkpoint(checkpoint, contract)
     meta = contract_metadata(contract, checkpoint.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     script = torch.jit.script(actor.as_jit())
-    jit_path, onnx_path = out.with_suffix(".pt"), out.with_suffix(".onnx")
-    torch.jit.save(script, str(jit_path), _extra_files={CONTRACT_FILE: meta})
-    _export_onnx(actor, onnx_path, meta)
-    return jit_path, onnx_path
+    final = (out.with_suffix(".pt"), out.with_suffix(".onnx"))
+    partial = tuple(p.with_name(f".{p.name}.partial") for p in final)
+    try:
+        torch.jit.save(script, str(partial[0]), _extra_files={CONTRACT_FILE: meta})
+        _export_onnx(actor, partial[1], meta)
+        for tmp, path in zip(partial, final):
+            tmp.replace(path)
+    finally:
+        for tmp in partial:
+            tmp.unlink(missing_ok=True)
+    return final
 
 
 def _export_onnx(actor: MLPModel, path: Path, meta: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -229,7 +230,9 @@ class Trainer:
 
     def run(self, on_iteration: Callable[[dict], None] | None = None) -> bool:
         """Train until `config.iterations`; True when finished, False when stopped early (and saved).
-        `on_iteration` gets each iteration's row of figures, as `history` keeps it."""
+        `on_iteration` gets each iteration's row of figures, as `history` keeps it. A run that fails
+        before its first checkpoint leaves no run folder behind (only one it made itself)."""
+        made_folder = not self.run_dir.exists()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "config.json").write_text(json.dumps(
             {"train": asdict(self.config), "contract": self.contract.as_dict(), "contract_hash": self.contract.hash()},
@@ -245,6 +248,10 @@ class Trainer:
                     self.save()
             if self.iteration % self.config.save_every != 0 or self.iteration == 0:
                 self.save()
+        except BaseException:
+            if made_folder and not self.latest.exists():
+                shutil.rmtree(self.run_dir, ignore_errors=True)
+            raise
         finally:
             if self._writer is not None:
                 self._writer.close()

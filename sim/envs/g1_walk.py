@@ -14,7 +14,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-from policies.contract import PolicyContract
+from policies.contract import COMMAND_RANGES, PolicyContract
 from policies.gait import LEG_SAGITTAL, leg_phases, reference_offsets, swing_lift
 from policies.observation import ActionMapper, ObservationBuilder, projected_gravity
 from robots.g1.joints import joint_table
@@ -48,7 +48,7 @@ class RewardWeights:
 
 @dataclass(frozen=True)
 class WalkConfig:
-    command_ranges: tuple[tuple[float, float], ...] = ((-0.5, 1.0), (-0.3, 0.3), (-1.0, 1.0))
+    command_ranges: tuple[tuple[float, float], ...] = COMMAND_RANGES
     """Ranges of the commanded forward and lateral speed (m/s) and yaw rate (rad/s)."""
     standing_fraction: float = 0.1
     """Share of sampled commands that are zero, so the policy also learns to stand."""

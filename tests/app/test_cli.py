@@ -36,25 +36,26 @@ def test_sim_records_a_video(tmp_path):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["sim", "--variant", "g2"], "unknown G1 variant 'g2'"),
+    (["sim", "--variant", "g2"], "argument --variant: unknown variant 'g2': choose one of 29dof, 23dof"),
     (["sim", "--sequence", "4,9"], "unknown FSM state id '9'"),
     (["sim", "--spawn-pose", "kneel"], "unknown pose 'kneel': choose one of zero, stand, squat, sit"),
     (["sim", "--sequence", "2"], "step 1: 1 -> 2 is not an allowed transition"),
-    (["sim", "--sequence", "4,200", "--policy", "/nonexistent/walk.pt"], "no policy at /nonexistent/walk.pt"),
-    (["sim", "--sequence", "4,200", "--cmd", "0.5,0"], "--cmd takes three numbers VX,VY,WZ"),
+    (["sim", "--sequence", "4,200", "--policy", "/nonexistent/walk.pt"], "'/nonexistent/walk.pt' is neither walk nor a policy file"),
+    (["sim", "--sequence", "4,200", "--cmd", "0.5,0"], "argument --cmd: expected three numbers VX,VY,WZ"),
+    (["sim", "--sequence", "4,200", "--cmd", "-0.7,0,0"], "--cmd -0.7,0,0: the forward speed -0.7 is outside the trained range"),
     (["sim", "--video", "/nonexistent-dir/run.mp4"], "folder /nonexistent-dir does not exist"),
     (["sim", "--video", "run.avi"], "must end in .mp4"),
-    (["sim", "--summary-json", "/proc/summary.json"], "cannot write summary"),
+    (["sim", "--summary-json", "/proc/summary.json"], "argument --summary-json: cannot write to /proc/summary.json"),
     (["deploy", "--iface", "eth9"], "network interface 'eth9' does not exist"),
-    (["deploy", "--sim", "--sequence", "4,7"], "unknown FSM state id '7'"),
-    (["bridge", "--remote-script", "2:start,3:Q"], "unknown key(s) ['Q']"),
+    (["deploy", "--sim", "--sequence", "4,7"], "argument --sequence: unknown FSM state id '7'"),
+    (["bridge", "--remote-script", "2:start,3:Q"], "item '3:Q': expected SECONDS >= 0 and known keys"),
     (["bridge", "--remote-script", "soon:start"], "expected SECONDS:KEY"),
-    (["camera-server", "--size", "640by480"], "--size '640by480': expected WIDTHxHEIGHT, e.g. 640x480"),
+    (["camera-server", "--size", "640by480"], "argument --size: expected WIDTHxHEIGHT"),
 ])
 def test_bad_input_gets_one_clear_line_and_exit_2(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0] and err[0].startswith("bessemer: error:")
+    assert len(err) == 1 and message in err[0] and err[0].startswith("bessemer") and ": error: " in err[0]
 
 
 def test_viewer_without_display_is_refused():

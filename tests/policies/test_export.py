@@ -107,7 +107,7 @@ def test_the_commands_refuse_bad_policies_before_anything_moves(checkpoints, tmp
         result = cli(*args)
         assert result.returncode == 2, result
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("bessemer: error: "), result.stderr
+        assert len(lines) == 1 and lines[0].startswith("bessemer") and ": error: " in lines[0], result.stderr
     for command in (("eval",), ("node", "policy", "--base-port", "31900")):
         assert "another contract: action_scale" in cli(*command, "--policy", str(checkpoints[1])).stderr
     result = cli("sim", "--sequence", "4,200", "--variant", "23dof", "--policy", str(checkpoints[0]), "--lockstep")
