@@ -60,20 +60,17 @@ def _lowlevel(args: argparse.Namespace) -> int:
                                lambda line: print(line, file=sys.stderr), release=args.iface != "lo")
         except DdsStartupError as exc:
             raise CliError(str(exc)) from None
-        stack = LowLevel(robot, LowLevelConfig(loop=LoopConfig(realtime=True)), **seat)
-        band = sim_pose = None
+        low = LowLevel(robot, LowLevelConfig(loop=LoopConfig(realtime=True)), **seat)
+        sim_pose = None
     else:
-        from sim.band_release import SelfSupportRelease
-
-        stack = SimLowLevel(LowLevelConfig(world=WorldConfig(variant=args.variant), loop=LoopConfig(realtime=True)),
+        low = SimLowLevel(LowLevelConfig(world=WorldConfig(variant=args.variant), loop=LoopConfig(realtime=True)),
                             **seat)
-        stack.spawn(band=not args.no_band)
-        band = SelfSupportRelease(stack.robot)
+        low.spawn(band=not args.no_band)
 
         def sim_pose() -> np.ndarray:
-            return stack.robot.data.qpos
+            return low.robot.data.qpos
 
-    node = LowLevelNode(stack, endpoints_from(args), heartbeats, sim_pose=sim_pose)
+    node = LowLevelNode(low, endpoints_from(args), heartbeats, sim_pose=sim_pose)
     print(f"low-level node up: stack {args.stack!r}, {'G1 over DDS on ' + args.iface if args.iface else 'simulated G1'}",
           file=sys.stderr, flush=True)
 
@@ -81,17 +78,15 @@ def _lowlevel(args: argparse.Namespace) -> int:
 
     def tick(k: int) -> bool:
         node.tick(k)
-        if band is not None and stack.robot.band_engaged:
-            band.update()
         parent.check(k)
         return True
 
     try:
-        stack.loop.run(tick)
+        low.loop.run(tick)
     except KeyboardInterrupt:
         pass
     finally:
-        stack.damp_before_exit()
+        low.damp_before_exit()
         node.close()
     return 0
 

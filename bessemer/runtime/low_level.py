@@ -20,6 +20,7 @@ from control.safety import SafetyConfig, SafetyMonitors
 from robots.g1 import joints
 from robots.g1.poses import POSES, get_pose
 from robots.interface import Robot
+from sim.band_release import SelfSupportRelease
 from sim.robot import SimRobot
 from sim.world import WorldConfig
 
@@ -75,10 +76,15 @@ class SimLowLevel(LowLevel):
                  policy_clock: Callable[[], float] | None = None) -> None:
         config = config or LowLevelConfig()
         super().__init__(SimRobot(config.world, control_period=config.loop.period), config, policy_alive, policy_clock)
+        self.band = SelfSupportRelease(self.robot)
+        self.band_released_at: float | None = None
+        """Simulated time at which the band let go, once it has."""
 
     def spawn(self, band: bool, pose: str = "stand") -> None:
         """Place the G1 in a named pose, feet on the floor; the band, if asked, holds it at stand height."""
         self.robot.reset(get_pose(pose), band=band, band_pose=POSES["stand"])
+        self.band = SelfSupportRelease(self.robot)
+        self.band_released_at = None
 
     def nominal_stand_height(self) -> float:
         return self.robot.standing_height(POSES["stand"])
@@ -91,3 +97,5 @@ class SimLowLevel(LowLevel):
     def tick(self) -> None:
         self.controller.tick()
         self.robot.advance()
+        if self.robot.band_engaged and self.band.update():
+            self.band_released_at = self.robot.time

@@ -17,7 +17,6 @@ import numpy as np
 from bessemer.runtime.low_level import LowLevel, SimLowLevel
 from control.fsm import POSE_OF_STATE, TRANSITIONS, FsmId, parse_state_id
 from robots.interface import tilt_of, yaw_of
-from sim.band_release import SelfSupportRelease
 
 @dataclass(frozen=True)
 class SessionConfig:
@@ -197,14 +196,15 @@ class SimSession(ScriptedRun):
     def __init__(self, low: SimLowLevel, config: SessionConfig) -> None:
         super().__init__(low, config, first_step_at=config.damp_time if config.band else 0.0)
         low.spawn(band=config.band, pose=config.spawn_pose)
-        self._band = SelfSupportRelease(low.robot)
+        self._told_band = False
         self.nominal_height = low.nominal_stand_height()
         self._drive_from: tuple[float, np.ndarray] | None = None
         """(time, pelvis pose) at the FSM's hand-over to the policy; `_drive_to` at the latest tick in 200."""
         self._drive_to: tuple[float, np.ndarray] | None = None
 
     def _after_tick(self, t: float) -> None:
-        if self.low.robot.band_engaged and self._band.update():
+        if self.low.band_released_at is not None and not self._told_band:
+            self._told_band = True
             self.event("elastic band released")
         if self.low.fsm.state == FsmId.START:
             self._drive_to = (t, self.low.robot.data.qpos[:7].copy())
