@@ -3,25 +3,20 @@
 While Unitree's locomotion runs it publishes rt/lowcmd itself; a second publisher fights it and the
 joints jitter. The `motion_switcher` service answers CheckMode (1001) with the active mode's name
 and ReleaseMode (1003) stops it; this asks until the name is empty. RPC goes over DDS with
-Unitree's `unitree_api` request and response types. (No postponed annotations here: CycloneDDS
-resolves the IDL field types from them at class creation.) Bytes are `types.byte`, for the reason
-`robots.dds_transport` gives.
+Unitree's `unitree_api` request and response types (`robots.unitree_rpc`).
 """
 
 import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from cyclonedds.idl import IdlStruct
-from cyclonedds.idl import annotations as annotate
-from cyclonedds.idl import types
 from cyclonedds.pub import DataWriter
 from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 
 from robots.dds_transport import DdsLink
+from robots.unitree_rpc import Request_, RequestIdentity_, Response_
 
 SERVICE = "motion_switcher"
 CHECK_MODE = 1001
@@ -30,71 +25,6 @@ DEBUG_MODE_STEPS = (
     "with the robot hanging on its gantry or lying down, damp it (L2+B on the remote), then enter debug mode "
     "(L2+R2) so Unitree's locomotion stops publishing rt/lowcmd, and run this command again"
 )
-
-
-@dataclass
-@annotate.final
-@annotate.autoid("sequential")
-class RequestIdentity_(IdlStruct, typename="unitree_api.msg.dds_.RequestIdentity_"):
-    id: types.int64 = 0
-    api_id: types.int64 = 0
-
-
-@dataclass
-@annotate.final
-@annotate.autoid("sequential")
-class RequestLease_(IdlStruct, typename="unitree_api.msg.dds_.RequestLease_"):
-    id: types.int64 = 0
-
-
-@dataclass
-@annotate.final
-@annotate.autoid("sequential")
-class RequestPolicy_(IdlStruct, typename="unitree_api.msg.dds_.RequestPolicy_"):
-    priority: types.int32 = 0
-    noreply: bool = False
-
-
-@dataclass
-@annotate.final
-@annotate.autoid("sequential")
-class RequestHeader_(IdlStruct, typename="unitree_api.msg.dds_.RequestHeader_"):
-    identity: RequestIdentity_ = field(default_factory=RequestIdentity_)
-    lease: RequestLease_ = field(default_factory=RequestLease_)
-    policy: RequestPolicy_ = field(default_factory=RequestPolicy_)
-
-
-@dataclass
-@annotate.final
-@annotate.autoid("sequential")
-class Request_(IdlStruct, typename="unitree_api.msg.dds_.Request_"):
-    header: RequestHeader_ = field(default_factory=RequestHeader_)
-    parameter: str = ""
-    binary: types.sequence[types.byte] = field(default_factory=list)
-
-
-@dataclass
-@annotate.final
-@annotate.autoid("sequential")
-class ResponseStatus_(IdlStruct, typename="unitree_api.msg.dds_.ResponseStatus_"):
-    code: types.int32 = 0
-
-
-@dataclass
-@annotate.final
-@annotate.autoid("sequential")
-class ResponseHeader_(IdlStruct, typename="unitree_api.msg.dds_.ResponseHeader_"):
-    identity: RequestIdentity_ = field(default_factory=RequestIdentity_)
-    status: ResponseStatus_ = field(default_factory=ResponseStatus_)
-
-
-@dataclass
-@annotate.final
-@annotate.autoid("sequential")
-class Response_(IdlStruct, typename="unitree_api.msg.dds_.Response_"):
-    header: ResponseHeader_ = field(default_factory=ResponseHeader_)
-    data: str = ""
-    binary: types.sequence[types.byte] = field(default_factory=list)
 
 
 class MotionServiceError(RuntimeError):

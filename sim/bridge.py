@@ -20,6 +20,7 @@ from robots.g1.poses import POSES, get_pose
 from robots.interface import JointCommand, rpy_of
 from robots.remote import RemoteState
 from sim.band_release import SelfSupportRelease
+from sim.motion_switcher_service import BOOT_MODE, MotionMode, MotionSwitcherService
 from sim.robot import SimRobot
 from sim.world import WorldConfig
 
@@ -36,6 +37,10 @@ class BridgeConfig:
     period: float = 0.002
     discovery_time: float = 0.3
     """Seconds to listen for another robot on the domain before serving one."""
+    motion_mode: str = BOOT_MODE
+    """The motion_switcher mode active at start ("" for none, as after a release)."""
+    service_every: int = 10
+    """Ticks between answers to Unitree's services (50 Hz): never more than a few per tick."""
 
 
 @dataclass
@@ -44,6 +49,8 @@ class BridgeCounters:
     bad_crc: int = 0
     bad_size: int = 0
     wrong_mode_machine: int = 0
+    commands_while_mode_active: int = 0
+    """Commands applied while motion_switcher still reports a mode: a real G1's locomotion would fight them."""
     non_finite_commands: int = 0
     """Commands with NaN or Inf in a target or gain: never applied (the previous command holds)."""
     ab_mode_commands: int = 0
@@ -64,6 +71,7 @@ class DdsBridge:
         self.link = DdsLink(c.domain, c.interface)
         self._refuse_a_second_robot()
         self._writer = self.link.writer(self.link.state_topic)
+        self.motion_switcher = MotionSwitcherService(self.link, MotionMode(name=c.motion_mode))
         self._reader = self.link.reader(self.link.cmd_topic)
         self.counters = BridgeCounters()
         self.remote = RemoteState()
@@ -106,6 +114,8 @@ class DdsBridge:
         self._remote_bytes = np.frombuffer(remote.encode(), np.uint8)
 
     def tick(self, k: int) -> bool:
+        if k % self.config.service_every == 0:
+            self.motion_switcher.poll()
         self._apply_commands()
         self.robot.advance()
         self._publish_state()
@@ -130,6 +140,7 @@ class DdsBridge:
             self.counters.ab_mode_commands += mode_pr == 1
         if applied:
             self.counters.commands += 1
+            self.counters.commands_while_mode_active += self.motion_switcher.active
             self.robot.write(self._command)
 
     def _load_command(self) -> None:

@@ -18,6 +18,7 @@ def run(args: argparse.Namespace) -> int:
     from control.loop import FixedRateLoop, LoopConfig
     from robots.remote import RemoteState
     from sim.bridge import BridgeConfig, BridgeStartupError, DdsBridge
+    from sim.motion_switcher_service import BOOT_MODE
     from sim.world import WorldConfig
 
     presses = args.remote_script
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         bridge = DdsBridge(BridgeConfig(world=WorldConfig(variant=args.variant), domain=args.domain,
                                         interface=args.iface, mode_machine=args.mode_machine, band=not args.no_band,
-                                        spawn_pose=args.spawn_pose))
+                                        spawn_pose=args.spawn_pose, motion_mode="" if args.released else BOOT_MODE))
     except BridgeStartupError as exc:
         raise CliError(str(exc)) from None
     loop = FixedRateLoop(LoopConfig(realtime=True, rt_priority=BRIDGE_RT_PRIORITY))
@@ -47,14 +48,23 @@ def run(args: argparse.Namespace) -> int:
           f"{bridge.mode_machine}, band {'on' if not args.no_band else 'off'}; Ctrl-C stops"
           + (f"\nremote from the keyboard: {HELP}" if keyboard else ""), file=sys.stderr, flush=True)
     held: frozenset[str] = frozenset()
-    told_ab_mode = False
+    told: set[str] = set()
+    notices = {
+        "ab_mode_commands": "LowCmd_ with mode_pr 1 (A/B ankle motors) arrive; the simulated G1 applies their ankle "
+                            "targets as pitch/roll (mode_pr 0) and counts them",
+        "commands_while_mode_active": "LowCmd_ arrive while motion_switcher still reports a mode: on a real G1 "
+                                      "Unitree's locomotion would fight them; release it first (ReleaseMode, 1003)",
+        "non_finite_commands": "LowCmd_ with NaN or Inf arrive: the simulated G1 never applies them (the previous "
+                               "command holds) and counts them",
+    }
 
     def tick(k: int) -> bool:
-        nonlocal held, told_ab_mode
-        if not told_ab_mode and k % 500 == 0 and bridge.counters.ab_mode_commands:
-            told_ab_mode = True
-            print("bessemer bridge: LowCmd_ with mode_pr 1 (A/B ankle motors) arrive; the simulated G1 applies their "
-                  "ankle targets as pitch/roll (mode_pr 0) and counts them", file=sys.stderr, flush=True)
+        nonlocal held
+        if k % 500 == 0:
+            for counter, text in notices.items():
+                if counter not in told and getattr(bridge.counters, counter):
+                    told.add(counter)
+                    print(f"bessemer bridge: {text}", file=sys.stderr, flush=True)
         if k in press_ticks:
             bridge.set_remote(RemoteState(set(press_ticks[k])))
         elif k in release_ticks:
@@ -84,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
                "sim_time_s": round(bridge.robot.time, 4), "base_height_m": round(bridge.robot.base_height, 4),
                "base_xy_m": [round(float(v), 4) for v in bridge.robot.data.qpos[:2]],
                "band_engaged": bridge.robot.band_engaged, "counters": vars(bridge.counters),
+               "motion_switcher": {"mode": bridge.motion_switcher.mode.name, **vars(bridge.motion_switcher.server.counters)},
                "loop": loop.timing.summary().as_dict()}
     with ignoring_interrupts():
         print(json.dumps(summary, indent=2))
@@ -98,6 +109,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     bridge_parser.add_argument("--iface", type=arg_types.network_interface, default="lo", help="network interface (default lo)")
     bridge_parser.add_argument("--variant", type=arg_types.variant, default="29dof", help="29dof (default) or 23dof")
     bridge_parser.add_argument("--mode-machine", type=arg_types.byte, help="mode_machine to report (default: the variant's, 5 for 29dof)")
+    bridge_parser.add_argument("--released", action="store_true",
+                               help="start with Unitree's motion mode released (motion_switcher reports none)")
     bridge_parser.add_argument("--no-band", action="store_true", help="no elastic band: the robot starts standing on the floor")
     bridge_parser.add_argument("--spawn-pose", type=arg_types.spawn_pose, default="stand", help="pose to spawn in: stand (default), squat, sit or zero")
     bridge_parser.add_argument("--duration", type=arg_types.seconds, default=0.0, help="seconds to run (default: until Ctrl-C)")
