@@ -23,7 +23,9 @@ def run(args: argparse.Namespace) -> int:
     from robots.dds import DdsConfig, DdsStartupError, connect_g1
 
     sequence = args.sequence
-    policy = load_policy(args, args.variant) if FsmId.START in sequence else None
+    services = not args.no_unitree_services
+    wants_policy = FsmId.START in sequence or (services and args.variant == "29dof")
+    policy = load_policy(args, args.variant) if wants_policy else None
     check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None}, {"--summary-json": args.summary_json})
     interface = "lo" if args.sim else args.iface
     domain = args.domain if args.domain is not None else (1 if args.sim else 0)
@@ -34,8 +36,21 @@ def run(args: argparse.Namespace) -> int:
     except DdsStartupError as exc:
         raise CliError(str(exc)) from None
     low = LowLevel(robot, LowLevelConfig(loop=LoopConfig(realtime=True)),
-                     policy_alive=always if policy is not None else None)
+                   policy_alive=always if policy is not None else None)
     run = ScriptedRun(low, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold))
+    sport = None
+    if services:
+        from bessemer.runtime.sport_service import SportService
+        from robots.unitree_rpc import ServiceTaken
+
+        try:
+            sport = SportService(robot.link, low, policy.command if policy is not None else None, lambda: low.now,
+                                 say=run.event)
+        except ServiceTaken as exc:
+            robot.close()
+            raise CliError(str(exc)) from None
+        run.every(10, lambda r: sport.poll() if r.sequence_done else None)
+        status.event("serving Unitree's sport (LocoClient) service once the sequence is done")
     if policy is not None:
         import torch
 
@@ -65,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     with ignoring_interrupts():
         summary["command"] = "deploy"
         summary["dds"] = {"domain": domain, "interface": interface, **vars(robot.counters)}
+        if sport is not None:
+            summary["unitree_services"] = sport.counters
         robot.close()
         print_summary(summary)
         if args.summary_json:
@@ -85,5 +102,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     deploy_parser.add_argument("--duration", type=arg_types.seconds, default=10.0, help="seconds to hold after the sequence (default 10)")
     deploy_parser.add_argument("--hold", type=arg_types.seconds, default=1.0, help="seconds each step holds before the next (default 1)")
     deploy_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the final summary as JSON")
+    deploy_parser.add_argument("--no-unitree-services", action="store_true",
+                               help="do not serve Unitree's sport (LocoClient) service for this robot")
     add_policy_options(deploy_parser)
     deploy_parser.set_defaults(func=run)

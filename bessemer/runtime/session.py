@@ -64,6 +64,7 @@ class ScriptedRun:
         self.max_tilt_after_standup = 0.0
         self.stood_up_at: float | None = None
         self.stopped_early = False
+        self._faults_seen = 0
         self._first_step_delay = config.damp_time if first_step_at is None else first_step_at
         self._t0: float | None = None
         self._step = 0
@@ -75,6 +76,11 @@ class ScriptedRun:
     def every(self, ticks: int, observer: Callable[[ScriptedRun], None]) -> None:
         """Call `observer(run)` every `ticks` control ticks (video frames, viewer sync, status)."""
         self.observers.append((max(1, ticks), observer))
+
+    @property
+    def sequence_done(self) -> bool:
+        """Whether the scripted steps are over (the run now holds its final state)."""
+        return self._done_at is not None
 
     @property
     def elapsed(self) -> float:
@@ -96,6 +102,9 @@ class ScriptedRun:
             self._t0 = low.now
         t = self.elapsed
         fsm = low.fsm
+        if fsm.faults != self._faults_seen:
+            self._faults_seen = fsm.faults
+            self.event(f"fault: {fsm.last_fault}; damping")
         if self.stood_up_at is None and fsm.state == FsmId.STAND_UP and fsm.pose_reached:
             self.stood_up_at = t
             self.event("standing")
