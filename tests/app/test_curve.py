@@ -1,6 +1,5 @@
 """CURVE on the stack's sockets: the right client key gets in, any other does not."""
 
-import os
 import shutil
 import threading
 
@@ -17,10 +16,10 @@ from control.loop import LoopConfig
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_curve_lets_the_keyed_client_in_and_keeps_others_out(tmp_path):
+def test_curve_lets_the_keyed_client_in_and_keeps_others_out(tmp_path, base_port):
     keys = tmp_path / "keys"
     create_keys(keys)
-    endpoints = Endpoints(stack="curve", base_port=31000 + os.getpid() % 50 * 10, keys=keys, curve=True)
+    endpoints = Endpoints(stack="curve", base_port=base_port, keys=keys, curve=True)
     heartbeats = Heartbeats()
     stack = SimLowLevel(LowLevelConfig(loop=LoopConfig(realtime=False)), policy_alive=lambda: heartbeats.alive("policy"))
     stack.spawn(band=True)

@@ -10,15 +10,16 @@ import shlex
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from robots import unitree_hg as hg
 from robots.dds_transport import cyclonedds_xml, idl_type
 from robots.motion_switcher import Request_, Response_
-from tests.conftest import PEER_SCRIPT
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.xdist_group("cyclonedds010")]
+PEER_SCRIPT = Path(__file__).parents[1] / "peers" / "cyclonedds010_peer.py"
 
 
 SDK_XML = ('<CycloneDDS><Domain id="any"><General><Interfaces><NetworkInterface name="{}" priority="default" '

@@ -1,7 +1,6 @@
 """Releasing Unitree's motion service, against a responder that speaks the motion_switcher RPC over DDS."""
 
 import json
-import os
 import threading
 
 import pytest
@@ -24,10 +23,10 @@ class FakeMotionSwitcher:
         self.mode = mode
         self.calls = []
         self.running = True
-        self.thread = threading.Thread(target=self._serve)
+        self.thread = threading.Thread(target=self.serve)
         self.thread.start()
 
-    def _serve(self):
+    def serve(self):
         while self.running:
             for request in self.reader.take(N=16):
                 if not isinstance(request, Request_):
@@ -46,12 +45,11 @@ class FakeMotionSwitcher:
         self.thread.join()
 
 
-def test_release_asks_until_no_mode_is_active():
-    domain = 232 - os.getpid() % 7
-    service = FakeMotionSwitcher(domain)
+def test_release_asks_until_no_mode_is_active(dds_domain):
+    service = FakeMotionSwitcher(dds_domain)
     said = []
     try:
-        release_motion_service(domain, "lo", said.append)
+        release_motion_service(dds_domain, "lo", said.append)
     finally:
         service.stop()
     assert service.calls[0] == CHECK_MODE and RELEASE_MODE in service.calls and service.calls[-1] == CHECK_MODE
@@ -59,6 +57,6 @@ def test_release_asks_until_no_mode_is_active():
     assert "runs mode 'ai': releasing it" in said[0] and said[-1] == "motion service released"
 
 
-def test_no_motion_service_says_what_to_do_by_hand():
-    with pytest.raises(MotionServiceError, match="no answer.*is a G1 on domain 225 via lo.*debug mode"):
-        release_motion_service(225, "lo", print)
+def test_no_motion_service_says_what_to_do_by_hand(dds_domain):
+    with pytest.raises(MotionServiceError, match=f"no answer.*is a G1 on domain {dds_domain} via lo.*debug mode"):
+        release_motion_service(dds_domain, "lo", print)
