@@ -1,4 +1,5 @@
-"""The unitree_hg codec against CycloneDDS's own serializer, both ways, and the CRC against its definition."""
+"""The unitree_hg codec against CycloneDDS's own serializer, both ways, the CRC against its definition,
+and corrupted or foreign bytes refused (fuzzed)."""
 
 import struct
 
@@ -8,33 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from robots import unitree_hg as hg
+from tests.helpers.unitree_crc import crc_mpeg2_bitwise, unitree_crc_reference
 from tests.robots import unitree_hg_reference as ref
 
 STRUCTS = {hg.LOW_CMD: ref.LowCmd_, hg.MOTOR_CMD: ref.MotorCmd_, hg.LOW_STATE: ref.LowState_,
            hg.IMU_STATE: ref.IMUState_, hg.MOTOR_STATE: ref.MotorState_}
-
-
-def crc_mpeg2_bitwise(data: bytes) -> int:
-    """CRC-32/MPEG-2 bit by bit, straight from its definition."""
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte << 24
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else (crc << 1)
-            crc &= 0xFFFFFFFF
-    return crc
-
-
-def unitree_crc_reference(words) -> int:
-    """Unitree's CRC as FACTS.md states it: words MSB first, poly 0x04C11DB7, init all ones, no xor."""
-    crc = 0xFFFFFFFF
-    for word in words:
-        for bit in range(31, -1, -1):
-            top = crc & 0x80000000
-            crc = (crc << 1) & 0xFFFFFFFF
-            if top ^ ((word >> bit & 1) << 31):
-                crc ^= 0x04C11DB7
-    return crc
 
 
 def fill_random(record, table, rng):
@@ -123,3 +102,43 @@ def test_a_corrupted_byte_fails_the_crc_and_wrong_sizes_are_refused():
         hg.LowStateCodec().decode(bytes(1004))
     with pytest.raises(hg.WireSizeError, match="not little-endian plain CDR"):
         hg.LowCmdCodec().decode(b"\x00\x00\x00\x00" + bytes(1000))
+
+
+CODECS = pytest.mark.parametrize("codec_cls,table", [(hg.LowCmdCodec, hg.LOW_CMD), (hg.LowStateCodec, hg.LOW_STATE)])
+
+
+@CODECS
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_a_message_with_any_byte_corrupted_is_refused_or_decodes_unchanged(codec_cls, table, seed, data):
+    """Only the CDR header's option bytes and alignment padding carry nothing; any other byte is covered."""
+    sender = codec_cls()
+    fill_random(sender.message, table, np.random.default_rng(seed))
+    sent = bytearray(sender.encode())
+    intact = codec_cls()
+    assert intact.decode(bytes(sent)).ok and intact.message.tobytes() == sender.message.tobytes()
+    index = data.draw(st.integers(0, len(sent) - 1), label="index")
+    sent[index] ^= data.draw(st.integers(1, 255), label="xor")
+    reader = codec_cls()
+    try:
+        check = reader.decode(bytes(sent))
+    except hg.WireSizeError:
+        assert index < 2, "only the CDR header's encoding bytes are refused as a size or encoding error"
+        return
+    assert not check.ok or reader.message.tobytes() == sender.message.tobytes(), (
+        f"byte {index} corrupted and the CRC passed a different message")
+
+
+@CODECS
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_foreign_bytes_are_refused_by_size_or_crc(codec_cls, table, data):
+    size = codec_cls.layout.cdr_size
+    payload = data.draw(st.one_of(st.binary(max_size=2 * size),
+                                  st.binary(min_size=size - 4, max_size=size - 4).map(lambda b: hg.CDR_LE_HEADER + b)))
+    try:
+        check = codec_cls().decode(payload)
+    except hg.WireSizeError:
+        assert len(payload) != size or payload[:2] != hg.CDR_LE_HEADER[:2]
+        return
+    assert not check.ok, "foreign bytes passed the CRC"
