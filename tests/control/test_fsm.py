@@ -21,9 +21,17 @@ def make_fsm(policy=False):
     return Fsm(dict(POSES), gains, policy=PolicySeat(ExternalTargets(29)) if policy else None)
 
 
+ROUTE = {FsmId.DAMP: (), FsmId.ZERO_TORQUE: (0,), FsmId.STAND_UP: (4,), FsmId.SQUAT: (4, 2), FsmId.SIT: (4, 3),
+         FsmId.START: (4, 200)}
+"""Allowed requests that lead from damp, where the FSM starts, to each state."""
+
+
 def fsm_in(state, policy=False):
     fsm = make_fsm(policy)
-    fsm._enter(state)
+    assert fsm.state == FsmId.DAMP
+    for step in ROUTE[state]:
+        assert fsm.request(step).accepted
+    assert fsm.state == state
     return fsm
 
 

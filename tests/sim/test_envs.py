@@ -104,7 +104,7 @@ def test_the_upper_body_moves_as_an_operator_would_within_its_ranges():
     qs = []
     for _ in range(100):
         env.step(np.zeros((8, contract.action_size), dtype=np.float32))
-        qs.append(env._qpos()[:, 7:][:, upper].copy())
+        qs.append(env.states[:, 1 + 7:1 + env.model.nq][:, upper].copy())
     qs = np.array(qs)
     travel = np.abs(qs - np.array(contract.default_pose)[upper]).max(axis=(0, 2))
     assert (travel > 0.2).sum() >= 3, "most robots' arms and waist move"

@@ -7,6 +7,13 @@ import pytest
 from sim.envs.g1_walk import G1WalkEnv
 from sim.envs.vector import G1WalkVectorEnv, rotate_into_body
 
+FULL_STATE = mujoco.mjtState.mjSTATE_FULLPHYSICS
+"""What `states` holds per robot: MuJoCo's time, qpos, qvel, ..."""
+
+
+def base_xy_velocity(env: G1WalkVectorEnv) -> np.ndarray:
+    return env.states[:, 1 + env.model.nq:3 + env.model.nq]
+
 
 def test_it_steps_like_the_single_env():
     single = G1WalkEnv()
@@ -14,7 +21,7 @@ def test_it_steps_like_the_single_env():
     vector = G1WalkVectorEnv(3, threads=2)
     vector.reset(seed=0)
     for row in range(3):
-        mujoco.mj_getState(single.robot.model, single.robot.data, vector.states[row], vector._spec)
+        mujoco.mj_getState(single.robot.model, single.robot.data, vector.states[row], FULL_STATE)
         vector.commands[row] = single.command
     actions = np.random.default_rng(1).uniform(-1, 1, (20, 12)).astype(np.float32)
     for a in actions:
@@ -70,40 +77,64 @@ def test_randomized_robots_differ_in_friction_mass_and_gains():
     assert kp_scale.min() >= 0.85 and kp_scale.max() <= 1.15 and np.ptp(kp_scale) > 0.1
     np.testing.assert_array_equal(env.variants[1].model.actuator_biasprm[:, 1], -env.variants[1].kp)
     assert nominal.body_mass.sum() == pytest.approx(env.template.robot.model.body_mass.sum())
-    rows = env.variant
-    assert len(set(rows)) > 1
-    for row in range(16):
-        assert env._models[row] is env.variants[rows[row]].model
-        np.testing.assert_array_equal(env._kp[row], env.variants[rows[row]].kp)
+    env.close()
+
+
+def test_each_robot_steps_on_its_own_model_copy():
+    """Robots set to one state and given one action move alike exactly when they share a model copy."""
+    from dataclasses import replace
+
+    from sim.envs.randomization import Randomization
+
+    models_only = replace(Randomization.none(), **{k: getattr(Randomization(models=8), k) for k in (
+        "models", "friction", "link_mass_scale", "payload_kg", "com_offset_m", "kp_scale", "kd_scale")})
+    env = G1WalkVectorEnv(16, threads=2, randomization=models_only, seed=3)
+    env.reset(seed=3)
+    rows = env.variant.copy()
+    assert len(set(rows)) > 1 and len(set(rows)) < 16, "some robots share a copy, some do not"
+    env.states[:] = env.states[0]
+    env.step(np.zeros((16, 12), dtype=np.float32))
+    for a in range(16):
+        for b in range(a):
+            assert np.array_equal(env.states[a], env.states[b]) == (rows[a] == rows[b]), (a, b, rows)
+    env.close()
 
 
 def test_late_targets_hold_the_previous_ones_for_the_latency():
+    """A whole policy step late (10 physics steps), the robot first moves exactly as on the previous
+    (default) targets; a few physics steps late, it ends between that and prompt targets."""
     from dataclasses import replace
 
     from sim.envs.randomization import Randomization
 
     envs = {name: G1WalkVectorEnv(2, threads=1, randomization=replace(Randomization.none(), latency_steps=(lag, lag)))
-            for name, lag in (("late", 4), ("prompt", 0), ("still", 0))}
+            for name, lag in (("step late", 10), ("late", 4), ("prompt", 0), ("still", 0))}
     for env in envs.values():
         env.reset(seed=0)
-        env.states[:] = envs["late"].states
+        env.states[:] = envs["step late"].states
+    assert envs["step late"].substeps == 10
     action = np.full((2, 12), 0.8, dtype=np.float32)
-    envs["late"].step(action)
-    envs["prompt"].step(action)
+    for name in ("step late", "late", "prompt"):
+        envs[name].step(action)
     envs["still"].step(np.zeros((2, 12), dtype=np.float32))
     joints = slice(1 + 7, 1 + 7 + 12)
-    late, prompt, still = (envs[k]._trajectory[:, :, joints] for k in ("late", "prompt", "still"))
-    assert np.array_equal(late[:, :4], still[:, :4]), "4 physics steps on the previous (default) targets"
-    assert not np.allclose(late[:, 4:], still[:, 4:]) and not np.allclose(prompt[:, 0], still[:, 0])
+    step_late, late, prompt, still = (envs[k].states[:, joints].copy()
+                                      for k in ("step late", "late", "prompt", "still"))
+    assert np.array_equal(step_late, still), "10 physics steps on the previous (default) targets"
+    assert not np.allclose(late, still) and not np.allclose(late, prompt) and not np.allclose(prompt, still)
+    envs["step late"].step(action)
+    assert not np.allclose(envs["step late"].states[:, joints], step_late), "then the new targets act"
+    for env in envs.values():
+        env.close()
 
 
 def test_a_push_adds_the_velocity_and_a_snapshot_restores_every_robot():
     env = G1WalkVectorEnv(3, threads=1)
     env.reset(seed=1)
     snap = env.snapshot()
-    before = env._qvel()[:, :2].copy()
+    before = base_xy_velocity(env).copy()
     env.push(np.array([1]), np.array([[0.0, 0.5]]))
-    np.testing.assert_allclose(env._qvel()[:, :2] - before, [[0, 0], [0, 0.5], [0, 0]])
+    np.testing.assert_allclose(base_xy_velocity(env) - before, [[0, 0], [0, 0.5], [0, 0]])
     env.step(np.zeros((3, 12), dtype=np.float32))
     env.restore(snap)
     np.testing.assert_array_equal(env.states, snap["arrays"]["states"])
