@@ -3,6 +3,7 @@ from the simulator (the closed loop itself is the walking policy's, in tests/pol
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -13,12 +14,10 @@ from bessemer.tasks.follow_sound import FollowSound, FollowSoundConfig, Phase
 from bessemer.tasks.follow_sound_scene import ROOM, FollowSoundScene
 from bessemer.wire import Percept
 from perception.acoustic_scene import SOURCE_KINDS
-from policies.inference import SHIPPED_WALK_POLICY, LearnedPolicy
-from policies.training.trainer import Trainer, TrainConfig
+from policies.inference import SHIPPED_WALK_POLICY
 from robots.interface import RobotState
 
-TINY = TrainConfig(iterations=1, num_envs=4, steps_per_env=8, save_every=1, threads=1, actor_hidden=(32, 32),
-                   critic_hidden=(32, 32))
+SCENES = range(10)
 
 
 def walker_state() -> RobotState:
@@ -27,11 +26,22 @@ def walker_state() -> RobotState:
     return state
 
 
-@pytest.fixture(scope="module")
-def walker(tmp_path_factory):
-    run = tmp_path_factory.mktemp("runs") / "walk"
-    Trainer(TINY, run).run()
-    return LearnedPolicy(run / "latest.pt")
+class StubWalker:
+    """Stands in for the walking policy: it takes velocity commands and writes no joint targets."""
+
+    name, rate_hz = "stub-walker", 50.0
+
+    def __init__(self):
+        self.command = np.zeros(3)
+        self.acted_on = []
+
+    def act(self, state, t, targets):
+        self.acted_on.append(self.command.copy())
+
+
+@pytest.fixture
+def walker():
+    return StubWalker()
 
 
 def test_a_standing_bearing_error_while_walking_is_integrated_away(walker):
@@ -42,6 +52,7 @@ def test_a_standing_bearing_error_while_walking_is_integrated_away(walker):
         follow.perceive(Percept(sound_bearing_deg=12.0))
         turns.append(follow.command[2])
     assert follow.phase == Phase.WALKING and turns[-1] > turns[0] + 0.1 and np.all(np.diff(turns) >= 0)
+    assert [c[2] for c in walker.acted_on[1:]] == turns[:-1], "the walker walks each step on the latest command"
 
 
 def test_it_turns_in_place_toward_a_sound_behind_then_walks_once_it_lies_ahead(walker):
@@ -101,15 +112,29 @@ def test_scenes_are_seeded_clear_of_the_walls_and_all_around_the_robot():
     assert {s.kind for s in scenes} == set(SOURCE_KINDS)
 
 
-@pytest.mark.timeout(600)
+@pytest.fixture(scope="session")
+def scene_results(tmp_path_factory):
+    """A folder every xdist worker of this run shares, for the scenes' summaries."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if "PYTEST_XDIST_WORKER" in os.environ else base) / "follow-sound-scenes"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.mark.acceptance("follow-sound")
+@pytest.mark.timeout(180)
 @pytest.mark.skipif(not SHIPPED_WALK_POLICY.exists(), reason="the closed loop walks with the shipped walking policy")
-def test_the_robot_walks_to_the_sound_in_at_least_9_of_10_scenes_without_falling(tmp_path):
-    results = []
-    for seed in range(10):
-        out = tmp_path / f"scene{seed}.json"
-        run = subprocess.run([sys.executable, "-m", "bessemer", "sim", "--task", "follow-sound", "--scene-seed",
-                              str(seed), "--summary-json", str(out)], capture_output=True, text=True, timeout=120)
-        assert run.returncode == 0, run.stderr
-        results.append(json.loads(out.read_text())["follow_sound"])
-    assert not any(r["fell"] for r in results), results
-    assert sum(r["reached"] for r in results) >= 9, results
+@pytest.mark.parametrize("seed", SCENES)
+def test_the_robot_walks_to_the_sound_without_falling_in_at_least_9_of_10_scenes(seed, scene_results, tmp_path):
+    """One scene per test, so the scenes run in parallel; a scene whose ball is not reached fails only
+    when another scene of this run missed too (the summaries written so far are shared)."""
+    out = tmp_path / f"scene{seed}.json"
+    run = subprocess.run([sys.executable, "-m", "bessemer", "sim", "--task", "follow-sound", "--scene-seed",
+                          str(seed), "--summary-json", str(out)], capture_output=True, text=True, timeout=150)
+    assert run.returncode == 0, run.stderr
+    os.replace(out, scene_results / out.name)
+    result = json.loads((scene_results / out.name).read_text())["follow_sound"]
+    assert not result["fell"], result
+    missed = [r for r in (json.loads(p.read_text())["follow_sound"] for p in sorted(scene_results.glob("scene*.json")))
+              if not r["reached"]]
+    assert len(missed) <= 1, missed

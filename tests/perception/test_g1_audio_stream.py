@@ -32,14 +32,14 @@ def chunks(pcm: np.ndarray, size: int = CHUNK) -> list[bytes]:
     return [pcm[i:i + size].astype("<i2").tobytes() for i in range(0, len(pcm), size)]
 
 
-def collect(stream: G1AudioStream, n: int, block: int = 1000, deadline_s: float = 3.0) -> np.ndarray:
+def collect(stream: G1AudioStream, n: int, block: int = 1000, deadline_s: float = 10.0) -> np.ndarray:
     got, end = [], time.monotonic() + deadline_s
     while sum(g.shape[1] for g in got) < n and time.monotonic() < end:
         got.append(stream.read(block))
     return np.concatenate(got, axis=1)
 
 
-def wait_for_packets(stream: G1AudioStream, packets: int, deadline_s: float = 3.0) -> None:
+def wait_for_packets(stream: G1AudioStream, packets: int, deadline_s: float = 10.0) -> None:
     end = time.monotonic() + deadline_s
     while stream.status().packets < packets and time.monotonic() < end:
         time.sleep(0.005)
@@ -124,7 +124,7 @@ def test_streamed_samples_tokenize_as_the_whole_signal() -> None:
     with G1AudioStream(unicast(buffer_s=4.0)) as stream:
         send(stream, chunks(pcm))
         got = 0
-        end = time.monotonic() + 3.0
+        end = time.monotonic() + 10.0
         while got < len(pcm) and time.monotonic() < end:
             block = stream.read(1234)
             got += block.shape[1]
