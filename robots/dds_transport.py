@@ -110,6 +110,10 @@ class DdsLink:
         self.cmd_topic = Topic(self.participant, LOW_CMD_TOPIC, idl_type(hg.LOW_CMD))
         self.state_topic = Topic(self.participant, LOW_STATE_TOPIC, idl_type(hg.LOW_STATE))
 
+    def topic(self, name: str, idl: type) -> Topic:
+        """Another topic of Unitree's types on this participant (e.g. rt/arm_sdk, a LowCmd_)."""
+        return Topic(self.participant, name, idl)
+
     def writer(self, topic: Topic) -> DataWriter:
         return DataWriter(self.participant, topic)
 

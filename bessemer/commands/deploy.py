@@ -18,6 +18,7 @@ def run(args: argparse.Namespace) -> int:
     from bessemer.status import StatusLine, print_summary
     from control.external_targets import always
     from control.fsm import FsmId
+    from control.upper_body import UpperBodyOverride
     from control.loop import LoopConfig
     from control.remote_commands import RemoteFsmCommands
     from robots.dds import DdsConfig, DdsStartupError, connect_g1
@@ -38,24 +39,25 @@ def run(args: argparse.Namespace) -> int:
     low = LowLevel(robot, LowLevelConfig(loop=LoopConfig(realtime=True)),
                    policy_alive=always if policy is not None else None)
     run = ScriptedRun(low, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold))
-    sport = None
+    upper_body = UpperBodyOverride() if policy is not None else None
+    unitree = None
     if services:
-        from bessemer.runtime.sport_service import SportService
+        from bessemer.runtime.unitree_services import UnitreeServices
         from robots.unitree_rpc import ServiceTaken
 
         try:
-            sport = SportService(robot.link, low, policy.command if policy is not None else None, lambda: low.now,
-                                 say=run.event)
+            unitree = UnitreeServices(robot.link, low, policy.command if policy is not None else None, upper_body,
+                                      say=run.event)
         except ServiceTaken as exc:
             robot.close()
             raise CliError(str(exc)) from None
-        run.every(10, lambda r: sport.poll() if r.sequence_done else None)
-        status.event("serving Unitree's sport (LocoClient) service once the sequence is done")
+        run.every(10, lambda r: unitree.poll() if r.sequence_done else None)
+        status.event("serving Unitree's sport, arm and rt/arm_sdk for this robot once the sequence is done")
     if policy is not None:
         import torch
 
         torch.set_num_threads(1)
-        InProcessPolicy(policy, run)
+        InProcessPolicy(policy, run, upper_body=upper_body)
     run.on_event = status.event
     run.every(25, status.update)
     remote = RemoteFsmCommands(low.fsm)
@@ -80,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
     with ignoring_interrupts():
         summary["command"] = "deploy"
         summary["dds"] = {"domain": domain, "interface": interface, **vars(robot.counters)}
-        if sport is not None:
-            summary["unitree_services"] = sport.counters
+        if unitree is not None:
+            summary["unitree_services"] = unitree.counters
         robot.close()
         print_summary(summary)
         if args.summary_json:

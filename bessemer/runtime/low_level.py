@@ -68,6 +68,10 @@ class LowLevel:
         """The clock scripts run on: monotonic wall time, which keeps going when states stop coming."""
         return time.monotonic()
 
+    def clock(self) -> float:
+        """`now` as a callable, for what keeps time by this low level (services, command expiry)."""
+        return self.now
+
 
 class SimLowLevel(LowLevel):
     """Everything `bessemer sim` runs; physics advances by one control period per tick."""

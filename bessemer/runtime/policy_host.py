@@ -17,6 +17,7 @@ import numpy as np
 
 from bessemer.runtime.session import ScriptedRun
 from control.fsm import FsmId
+from control.upper_body import UpperBodyOverride
 from policies.interface import Policy
 from robots.interface import RobotState
 
@@ -25,8 +26,10 @@ DEADLINE_PERIODS = 2.5
 
 class PolicyStep:
     def __init__(self, policy: Policy, num_motors: int, period: float | None = None,
-                 deadline: float | None = None) -> None:
+                 deadline: float | None = None, upper_body: UpperBodyOverride | None = None) -> None:
+        """`upper_body`, if given, lays the user's waist and arm targets over the policy's."""
         self.policy = policy
+        self.upper_body = upper_body
         self.period = 1.0 / policy.rate_hz if period is None else period
         self.deadline = DEADLINE_PERIODS * self.period if deadline is None else deadline
         """Seconds each set of targets stays valid: how long the robot waits for the policy before it damps."""
@@ -42,18 +45,20 @@ class PolicyStep:
         elif self.started_at is None:
             self.started_at = now
         self.policy.act(state, 0.0 if self.started_at is None else now - self.started_at, self.targets)
+        if self.upper_body is not None:
+            self.upper_body.apply(self.targets, self.period)
         self.seq += 1
         return self.seq, now + self.deadline
 
 
 class InProcessPolicy:
-    def __init__(self, policy: Policy, run: ScriptedRun) -> None:
+    def __init__(self, policy: Policy, run: ScriptedRun, upper_body: UpperBodyOverride | None = None) -> None:
         low = run.low
         if low.policy is None:
             raise ValueError("this low level seats no policy: build it with policy_alive")
         period = low.config.loop.period
         self.every_ticks = max(1, round(1.0 / (policy.rate_hz * period)))
-        self.step = PolicyStep(policy, low.robot.num_motors, period=self.every_ticks * period)
+        self.step = PolicyStep(policy, low.robot.num_motors, period=self.every_ticks * period, upper_body=upper_body)
         self.seat = low.policy
         run.every(self.every_ticks, self._step)
 

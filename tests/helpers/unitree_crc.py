@@ -22,3 +22,20 @@ def unitree_crc_reference(words) -> int:
             if top ^ ((word >> bit & 1) << 31):
                 crc ^= 0x04C11DB7
     return crc
+
+
+LOW_CMD_C_LAYOUT = "<2B2x" + "B3x5fI" * 35 + "5I"
+"""LowCmd_ as Unitree's C struct lays it out for the CRC (padding included)."""
+
+
+def sign_low_cmd(command):
+    """Set the CRC of a reference `LowCmd_` (tests/robots/unitree_hg_reference.py) the way Unitree's SDK does."""
+    import struct
+
+    values = [command.mode_pr, command.mode_machine]
+    for m in command.motor_cmd:
+        values += [m.mode, m.q, m.dq, m.tau, m.kp, m.kd, m.reserve]
+    values += [*command.reserve, 0]
+    data = struct.pack(LOW_CMD_C_LAYOUT, *values)
+    command.crc = unitree_crc_reference(struct.unpack(f"<{len(data) // 4}I", data)[:-1])
+    return command
