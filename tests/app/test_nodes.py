@@ -35,13 +35,17 @@ def quiet(_):
 
 @pytest.fixture(scope="module")
 def stack(port_blocks):
-    """A running stack in simulation, standing, with the policy driving (state 200)."""
+    """A running stack in simulation, standing, with the policy driving (state 200) and every node heard."""
     endpoints = Endpoints(stack=f"test{os.getpid()}", base_port=port_blocks())
     launcher = Launcher(LaunchConfig(endpoints, ["--variant", "29dof"], hold=0.5,
                                      target_deadline_ms=TARGET_DEADLINE_MS), say=quiet, show=quiet)
     try:
         launcher.start()
         launcher.run_sequence()
+        heard = wait_for(endpoints, lambda s: set(s["nodes"]) == {"policy", "perception"}, timeout=60)
+        assert set(heard["nodes"]) == {"policy", "perception"}, {
+            name: "running" if proc.poll() is None else proc.stderr.read()[-2000:]
+            for name, proc in launcher.procs.items()}
         yield launcher
     finally:
         launcher.shutdown()
@@ -128,6 +132,7 @@ def test_a_second_stack_on_the_same_machine_does_not_cross_talk(stack, base_port
     try:
         launcher.start()
         launcher.run_sequence()
+        assert "policy" in wait_for(other, lambda s: "policy" in s["nodes"])["nodes"], "the second policy is heard"
         before = request_status(stack.config.endpoints)
         time.sleep(1.0)
         first, second = request_status(stack.config.endpoints), request_status(other)
