@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from bessemer import commands
@@ -45,6 +46,8 @@ def _negative_values_attached(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Ctrl-C stops a command cleanly even when it was started where SIGINT is ignored (`bessemer bridge &`).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         try:
             args = build_parser().parse_args(_negative_values_attached(sys.argv[1:] if argv is None else list(argv)))
