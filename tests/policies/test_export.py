@@ -97,18 +97,18 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bessemer", *args], capture_output=True, text=True, timeout=120)
 
 
-def test_the_commands_refuse_bad_policies_before_anything_moves(checkpoints, tmp_path):
+def test_the_commands_refuse_bad_policies_before_anything_moves(checkpoints, tmp_path, base_port):
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"junk")
     for args in (("sim", "--sequence", "4,200", "--policy", str(garbage), "--lockstep"),
                  ("eval", "--policy", str(checkpoints[1])),
-                 ("node", "policy", "--policy", str(checkpoints[1]), "--base-port", "31900"),
+                 ("node", "policy", "--policy", str(checkpoints[1]), "--base-port", str(base_port)),
                  ("export", str(tmp_path / "missing.pt"))):
         result = cli(*args)
         assert result.returncode == 2, result
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("bessemer") and ": error: " in lines[0], result.stderr
-    for command in (("eval",), ("node", "policy", "--base-port", "31900")):
+    for command in (("eval",), ("node", "policy", "--base-port", str(base_port))):
         assert "another contract: action_scale" in cli(*command, "--policy", str(checkpoints[1])).stderr
     result = cli("sim", "--sequence", "4,200", "--variant", "23dof", "--policy", str(checkpoints[0]), "--lockstep")
     assert result.returncode == 2 and "learned policies drive the 29-DoF G1" in result.stderr
