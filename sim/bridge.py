@@ -58,6 +58,14 @@ class BridgeCounters:
     ankle linkage geometry is not public, and counted so the user is told."""
 
 
+LOW_STATE_VERSION = (1, 0)
+"""What `version` carries: the simulated G1 is no firmware release, and says so with 1.0."""
+MOTOR_VOLTAGE_V = 50.4
+"""Each motor's supply: a G1's 13-cell battery near the middle of its charge."""
+IMU_TEMPERATURE_C = 40
+"""The IMU's temperature, warm as inside a running robot's torso."""
+
+
 class BridgeStartupError(RuntimeError):
     """The bridge cannot serve a robot here; the message says why and what to do."""
 
@@ -108,6 +116,9 @@ class DdsBridge:
         self._temps = ms["temperature"]
         self._motor_mode = ms["mode"]
         m["mode_machine"] = self.mode_machine
+        m["version"] = LOW_STATE_VERSION
+        ms["vol"] = MOTOR_VOLTAGE_V
+        imu["temperature"] = IMU_TEMPERATURE_C
 
     def set_remote(self, remote: RemoteState) -> None:
         self.remote = remote
