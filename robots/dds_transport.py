@@ -21,6 +21,7 @@ SDK meets it unmodified whatever the flag. On a robot's wired interface, discove
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from collections.abc import Iterator
 from functools import cache
 from typing import Protocol
@@ -65,6 +66,24 @@ def check_interface(name: str) -> None:
     if name not in interface_names():
         raise ValueError(f"network interface {name!r} does not exist on this machine; "
                          f"available: {', '.join(interface_names())} (the G1 is usually on the wired one)")
+
+
+IFF_MULTICAST = 0x1000
+
+
+def loopback_multicast_hint(interface: str) -> str | None:
+    """What to tell a user whose `lo` lacks the MULTICAST flag (Linux's default): Bessemer meets
+    Unitree's SDK either way, but CycloneDDS 0.10 then has only participant indices 0-9 on `lo`."""
+    if interface != "lo":
+        return None
+    try:
+        flags = int(Path("/sys/class/net/lo/flags").read_text(), 16)
+    except (OSError, ValueError):
+        return None
+    if flags & IFF_MULTICAST:
+        return None
+    return ("lo has no MULTICAST flag: Unitree's SDK still meets Bessemer, but no more than ten DDS processes "
+            "fit on lo; `sudo ip link set lo multicast on` lifts that limit")
 
 
 def cyclonedds_xml(interface: str) -> str:

@@ -18,6 +18,7 @@ def run(args: argparse.Namespace) -> int:
     from control.loop import FixedRateLoop, LoopConfig
     from robots.remote import RemoteState
     from sim.bridge import BridgeConfig, BridgeStartupError, DdsBridge
+    from robots.dds_transport import loopback_multicast_hint
     from sim.motion_switcher_service import BOOT_MODE
     from sim.world import WorldConfig
 
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         from bessemer.keyboard_remote import HELP, KeyboardRemote
 
         keyboard = KeyboardRemote()
+    if (hint := loopback_multicast_hint(args.iface)) is not None:
+        print(f"bessemer bridge: {hint}", file=sys.stderr, flush=True)
     print(f"bessemer bridge: G1 {args.variant} on DDS domain {args.domain} via {args.iface}, mode_machine "
           f"{bridge.mode_machine}, band {'on' if not args.no_band else 'off'}; Ctrl-C stops"
           + (f"\nremote from the keyboard: {HELP}" if keyboard else ""), file=sys.stderr, flush=True)
