@@ -47,11 +47,14 @@ def violations(module: str, source: str) -> list[str]:
     """Every import of `source` (the text of `module`) that breaks the rule, as readable lines."""
     unit = unit_of(module)
     library = unit != "bessemer"
-    out = []
+    out, reported = [], set()
     for line, target in imported_modules(source):
+        if line in reported:
+            continue
         top = target.split(".")[0]
         if library and top in APP_ONLY_MODULES:
             out.append(f"{module}:{line} imports {target}: argv, terminal UI and signals belong to the app")
+            reported.add(line)
             continue
         target_unit = unit_of(target)
         if target_unit is None or target_unit == unit:
@@ -59,6 +62,7 @@ def violations(module: str, source: str) -> list[str]:
         if RANKS[target_unit] >= RANKS[unit]:
             out.append(f"{module}:{line} imports {target} ({target_unit}, rank {RANKS[target_unit]}) "
                        f"from {unit} (rank {RANKS[unit]}): only lower ranks may be imported")
+            reported.add(line)
     if library and "sys.argv" in source:
         out.append(f"{module} reads sys.argv: argv belongs to the app")
     return out
