@@ -40,10 +40,12 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     bench_parser = sub.add_parser("bench", help="benchmark physics, the stack in lock-step, and the real-time loop")
-    bench_parser.add_argument("--realtime-seconds", type=arg_types.positive_seconds, default=60.0, help="length of the real-time run (default 60)")
+    bench_parser.add_argument("--realtime-seconds", type=arg_types.positive_seconds, default=60.0,
+                              help="length of the real-time run (default 60)")
     bench_parser.add_argument("--lockstep-seconds", type=arg_types.positive_seconds, default=20.0,
                               help="simulated seconds for the raw-physics and lock-step runs (default 20)")
-    bench_parser.add_argument("--json", type=arg_types.output_file, metavar="PATH", help="also write the figures as JSON")
+    bench_parser.add_argument("--json", type=arg_types.output_file, metavar="PATH",
+                              help="also write the figures as JSON")
     bench_parser.add_argument("--dds", action="store_true",
                               help="benchmark the DDS path instead: codec, loopback round trip, deploy loop against a bridge")
     bench_parser.add_argument("--perception", action="store_true",

@@ -108,17 +108,24 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     bridge_parser = sub.add_parser("bridge", help="serve the simulated G1 over DDS as a real G1 would (domain 1 on lo)")
-    bridge_parser.add_argument("--domain", type=arg_types.dds_domain, default=1, help="DDS domain id (default 1, the simulator convention)")
-    bridge_parser.add_argument("--iface", type=arg_types.network_interface, default="lo", help="network interface (default lo)")
+    bridge_parser.add_argument("--domain", type=arg_types.dds_domain, default=1,
+                               help="DDS domain id (default 1, the simulator convention)")
+    bridge_parser.add_argument("--iface", type=arg_types.network_interface, default="lo",
+                               help="network interface (default lo)")
     bridge_parser.add_argument("--variant", type=arg_types.variant, default="29dof", help="29dof (default) or 23dof")
-    bridge_parser.add_argument("--mode-machine", type=arg_types.byte, help="mode_machine to report (default: the variant's, 5 for 29dof)")
+    bridge_parser.add_argument("--mode-machine", type=arg_types.byte,
+                               help="mode_machine to report (default: the variant's, 5 for 29dof)")
     bridge_parser.add_argument("--released", action="store_true",
                                help="start with Unitree's motion mode released (motion_switcher reports none)")
-    bridge_parser.add_argument("--no-band", action="store_true", help="no elastic band: the robot starts standing on the floor")
-    bridge_parser.add_argument("--spawn-pose", type=arg_types.spawn_pose, default="stand", help="pose to spawn in: stand (default), squat, sit or zero")
-    bridge_parser.add_argument("--duration", type=arg_types.seconds, default=0.0, help="seconds to run (default: until Ctrl-C)")
+    bridge_parser.add_argument("--no-band", action="store_true",
+                               help="no elastic band: the robot starts standing on the floor")
+    bridge_parser.add_argument("--spawn-pose", type=arg_types.spawn_pose, default="stand",
+                               help="pose to spawn in: stand (default), squat, sit or zero")
+    bridge_parser.add_argument("--duration", type=arg_types.seconds, default=0.0,
+                               help="seconds to run (default: until Ctrl-C)")
     bridge_parser.add_argument("--remote-script", type=arg_types.remote_script, default=[], metavar="T:KEY[+KEY],...",
                                help="emulated remote presses, e.g. 2:start,8:L2+B (seconds after start)")
     bridge_parser.add_argument("--viewer", action="store_true", help="open the MuJoCo viewer (needs a display)")
-    bridge_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the bridge's counters at exit as JSON")
+    bridge_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH",
+                               help="write the bridge's counters at exit as JSON")
     bridge_parser.set_defaults(func=run)

@@ -33,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     camera_parser = sub.add_parser("camera-server", help="a stand-in for the G1's image server: a moving pattern as JPEG "
                                                   "over ZMQ, no robot needed")
-    camera_parser.add_argument("--endpoint", type=arg_types.zmq_endpoint, default="tcp://*:5555", help="ZMQ endpoint to bind (default tcp://*:5555)")
-    camera_parser.add_argument("--size", type=arg_types.frame_size, default="640x480", help="WIDTHxHEIGHT of the image sent (default 640x480)")
+    camera_parser.add_argument("--endpoint", type=arg_types.zmq_endpoint, default="tcp://*:5555",
+                               help="ZMQ endpoint to bind (default tcp://*:5555)")
+    camera_parser.add_argument("--size", type=arg_types.frame_size, default="640x480",
+                               help="WIDTHxHEIGHT of the image sent (default 640x480)")
     camera_parser.add_argument("--fps", type=arg_types.rate_hz, default=30.0, help="frames per second (default 30)")
     camera_parser.add_argument("--header", action="store_true", help="send the unit-test header before each JPEG")
     camera_parser.set_defaults(func=run)

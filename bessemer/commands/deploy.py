@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from control.fsm import FsmId
     from control.upper_body import UpperBodyOverride
     from control.loop import LoopConfig
+    from control.safety import SafetyConfig
     from control.remote_commands import RemoteFsmCommands
     from robots.dds import DdsConfig, DdsStartupError, connect_g1
 
@@ -36,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
                            release=not args.sim)
     except DdsStartupError as exc:
         raise CliError(str(exc)) from None
-    low = LowLevel(robot, LowLevelConfig(loop=LoopConfig(realtime=True)),
+    safety = SafetyConfig(max_state_age=args.max_state_age / 1e3)
+    low = LowLevel(robot, LowLevelConfig(loop=LoopConfig(realtime=True), safety=safety),
                    policy_alive=always if policy is not None else None)
     run = ScriptedRun(low, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold))
     upper_body = UpperBodyOverride() if policy is not None else None
@@ -97,13 +99,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     deploy_parser = sub.add_parser("deploy", help="run the loop and FSM against a G1 over DDS (--sim: the bridge)")
     target = deploy_parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--sim", action="store_true", help="the bridge: domain 1 on lo")
-    target.add_argument("--iface", type=arg_types.network_interface, help="the robot's wired network interface (domain 0)")
-    deploy_parser.add_argument("--domain", type=arg_types.dds_domain, help="DDS domain id (default: 1 with --sim, 0 with --iface)")
+    target.add_argument("--iface", type=arg_types.network_interface,
+                        help="the robot's wired network interface (domain 0)")
+    deploy_parser.add_argument("--domain", type=arg_types.dds_domain,
+                               help="DDS domain id (default: 1 with --sim, 0 with --iface)")
     deploy_parser.add_argument("--variant", type=arg_types.variant, default="29dof", help="29dof (default) or 23dof")
-    deploy_parser.add_argument("--sequence", type=arg_types.fsm_sequence, default="4", help="FSM ids to request after damp, e.g. 4,2,4 (default 4)")
-    deploy_parser.add_argument("--duration", type=arg_types.seconds, default=10.0, help="seconds to hold after the sequence (default 10)")
-    deploy_parser.add_argument("--hold", type=arg_types.seconds, default=1.0, help="seconds each step holds before the next (default 1)")
-    deploy_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the final summary as JSON")
+    deploy_parser.add_argument("--sequence", type=arg_types.fsm_sequence, default="4",
+                               help="FSM ids to request after damp, e.g. 4,2,4 (default 4)")
+    deploy_parser.add_argument("--duration", type=arg_types.seconds, default=10.0,
+                               help="seconds to hold after the sequence (default 10)")
+    deploy_parser.add_argument("--hold", type=arg_types.seconds, default=1.0,
+                               help="seconds each step holds before the next (default 1)")
+    deploy_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH",
+                               help="write the final summary as JSON")
+    deploy_parser.add_argument("--max-state-age", type=arg_types.float_in(10.0, 1000.0, what="milliseconds"),
+                               default=40.0, metavar="MS",
+                               help="how old the newest valid state may be before the robot damps (default 40 ms; "
+                                    "raise it only for a simulator on a busy machine)")
     deploy_parser.add_argument("--no-unitree-services", action="store_true",
                                help="do not serve Unitree's sport (LocoClient) service for this robot")
     add_policy_options(deploy_parser)

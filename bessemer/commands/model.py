@@ -32,7 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     model_parser = sub.add_parser("model", help="print or write the project's MJCF of the G1")
     model_parser.add_argument("--variant", type=arg_types.variant, default="29dof", help="29dof (default) or 23dof")
     model_parser.add_argument("--world", action="store_true", help="include floor, light and elastic band")
-    model_parser.add_argument("--mesh-dir", type=arg_types.existing_dir, metavar="DIR", help="folder with Unitree's .STL meshes")
-    model_parser.add_argument("--out", type=arg_types.output_file, metavar="PATH", help="write to a file instead of stdout")
+    model_parser.add_argument("--mesh-dir", type=arg_types.existing_dir, metavar="DIR",
+                              help="folder with Unitree's .STL meshes")
+    model_parser.add_argument("--out", type=arg_types.output_file, metavar="PATH",
+                              help="write to a file instead of stdout")
     model_parser.set_defaults(func=run)
 

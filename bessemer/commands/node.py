@@ -165,16 +165,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     node_parser = sub.add_parser("node", help="one node of the stack (started by `bessemer run`)")
     node_parser.add_argument("kind", choices=("lowlevel", "policy", "perception"))
-    node_parser.add_argument("--sim", action="store_true", help="lowlevel: drive the in-process simulation (the default)")
-    node_parser.add_argument("--iface", type=arg_types.network_interface, help="lowlevel: drive a G1 over DDS on this interface")
-    node_parser.add_argument("--domain", type=arg_types.dds_domain, default=0, help="lowlevel with --iface: DDS domain (default 0)")
+    node_parser.add_argument("--sim", action="store_true",
+                             help="lowlevel: drive the in-process simulation (the default)")
+    node_parser.add_argument("--iface", type=arg_types.network_interface,
+                             help="lowlevel: drive a G1 over DDS on this interface")
+    node_parser.add_argument("--domain", type=arg_types.dds_domain, default=0,
+                             help="lowlevel with --iface: DDS domain (default 0)")
     node_parser.add_argument("--variant", type=arg_types.variant, default="29dof")
     node_parser.add_argument("--no-band", action="store_true")
-    node_parser.add_argument("--rate", type=arg_types.rate_hz, default=None, help="policy 50 Hz, perception 10 Hz by default")
-    node_parser.add_argument("--threads", type=arg_types.threads, default=1, help="perception: compute threads (default 1)")
-    node_parser.add_argument("--target-deadline", type=arg_types.milliseconds, help="policy: ms each target stays valid (default 2.5 periods)")
-    node_parser.add_argument("--policy", type=arg_types.policy_source("wave", "walk"), default="wave", help="policy: wave (default), walk or a learned policy file")
-    node_parser.add_argument("--cmd", type=arg_types.velocity_command, default="0,0,0", help="policy: velocity command VX,VY,WZ for a learned policy")
+    node_parser.add_argument("--rate", type=arg_types.rate_hz, default=None,
+                             help="policy 50 Hz, perception 10 Hz by default")
+    node_parser.add_argument("--threads", type=arg_types.threads, default=1,
+                             help="perception: compute threads (default 1)")
+    node_parser.add_argument("--target-deadline", type=arg_types.milliseconds,
+                             help="policy: ms each target stays valid (default 2.5 periods)")
+    node_parser.add_argument("--policy", type=arg_types.policy_source("wave", "walk"), default="wave",
+                             help="policy: wave (default), walk or a learned policy file")
+    node_parser.add_argument("--cmd", type=arg_types.velocity_command, default="0,0,0",
+                             help="policy: velocity command VX,VY,WZ for a learned policy")
     node_parser.add_argument("--camera", type=arg_types.zmq_endpoint, metavar="ENDPOINT",
                              help="perception: frames from Unitree's JPEG-over-ZMQ image server at ENDPOINT "
                                   "(e.g. tcp://192.168.123.164:5555) instead of the simulated head camera")

@@ -134,21 +134,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run_parser = sub.add_parser("run", help="the whole stack as processes: low-level, policy and perception nodes over ZMQ")
     target = run_parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--sim", action="store_true", help="the low-level node drives the in-process simulation")
-    target.add_argument("--iface", type=arg_types.network_interface, help="the low-level node drives a G1 over DDS on this interface")
-    run_parser.add_argument("--domain", type=arg_types.dds_domain, default=0, help="DDS domain with --iface (default 0)")
+    target.add_argument("--iface", type=arg_types.network_interface,
+                        help="the low-level node drives a G1 over DDS on this interface")
+    run_parser.add_argument("--domain", type=arg_types.dds_domain, default=0,
+                            help="DDS domain with --iface (default 0)")
     run_parser.add_argument("--variant", type=arg_types.variant, default="29dof", help="29dof (default) or 23dof")
-    run_parser.add_argument("--sequence", type=arg_types.fsm_sequence, default="4,200", help="FSM ids to request once the nodes are up (default 4,200)")
-    run_parser.add_argument("--hold", type=arg_types.seconds, default=1.0, help="seconds each step holds before the next (default 1)")
-    run_parser.add_argument("--duration", type=arg_types.seconds, default=0.0, help="seconds to run after the sequence (default: until Ctrl-C)")
+    run_parser.add_argument("--sequence", type=arg_types.fsm_sequence, default="4,200",
+                            help="FSM ids to request once the nodes are up (default 4,200)")
+    run_parser.add_argument("--hold", type=arg_types.seconds, default=1.0,
+                            help="seconds each step holds before the next (default 1)")
+    run_parser.add_argument("--duration", type=arg_types.seconds, default=0.0,
+                            help="seconds to run after the sequence (default: until Ctrl-C)")
     run_parser.add_argument("--no-band", action="store_true", help="simulation: no elastic band at start")
     run_parser.add_argument("--no-perception", action="store_true", help="do not start the perception node")
     run_parser.add_argument("--target-deadline", type=arg_types.milliseconds, default=50.0,
                             help="ms each policy target stays valid: a silent policy damps the robot this long after (default 50)")
-    run_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the final status as JSON")
+    run_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH",
+                            help="write the final status as JSON")
     run_parser.add_argument("--policy", type=arg_types.policy_source("wave", "walk"), default="wave", metavar="wave|walk|PATH",
                             help="policy node's policy: wave (stand, wave an arm; default), walk (the shipped walking "
                                  "policy) or a learned policy file")
-    run_parser.add_argument("--cmd", type=arg_types.velocity_command, default="0,0,0", metavar="VX,VY,WZ", help="velocity command for a learned walking policy")
+    run_parser.add_argument("--cmd", type=arg_types.velocity_command, default="0,0,0", metavar="VX,VY,WZ",
+                            help="velocity command for a learned walking policy")
     run_parser.add_argument("--follow-sound", type=arg_types.seed, metavar="SEED",
                             help="simulation: the follow-sound scene of SEED; the policy node steers the walking policy "
                                  "to the sound with the perception node's percepts")
@@ -156,7 +163,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run_parser.set_defaults(func=run)
 
     fsm_parser = sub.add_parser("fsm", help="request an FSM state from a running stack, e.g. `bessemer fsm 1` to damp")
-    fsm_parser.add_argument("state_id", type=arg_types.fsm_state, help="FSM id: 0 zero torque, 1 damp, 2 squat, 3 sit, 4 stand-up, 200 start")
+    fsm_parser.add_argument("state_id", type=arg_types.fsm_state,
+                            help="FSM id: 0 zero torque, 1 damp, 2 squat, 3 sit, 4 stand-up, 200 start")
     add_stack_options(fsm_parser)
     fsm_parser.set_defaults(func=fsm)
 

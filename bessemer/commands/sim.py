@@ -107,23 +107,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from bessemer.commands.policy_options import add_policy_options
 
     sim_parser = sub.add_parser("sim", help="run the G1 in MuJoCo under the 500 Hz loop and FSM")
-    sim_parser.add_argument("--variant", type=arg_types.variant, default="29dof", help="robot variant: 29dof (default) or 23dof")
+    sim_parser.add_argument("--variant", type=arg_types.variant, default="29dof",
+                            help="robot variant: 29dof (default) or 23dof")
     sim_parser.add_argument("--duration", type=arg_types.seconds, default=10.0,
                             help="simulated seconds to hold the final state after the sequence (default 10)")
     sim_parser.add_argument("--sequence", type=arg_types.fsm_sequence, default="4",
                             help="FSM ids to request in order after spawning in damp, e.g. 4,2,4,3,4 (default 4)")
-    sim_parser.add_argument("--hold", type=arg_types.seconds, default=1.0, help="seconds each step holds before the next (default 1)")
-    sim_parser.add_argument("--lockstep", action="store_true", help="run as fast as the CPU allows instead of real time")
-    sim_parser.add_argument("--no-band", action="store_true", help="spawn standing on the floor, without the elastic band")
-    sim_parser.add_argument("--spawn-pose", type=arg_types.spawn_pose, default="stand", help="pose to spawn in: stand (default), squat, sit or zero")
+    sim_parser.add_argument("--hold", type=arg_types.seconds, default=1.0,
+                            help="seconds each step holds before the next (default 1)")
+    sim_parser.add_argument("--lockstep", action="store_true",
+                            help="run as fast as the CPU allows instead of real time")
+    sim_parser.add_argument("--no-band", action="store_true",
+                            help="spawn standing on the floor, without the elastic band")
+    sim_parser.add_argument("--spawn-pose", type=arg_types.spawn_pose, default="stand",
+                            help="pose to spawn in: stand (default), squat, sit or zero")
     sim_parser.add_argument("--viewer", action="store_true", help="open the MuJoCo viewer (needs a display)")
-    sim_parser.add_argument("--video", type=arg_types.output_file, metavar="PATH.mp4", help="record the run headless (runs in lock-step)")
+    sim_parser.add_argument("--video", type=arg_types.output_file, metavar="PATH.mp4",
+                            help="record the run headless (runs in lock-step)")
     sim_parser.add_argument("--force", action="store_true", help="overwrite an existing --video file")
-    sim_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the final summary as JSON")
-    sim_parser.add_argument("--mesh-dir", type=arg_types.existing_dir, metavar="DIR", help="folder with Unitree's G1 .STL meshes for visuals (optional)")
+    sim_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH",
+                            help="write the final summary as JSON")
+    sim_parser.add_argument("--mesh-dir", type=arg_types.existing_dir, metavar="DIR",
+                            help="folder with Unitree's G1 .STL meshes for visuals (optional)")
     sim_parser.add_argument("--task", choices=["follow-sound"],
                             help="follow-sound: a sounding ball in the room; the robot hears it, turns and walks to it "
                                  "(stand-up then state 200 with the walking policy, 30 s, lock-step)")
-    sim_parser.add_argument("--scene-seed", type=arg_types.seed, default=0, help="the task's scene: where the ball lies, what it plays")
+    sim_parser.add_argument("--scene-seed", type=arg_types.seed, default=0,
+                            help="the task's scene: where the ball lies, what it plays")
     add_policy_options(sim_parser)
     sim_parser.set_defaults(func=run)

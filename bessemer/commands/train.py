@@ -149,11 +149,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from bessemer.commands.policy_options import add_policy_options
 
     p = sub.add_parser("train", help="train a policy with PPO (rsl_rl) on the batched MuJoCo env")
-    p.add_argument("--env", type=arg_types.env_id, default="Bessemer/G1Walk-v0", help="Bessemer/G1Walk-v0 (default) or Bessemer/G1Stand-v0")
-    p.add_argument("--iterations", type=arg_types.count, help="PPO iterations of the whole run (default 3000; with --resume: "
+    p.add_argument("--env", type=arg_types.env_id, default="Bessemer/G1Walk-v0",
+                   help="Bessemer/G1Walk-v0 (default) or Bessemer/G1Stand-v0")
+    p.add_argument("--iterations", type=arg_types.count,
+                   help="PPO iterations of the whole run (default 3000; with --resume: "
                                                    "the run's own, or more to extend it)")
-    p.add_argument("--num-envs", type=arg_types.int_in(1, 65536, "a number of robots"), default=256, help="robots simulated together (default 256)")
-    p.add_argument("--steps-per-env", type=arg_types.int_in(1, 10000, "a number of steps"), default=24, help="steps per robot per iteration (default 24)")
+    p.add_argument("--num-envs", type=arg_types.int_in(1, 65536, "a number of robots"), default=256,
+                   help="robots simulated together (default 256)")
+    p.add_argument("--steps-per-env", type=arg_types.int_in(1, 10000, "a number of steps"), default=24,
+                   help="steps per robot per iteration (default 24)")
     p.add_argument("--save-every", type=arg_types.count, default=25, help="iterations between checkpoints (default 25)")
     p.add_argument("--seed", type=arg_types.seed, default=1)
     p.add_argument("--threads", type=arg_types.threads, default=2, help="physics and torch threads (default 2)")
@@ -163,10 +167,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--randomization", choices=("full", "pushes", "none"), default="full",
                    help="full: friction, masses, payload, gains, latency, pushes, sensor noise (default); "
                         "pushes: the nominal robot, pushed; none: the nominal robot only")
-    p.add_argument("--run-dir", type=arg_types.output_dir, metavar="DIR", help="where checkpoints, TensorBoard logs and the curve go "
+    p.add_argument("--run-dir", type=arg_types.output_dir, metavar="DIR",
+                   help="where checkpoints, TensorBoard logs and the curve go "
                                                     "(default runs/<env>-<time>)")
-    p.add_argument("--resume", type=arg_types.existing_dir, metavar="DIR", help="go on with the run in DIR from its last checkpoint")
-    p.add_argument("--init-from", type=arg_types.existing_file, metavar="CHECKPOINT", help="start a new run from another run's policy (its networks, "
+    p.add_argument("--resume", type=arg_types.existing_dir, metavar="DIR",
+                   help="go on with the run in DIR from its last checkpoint")
+    p.add_argument("--init-from", type=arg_types.existing_file, metavar="CHECKPOINT",
+                   help="start a new run from another run's policy (its networks, "
                                                              "normalizers and counters), e.g. to add randomization; "
                                                              "or from an exported policy's actor (e.g. "
                                                              "policies/assets/g1_walk.pt)")
@@ -177,18 +184,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=train)
 
     p = sub.add_parser("export", help="export a checkpoint's policy to TorchScript and ONNX, contract inside")
-    p.add_argument("checkpoint", type=arg_types.existing_file, help="a checkpoint written by `bessemer train` (e.g. runs/NAME/latest.pt)")
-    p.add_argument("--out", type=arg_types.output_file, metavar="PATH", help="output path without suffix (default: policy beside the checkpoint)")
+    p.add_argument("checkpoint", type=arg_types.existing_file,
+                   help="a checkpoint written by `bessemer train` (e.g. runs/NAME/latest.pt)")
+    p.add_argument("--out", type=arg_types.output_file, metavar="PATH",
+                   help="output path without suffix (default: policy beside the checkpoint)")
     p.add_argument("--force", action="store_true", help="overwrite an existing export")
     p.set_defaults(func=export)
 
     p = sub.add_parser("eval", help="evaluate a walking policy over seeds: tracking, falls, distance, survival")
     add_policy_options(p)
     p.set_defaults(cmd="0.5,0,0")
-    p.add_argument("--seeds", type=arg_types.int_in(1, 4096, "a number of seeds"), default=10, help="robots, one per seed (default 10)")
+    p.add_argument("--seeds", type=arg_types.int_in(1, 4096, "a number of seeds"), default=10,
+                   help="robots, one per seed (default 10)")
     p.add_argument("--seed", type=arg_types.seed, default=0, help="first seed (default 0)")
     p.add_argument("--seconds", type=arg_types.positive_seconds, default=20.0, help="episode length (default 20)")
-    p.add_argument("--push", type=arg_types.speed, default=0.0, metavar="M/S", help="sideways push speed (default: none)")
-    p.add_argument("--push-every", type=arg_types.positive_seconds, default=5.0, help="seconds between pushes (default 5)")
+    p.add_argument("--push", type=arg_types.speed, default=0.0, metavar="M/S",
+                   help="sideways push speed (default: none)")
+    p.add_argument("--push-every", type=arg_types.positive_seconds, default=5.0,
+                   help="seconds between pushes (default 5)")
     p.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the results as JSON")
     p.set_defaults(func=evaluate)

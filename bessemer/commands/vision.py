@@ -121,22 +121,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     actions = vision.add_subparsers(dest="vision_command", required=True)
 
     p = actions.add_parser("train", help="render labelled frames, train the encoder, write its weights, evaluate it")
-    p.add_argument("--frames", type=arg_types.int_in(1, 10**6, "a number of frames"), help="training frames (default: the shipped encoder's recipe)")
-    p.add_argument("--epochs", type=arg_types.int_in(1, 10**4, "a number of epochs"), help="passes over them (default: the recipe's)")
-    p.add_argument("--batch", type=arg_types.int_in(1, 4096, "a batch size"), help="frames per step (default: the recipe's)")
-    p.add_argument("--lr", type=arg_types.float_in(0.0, 1.0, low_open=True, what="a learning rate"), help="peak learning rate (default: the recipe's)")
+    p.add_argument("--frames", type=arg_types.int_in(1, 10**6, "a number of frames"),
+                   help="training frames (default: the shipped encoder's recipe)")
+    p.add_argument("--epochs", type=arg_types.int_in(1, 10**4, "a number of epochs"),
+                   help="passes over them (default: the recipe's)")
+    p.add_argument("--batch", type=arg_types.int_in(1, 4096, "a batch size"),
+                   help="frames per step (default: the recipe's)")
+    p.add_argument("--lr", type=arg_types.float_in(0.0, 1.0, low_open=True, what="a learning rate"),
+                   help="peak learning rate (default: the recipe's)")
     p.add_argument("--seed", type=arg_types.seed, help="render and training seed (default: the shipped encoder's)")
-    p.add_argument("--eval-frames", type=arg_types.int_in(1, 10**6, "a number of frames"), default=200, help="held-out frames to evaluate on (default 200)")
+    p.add_argument("--eval-frames", type=arg_types.int_in(1, 10**6, "a number of frames"), default=200,
+                   help="held-out frames to evaluate on (default 200)")
     p.add_argument("--eval-seed", type=arg_types.seed, help="their seed (default: the held-out seed, as for eval)")
-    p.add_argument("--out", type=arg_types.output_file, default="ball_vit.pt", metavar="PATH", help="weights file to write (default ball_vit.pt)")
+    p.add_argument("--out", type=arg_types.output_file, default="ball_vit.pt", metavar="PATH",
+                   help="weights file to write (default ball_vit.pt)")
     p.add_argument("--threads", type=arg_types.threads, default=1, help="torch threads (default 1)")
     p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=train)
 
     p = actions.add_parser("eval", help="presence accuracy and bearing error on freshly rendered held-out frames")
-    p.add_argument("--weights", type=arg_types.existing_file, metavar="PATH", help="weights file (default: the shipped encoder)")
-    p.add_argument("--frames", type=arg_types.int_in(1, 10**6, "a number of frames"), default=200, help="frames to render (default 200)")
+    p.add_argument("--weights", type=arg_types.existing_file, metavar="PATH",
+                   help="weights file (default: the shipped encoder)")
+    p.add_argument("--frames", type=arg_types.int_in(1, 10**6, "a number of frames"), default=200,
+                   help="frames to render (default 200)")
     p.add_argument("--seed", type=arg_types.seed, help="their seed (default: the held-out seed, never trained on)")
     p.add_argument("--threads", type=arg_types.threads, default=1, help="torch threads (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -71,7 +71,7 @@ def test_readme_prints_the_fsm_table_the_code_uses():
     assert transition_table_markdown() in (ROOT / "README.md").read_text()
 
 
-def test_deploy_without_a_robot_says_why_and_exits_2(capsys):
-    assert main(["deploy", "--sim", "--domain", "231"]) == 2
+def test_deploy_without_a_robot_says_why_and_exits_2(capsys, dds_domain):
+    assert main(["deploy", "--sim", "--domain", str(dds_domain), "--no-unitree-services"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "no valid LowState_ on rt/lowstate for 2 s (domain 231, interface lo)" in err[0]
+    assert len(err) == 1 and f"no valid LowState_ on rt/lowstate for 2 s (domain {dds_domain}, interface lo)" in err[0]

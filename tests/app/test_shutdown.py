@@ -28,7 +28,7 @@ def test_two_quick_ctrl_c_in_deploy_still_damp_the_robot_and_write_the_summary(d
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     summary = tmp_path / "deploy.json"
     deploy = subprocess.Popen([sys.executable, "-m", "bessemer", "deploy", "--sim", "--domain", str(dds_domain),
-                               "--sequence", "4", "--duration", "60", "--no-unitree-services",
+                               "--sequence", "4", "--duration", "60", "--no-unitree-services", "--max-state-age", "1000",
                                "--summary-json", str(summary)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

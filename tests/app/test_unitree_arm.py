@@ -61,7 +61,7 @@ class Joints:
 def test_gestures_and_arm_sdk_move_the_arms_while_the_legs_walk(dds_domain, tmp_path):
     bridge = bessemer("bridge", "--domain", str(dds_domain), "--released", summary=tmp_path / "bridge.json")
     time.sleep(1.0)
-    deploy = bessemer("deploy", "--sim", "--domain", str(dds_domain), "--sequence", "1", "--duration", "120",
+    deploy = bessemer("deploy", "--sim", "--domain", str(dds_domain), "--sequence", "1", "--duration", "120", "--max-state-age", "1000",
                       summary=tmp_path / "deploy.json")
     domain = Domain(dds_domain, cyclonedds_xml("lo"))
     participant = DomainParticipant(dds_domain)

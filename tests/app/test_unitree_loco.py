@@ -46,7 +46,7 @@ def test_loco_client_flow_damps_stands_walks_a_metre_and_stops(dds_domain, tmp_p
     bridge_summary, deploy_summary = tmp_path / "bridge.json", tmp_path / "deploy.json"
     bridge = bessemer("bridge", "--domain", str(dds_domain), "--released", summary=bridge_summary)
     time.sleep(1.0)
-    deploy = bessemer("deploy", "--sim", "--domain", str(dds_domain), "--sequence", "1", "--duration", "120",
+    deploy = bessemer("deploy", "--sim", "--domain", str(dds_domain), "--sequence", "1", "--duration", "120", "--max-state-age", "1000",
                       summary=deploy_summary)
     domain = Domain(dds_domain, cyclonedds_xml("lo"))
     try:

@@ -160,6 +160,6 @@ def test_unknown_env_id_is_one_line_naming_the_choices(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bessemer", "train", "--env", "Bessemer/G1Fly-v0",
                              "--run-dir", str(tmp_path / "r")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert result.stderr.strip() == ("bessemer: error: unknown env id 'Bessemer/G1Fly-v0': choose one of "
-                                     "Bessemer/G1Walk-v0, Bessemer/G1Stand-v0")
+    assert result.stderr.strip() == ("bessemer train: error: argument --env: unknown env id 'Bessemer/G1Fly-v0': "
+                                     "choose one of Bessemer/G1Stand-v0, Bessemer/G1Walk-v0")
     assert not (tmp_path / "r").exists()

@@ -70,7 +70,7 @@ def test_it_walks_through_deploy_and_the_dds_bridge(tmp_path, dds_domain):
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deploy = subprocess.run([sys.executable, "-m", "bessemer", "deploy", "--sim", "--domain", str(dds_domain),
-                                 "--sequence", "4,200", "--cmd", "0.5,0,0", "--duration", "8",
+                                 "--sequence", "4,200", "--cmd", "0.5,0,0", "--duration", "8", "--max-state-age", "1000",
                                  "--summary-json", str(deploy_json)], capture_output=True, text=True, timeout=120)
     finally:
         bridge.send_signal(signal.SIGINT)
