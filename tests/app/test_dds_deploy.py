@@ -1,6 +1,7 @@
 """The deploy path end to end: real bridge processes, real CycloneDDS on loopback, the real loop."""
 
 import json
+import math
 import os
 import signal
 import struct
@@ -175,10 +176,16 @@ def test_a_plain_cyclonedds_client_drives_the_bridge_and_bad_crcs_move_nothing(d
         assert good.mode_pr == 0
         ab = command(16, 0.5, corrupt=False, mode_pr=1)
         assert ab.mode_pr == 1, "the state echoes the command's mode_pr"
+        held = ab.motor_state[16].q
+        for target in (math.nan, math.inf, -math.inf):
+            after = command(16, target, corrupt=False)
+            assert state_crc_ok(after) and abs(after.motor_state[16].q - held) < 0.1, (
+                f"a signed command with q={target} moved the shoulder")
     finally:
         bridge = stop_bridge(proc, path)
     assert bridge["counters"]["bad_crc"] >= 90 and bridge["counters"]["commands"] >= 90
     assert 90 <= bridge["counters"]["ab_mode_commands"] <= 100
+    assert bridge["counters"]["non_finite_commands"] >= 300, "NaN and Inf commands are counted, never applied"
 
 
 def test_a_second_commander_is_refused(dds_domain, tmp_path):

@@ -179,3 +179,28 @@ def test_a_lockstep_run_whose_observers_are_slow_keeps_the_policy_fresh_on_simul
     session.every(20, lambda run: time.sleep(0.06))
     low.loop.run(session.tick)
     assert low.fsm.state == FsmId.START and low.fsm.faults == 0, low.fsm.last_fault
+
+
+def test_a_policy_that_outputs_nan_never_reaches_the_motors_and_the_robot_damps():
+    """In-process, as over ZMQ: non-finite targets are refused, the held ones expire, stale targets damp."""
+    import numpy as np
+
+    from bessemer.runtime.policy_host import InProcessPolicy
+    from control.external_targets import always
+    from policies.arm_wave import ArmWavePolicy
+
+    class GoesNan(ArmWavePolicy):
+        def act(self, state, t, targets):
+            super().act(state, t, targets)
+            if t > 0.5:
+                targets[0, :] = np.nan
+
+    low = SimLowLevel(LowLevelConfig(world=WorldConfig(), loop=LoopConfig(realtime=False)), policy_alive=always)
+    session = SimSession(low, SessionConfig(sequence=(FsmId.STAND_UP, FsmId.START), duration=1.5, hold=0.5))
+    InProcessPolicy(GoesNan(), session)
+    commanded = []
+    session.every(1, lambda r: commanded.append(np.isfinite(low.controller.command.values).all()))
+    low.loop.run(session.tick)
+    assert all(commanded), "no non-finite target was ever written"
+    assert low.policy.targets.non_finite > 0 and low.fsm.state == FsmId.DAMP
+    assert "policy targets stale" in low.fsm.last_fault

@@ -87,18 +87,22 @@ def test_bad_messages_are_rejected_and_counted_while_the_loop_keeps_its_rate(sta
         [good[0][:2] + bytes([9]) + good[0][3:], good[1]],
         [wire.header(wire.MsgType.TARGETS, wire.stack_id("another stack"), 1, time.monotonic() + 1), good[1]],
         wire.targets_frames(sid, 10**9 + 1, time.monotonic() - 1.0, np.full((6, 29), 99.0)),
+        wire.targets_frames(sid, 10**9 + 2, time.monotonic() + 30.0, np.full((6, 29), np.nan)),
+        wire.targets_frames(sid, 10**9 + 3, time.monotonic() + 30.0, np.full((6, 29), np.inf)),
     ]
     for _ in range(50):
         for frames in bad:
             pub.send_multipart(frames)
         time.sleep(0.01)
     status = wait_for(e, lambda s: rejections(s) - rejections(before) >= 300
-                      and s["targets"]["expired"] - before["targets"]["expired"] >= 50)
+                      and s["targets"]["expired"] - before["targets"]["expired"] >= 50
+                      and s["targets"]["non_finite"] - before["targets"]["non_finite"] >= 100)
     pub.close(0)
     rejected = status["rejected"]
     assert rejections(status) - rejections(before) >= 300, rejected
     assert any("wire version 9" in k for k in rejected) and any("stack id" in k for k in rejected)
     assert status["targets"]["expired"] - before["targets"]["expired"] >= 50, "expired targets are never applied"
+    assert status["targets"]["non_finite"] - before["targets"]["non_finite"] >= 100, "NaN and Inf targets are refused"
     assert status["fsm"]["state"] == 200 and status["fsm"]["faults"] == 0, status["fsm"]["last_fault"]
     assert status["loop"]["rate_hz"] > 250, "the loop keeps running at rate"
 
