@@ -2,6 +2,7 @@
 the bridge's `motion_switcher` (a mode active until released, as Unitree's low-level example needs)."""
 
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -80,3 +81,52 @@ def test_bad_requests_get_unitrees_codes_and_a_flood_of_300_per_second_is_answer
     assert result["motion_switcher"]["not_implemented"] == 1 and result["motion_switcher"]["bad_parameter"] == 3
     assert result["motion_switcher"]["answered"] == 4 + 1 + 300, "the noreply request was handled, not answered"
     assert result["loop"]["ticks"] > 0 and result["base_height_m"] > 0.7, "the robot kept running"
+
+
+def test_unitrees_low_level_flow_release_zero_posture_and_ankle_swing(bridge, dds_domain):
+    """Unitree's G1 low-level example, reproduced by an independent client: release the motion mode,
+    move every joint to zero in 3 s, then swing the ankles, echoing the robot's mode_machine."""
+    from cyclonedds.pub import DataWriter
+    from cyclonedds.sub import DataReader
+    from cyclonedds.topic import Topic
+
+    from tests.helpers.unitree_crc import sign_low_cmd
+    from tests.robots import unitree_hg_reference as ref
+
+    client, proc, summary = bridge
+    while json.loads(client.call(CHECK)[1])["name"]:
+        assert client.call(RELEASE)[0] == 0
+    participant = client.writer.participant
+    states = DataReader(participant, Topic(participant, "rt/lowstate", ref.LowState_))
+    commands = DataWriter(participant, Topic(participant, "rt/lowcmd", ref.LowCmd_))
+
+    def newest(seconds=10.0) -> ref.LowState_:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            samples = [s for s in states.take(N=64) if isinstance(s, ref.LowState_)]
+            if samples:
+                return samples[-1]
+            time.sleep(0.002)
+        raise AssertionError("no LowState_")
+
+    start = newest()
+    first_q = [m.q for m in start.motor_state[:29]]
+    swing, zeroed = [], None
+    t0 = time.monotonic()
+    while (t := time.monotonic() - t0) < 6.0:
+        command = ref.LowCmd_(mode_pr=0, mode_machine=start.mode_machine)
+        ratio = min(t / 3.0, 1.0)
+        for j in range(29):
+            command.motor_cmd[j] = ref.MotorCmd_(mode=1, q=(1.0 - ratio) * first_q[j], kp=60.0, kd=1.0)
+        if t > 3.0:
+            command.motor_cmd[4].q = command.motor_cmd[10].q = 0.25 * math.sin(2 * math.pi * (t - 3.0))
+        commands.write(sign_low_cmd(command))
+        if t > 3.0:
+            state = newest()
+            zeroed = zeroed or [m.q for m in state.motor_state[:29]]
+            swing.append(state.motor_state[4].q)
+        time.sleep(0.002)
+    assert max(abs(q) for q in zeroed[:15]) < 0.2, "legs and waist went to the zero posture"
+    assert max(swing) > 0.15 and min(swing) < -0.15, "the left ankle swung both ways"
+    counters = bridge_summary(proc, summary)["counters"]
+    assert counters["commands"] > 500 and counters["bad_crc"] == 0 and counters["commands_while_mode_active"] == 0
