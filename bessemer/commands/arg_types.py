@@ -278,6 +278,17 @@ def policy_source(*names: str) -> Callable[[str], str | Path]:
     return parse
 
 
+@_typed("g1_model", ("nosuch", "/nonexistent/g1.xml", "/etc/hostname", ""))
+def g1_model(text: str) -> str | Path:
+    """Another G1 to run a policy on: `menagerie` (MuJoCo Menagerie's) or an MJCF file (.xml)."""
+    path = Path(text)
+    if text == "menagerie":
+        return text
+    if path.suffix.lower() == ".xml" and path.is_file():
+        return path
+    raise argparse.ArgumentTypeError(f"{text!r} is neither menagerie nor an MJCF file (.xml) of a 29-DoF G1")
+
+
 def variant_names() -> list[str]:
     from robots.g1.variants import VARIANTS
 

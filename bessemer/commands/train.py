@@ -125,13 +125,24 @@ def evaluate(args: argparse.Namespace) -> int:
     from bessemer.commands.policy_options import load_policy
     from policies.training.evaluate import EvalConfig, evaluate
 
-    check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None}, {"--summary-json": args.summary_json})
+    from sim.foreign_g1 import MENAGERIE, ForeignModelError, load_foreign_g1, menagerie_g1
+
+    check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None,
+                   "--model": args.model if isinstance(args.model, Path) else None},
+                  {"--summary-json": args.summary_json})
     policy = load_policy(args, "29dof")
+    foreign = None
+    if args.model is not None:
+        try:
+            foreign = load_foreign_g1(menagerie_g1() if args.model == MENAGERIE else args.model, policy.contract)
+        except ForeignModelError as exc:
+            raise CliError(f"--model {args.model}: {exc}") from None
     config = EvalConfig(command=args.cmd, seeds=args.seeds, first_seed=args.seed,
                         seconds=args.seconds, push_speed=args.push, push_every=args.push_every)
-    result = evaluate(policy, config)
+    result = evaluate(policy, config, foreign=foreign)
     print(f"policy {result['policy']}  command {config.command}  {config.seeds} seeds x {config.seconds:g} s"
           + (f"  pushes of {config.push_speed:g} m/s every {config.push_every:g} s" if config.push_speed else ""))
+    print(f"  model {args.model or 'nominal'}: {result['model']}")
     print(f"  falls {result['falls']}/{config.seeds}   mean survival {result['mean_survival_s']} s")
     def fmt(key: str, unit: str) -> str:
         return "n/a" if result[key] is None else f"{result[key]:+.3f} {unit}"
@@ -202,5 +213,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="sideways push speed (default: none)")
     p.add_argument("--push-every", type=arg_types.positive_seconds, default=5.0,
                    help="seconds between pushes (default 5)")
+    p.add_argument("--model", type=arg_types.g1_model, metavar="FILE.xml",
+                   help="run on another G1 instead of the project's (sim-to-sim): an MJCF file with Unitree's joint "
+                        "names, or menagerie (MuJoCo Menagerie's G1, from the sim2sim extra)")
     p.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the results as JSON")
     p.set_defaults(func=evaluate)

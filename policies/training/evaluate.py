@@ -5,6 +5,9 @@ from the stand pose with that seed's joint noise, given one fixed velocity comma
 shoved sideways at a fixed interval. Speeds are averaged after a settling time (the robot must
 first accelerate) and only while the robot is up; a fallen robot stops counting, and a figure no
 robot lived to measure is None.
+
+With a `ForeignG1`, the same table is measured on another G1 model (sim-to-sim): the result's
+`model` names the one that ran.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from policies.inference import LearnedPolicy
 from robots.interface import yaw_of
 from sim.envs.g1_walk import WalkConfig
 from sim.envs.vector import G1WalkVectorEnv
+from sim.foreign_g1 import ForeignG1
 
 
 @dataclass(frozen=True)
@@ -32,16 +36,17 @@ class EvalConfig:
     push_every: float = 5.0
 
 
-def evaluate(policy: LearnedPolicy, config: EvalConfig, threads: int = 2) -> dict:
+def evaluate(policy: LearnedPolicy, config: EvalConfig, threads: int = 2, foreign: ForeignG1 | None = None) -> dict:
     c = config
     walk = replace(WalkConfig(), command_ranges=tuple((v, v) for v in c.command), standing_fraction=0.0,
                    command_seconds=1e9, episode_seconds=c.seconds + 1.0)
-    env = G1WalkVectorEnv(c.seeds, walk, policy.contract, threads=threads)
+    env = G1WalkVectorEnv(c.seeds, walk, policy.contract, threads=threads, foreign=foreign)
     obs, _ = env.reset(seed=c.first_seed)
     for row in range(c.seeds):
         rng = np.random.default_rng(c.first_seed + row)
         noise = rng.uniform(-1, 1, len(env._act)) * walk.reset_joint_noise
-        env.states[row, 1 + 7 + env._act] = env._initial_state[1 + 7 + env._act] + noise
+        joints = 1 + env._qadr[env._act]
+        env.states[row, joints] = env._initial_state[joints] + noise
     obs = env._observe()
     dt = policy.contract.control_dt
     steps, settle, push_steps = round(c.seconds / dt), round(c.settle_seconds / dt), round(c.push_every / dt)
@@ -93,8 +98,9 @@ def evaluate(policy: LearnedPolicy, config: EvalConfig, threads: int = 2) -> dic
         values = [s[key] for s in per_seed if s[key] is not None]
         return round(float(np.mean(values)), 4) if values else None
 
-    return {"config": asdict(c), "policy": str(policy.path), "falls": int((~alive).sum()), "seeds": c.seeds,
-            "pushes_per_robot": pushes, "mean_survival_s": round(float(survival.mean()), 2),
+    model = "project G1 (nominal)" if foreign is None else str(foreign.source)
+    return {"config": asdict(c), "policy": str(policy.path), "model": model, "falls": int((~alive).sum()),
+            "seeds": c.seeds, "pushes_per_robot": pushes, "mean_survival_s": round(float(survival.mean()), 2),
             "forward_mps": avg("forward_mps"), "lateral_mps": avg("lateral_mps"), "yaw_rate_rps": avg("yaw_rate_rps"),
             "lin_tracking_error_mps": avg("lin_tracking_error_mps"),
             "yaw_tracking_error_rps": avg("yaw_tracking_error_rps"), "distance_m": avg("distance_m"),

@@ -10,6 +10,8 @@ With a `Randomization`, each robot steps on one of a set of randomized model cop
 targets reach the motors a few physics steps late, it is pushed now and then, and its waist and arms
 move as an operator's would (`upper_body.py`); without one, every
 robot is the nominal deployment model (what the equivalence test with the single env checks).
+With a `ForeignG1` (`sim/foreign_g1.py`), every robot is that other G1 model instead (sim-to-sim
+evaluation): its joints are found by name, so its qpos order need not be DDS order.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sim.envs.g1_walk import (G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_
                               walk_rewards)
 from sim.envs.randomization import Randomization, model_variants
 from sim.envs.upper_body import UpperBodyTargets
+from sim.foreign_g1 import ForeignG1
 
 PRIVILEGED_SIZE = 9
 """Critic-only observation: base velocity (3), base height, foot contacts (2), sole heights (2), friction."""
@@ -48,11 +51,17 @@ def observation_noise(contract: PolicyContract, levels: dict[str, float]) -> np.
     return np.concatenate(parts)
 
 
+def _sensor(model: mujoco.MjModel, name: str) -> slice:
+    sid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SENSOR, name)
+    return slice(int(model.sensor_adr[sid]), int(model.sensor_adr[sid] + model.sensor_dim[sid]))
+
+
 class G1WalkVectorEnv(gym.vector.VectorEnv):
     metadata = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
 
     def __init__(self, num_envs: int, config: WalkConfig | None = None, contract: PolicyContract | None = None,
-                 threads: int | None = None, randomization: Randomization | None = None, seed: int = 0) -> None:
+                 threads: int | None = None, randomization: Randomization | None = None, seed: int = 0,
+                 foreign: ForeignG1 | None = None) -> None:
         self.template = G1WalkEnv(config, contract)
         self.config, self.contract = self.template.config, self.template.contract
         self.randomization = randomization or Randomization.none()
@@ -63,10 +72,10 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self.action_space = batch_space(self.single_action_space, num_envs)
         robot = self.template.robot
         robot.write(self.template.actions.command)
-        self.model = robot.model
-        if self.model.nu != len(self.contract.joint_names) or robot.substeps < 1:
+        self.model = robot.model if foreign is None else foreign.model
+        self.substeps = round(self.contract.control_dt / self.model.opt.timestep)
+        if self.model.nu != len(self.contract.joint_names) or self.substeps < 1:
             raise ValueError("the vector env needs every motor of the contract in the model (the 29-DoF G1)")
-        self.substeps = robot.substeps
         self.threads = threads or os.cpu_count() or 1
         self._rng = np.random.default_rng(seed)
         self.variants = model_variants(self.model, np.array(self.contract.kp), np.array(self.contract.kd),
@@ -90,22 +99,30 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self._targets = np.zeros((num_envs, nu))
         self._latency = np.zeros(num_envs, dtype=np.int64)
         self._next_push = np.zeros(num_envs, dtype=np.int64)
-        self._effort = robot.model.actuator_forcerange[:, 1].copy()
+        self._effort = self.model.actuator_forcerange[:, 1].copy()
         self._max_steps = round(self.config.episode_seconds / self.contract.control_dt)
         self._command_steps = round(self.config.command_seconds / self.contract.control_dt)
         self._act = np.array(self.contract.actuated)
+        joints = [mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_JOINT, name) for name in self.contract.joint_names]
+        self._qadr = self.model.jnt_qposadr[joints].copy()
+        self._vadr = self.model.jnt_dofadr[joints].copy()
+        """qpos and qvel addresses of the contract's joints, DDS order."""
         self._legs = LegJoints.of(self.contract, self.config.soft_limit_fraction)
         self._feet = FootSensors(self.model)
-        self._imu_quat, self._imu_gyro = robot._quat, robot._gyro
+        self._imu_quat, self._imu_gyro = _sensor(self.model, "pelvis_quat"), _sensor(self.model, "pelvis_gyro")
         self.quat = np.zeros((num_envs, 4))
         self.gyro = np.zeros((num_envs, 3))
         """The pelvis IMU as the single env reads it: the sensors of the last physics step."""
         self.privileged = np.zeros((num_envs, PRIVILEGED_SIZE), dtype=np.float32)
         self.noise = observation_noise(self.contract, dict(self.randomization.obs_noise))
         self._friction = np.array([v.friction for v in self.variants])
-        robot.reset(np.array(self.contract.default_pose))
+        if foreign is None:
+            robot.reset(np.array(self.contract.default_pose))
+            standing = robot.data
+        else:
+            standing = foreign.standing(np.array(self.contract.default_pose))
         self._initial_state = np.zeros(self.states.shape[1])
-        mujoco.mj_getState(self.model, robot.data, self._initial_state, self._spec)
+        mujoco.mj_getState(self.model, standing, self._initial_state, self._spec)
         self._default_q = np.array(self.contract.default_pose)
         mapper = self.template.actions
         self._upper = np.array([i for i in range(self.model.nu) if i not in set(self.contract.actuated)])
@@ -129,7 +146,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         r = self.randomization
         noise = self._rng.uniform(-1, 1, (len(rows), len(self._act))) * self.config.reset_joint_noise
         self.states[rows] = self._initial_state
-        self.states[rows[:, None], 1 + 7 + self._act] += noise
+        self.states[rows[:, None], 1 + self._qadr[self._act]] += noise
         self.commands[rows] = sample_commands(self._rng, self.config, len(rows))
         self.quat[rows] = self._initial_state[1 + 3 : 1 + 7]
         self.gyro[rows] = 0.0
@@ -155,8 +172,8 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
     def _observe(self) -> np.ndarray:
         qpos, qvel = self._qpos(), self._qvel()
         t = self.steps * self.contract.control_dt
-        obs = self.template.observations.build(self.gyro, self.quat, qpos[:, 7:], qvel[:, 6:], self.commands,
-                                               self.last_actions, t)
+        obs = self.template.observations.build(self.gyro, self.quat, qpos[:, self._qadr], qvel[:, self._vadr],
+                                               self.commands, self.last_actions, t)
         if self.noise.any():
             obs += (self._rng.uniform(-1, 1, obs.shape) * self.noise).astype(np.float32)
         return obs
@@ -208,7 +225,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
             self.commands[resample] = sample_commands(self._rng, c, resample.size)
         qpos, qvel = self._qpos(), self._qvel()
         lin = rotate_into_body(qpos[:, 3:7], qvel[:, 0:3])
-        q, dq = qpos[:, 7:], qvel[:, 6:]
+        q, dq = qpos[:, self._qadr], qvel[:, self._vadr]
         tau = np.clip(self._kp * (q_des - q) - self._kd * dq, -self._effort, self._effort)
         foot_pos, foot_vel, contact = self._feet.read(sensors)
         gait = gait_targets(self.contract, self._legs, self.steps * self.contract.control_dt)
