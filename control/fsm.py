@@ -15,7 +15,7 @@ from enum import IntEnum
 import numpy as np
 
 from control.external_targets import PolicySeat
-from control.motion import MoveLimits, PoseMove
+from control.motion import MoveLimits, PoseMove, min_jerk
 from robots.interface import JointCommand, RobotState
 
 
@@ -90,6 +90,9 @@ class Fsm:
         self.policy = policy
         """Where state 200's targets come from; without one, 200 is refused."""
         self.command = JointCommand(len(gains.kp))
+        self._handed_over = np.zeros_like(self.command.values)
+        """The command at the moment state 200 was entered: where the policy ramp starts."""
+        self._ramp = np.zeros_like(self.command.values)
         self.fault: str | None = None
         """The fault present on the last tick, if any; requests to drive are refused meanwhile."""
         self.last_fault: str | None = None
@@ -142,6 +145,9 @@ class Fsm:
 
         Passive states never take joint targets from the state: it may be the NaN that faulted.
         """
+        if target == FsmId.START:
+            np.copyto(self._handed_over, self.command.values)
+            self._start_t: float | None = None
         self.state = target
         self.move: PoseMove | None = None
         self._move_done = False
@@ -169,5 +175,13 @@ class Fsm:
             self.move.sample(t, self.command.q)
             self._move_done = self.move.done(t)
         elif self.state == FsmId.START:
-            np.copyto(self.command.values, self.policy.targets.values)
+            if self._start_t is None:
+                self._start_t = t
+            s = min_jerk((t - self._start_t) / self.limits.policy_ramp) if self.limits.policy_ramp > 0 else 1.0
+            values = self.command.values
+            np.copyto(values, self.policy.targets.values)
+            if s < 1.0:
+                np.multiply(self._handed_over, 1.0 - s, out=self._ramp)
+                values *= s
+                values += self._ramp
         return self.command

@@ -122,3 +122,24 @@ def test_pose_state_moves_smoothly_from_the_measured_pose_then_holds():
     assert fsm.pose_reached
     np.testing.assert_allclose(cmd.q, POSES["stand"])
     np.testing.assert_allclose(cmd.kp, joints.HOLD_KP)
+
+
+def test_entering_200_blends_the_held_pose_into_the_policys_targets_and_gains():
+    targets = ExternalTargets(29)
+    targets.values[0] = 0.5
+    targets.values[3], targets.values[4], targets.values[5] = 10.0, 0.5, 1.0
+    gains = FsmGains(joints.HOLD_KP, joints.HOLD_KD, joints.DAMP_KD, np.ones(29))
+    fsm = Fsm(dict(POSES), gains, policy=PolicySeat(targets))
+    state = RobotState(29)
+    state.q[:] = POSES["stand"]
+    fsm.request(FsmId.STAND_UP)
+    for k in range(400):
+        fsm.step(state, k * 0.002)
+    held = fsm.command.values.copy()
+    assert fsm.request(FsmId.START).accepted
+    ramp = fsm.limits.policy_ramp
+    seen = [fsm.step(state, 0.8 + k * 0.002).values.copy() for k in range(round(ramp / 0.002) + 2)]
+    assert np.allclose(seen[0], held), "the first tick in 200 still commands the held pose and gains"
+    assert np.allclose(seen[-1], targets.values), "after the ramp, exactly the policy's targets"
+    steps = np.abs(np.diff(np.array(seen)[:, 3], axis=0)).max()
+    assert steps < 0.05 * np.abs(held[3] - targets.values[3]).max(), "the stiffness changes gradually"
