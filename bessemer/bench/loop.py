@@ -9,7 +9,9 @@ slows a run down, so the fastest repeat is the closest to what the code itself c
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import mujoco
 from rich import box
@@ -17,6 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bessemer.runtime.low_level import SimLowLevel, LowLevelConfig
+from bessemer.runtime.recorder import Recorder
+from bessemer.runtime.session import ScriptedRun, SessionConfig
 from control.fsm import FsmId
 from control.loop import LoopConfig
 from robots.g1 import joints
@@ -30,6 +34,8 @@ MIN_SECONDS = 0.1
 OVERHEAD_GOAL_PCT = 30.0
 PERIOD_ERROR_P99_GOAL_US = 200.0
 STANDING_TOLERANCE_M = 0.02
+RECORDING_SECONDS = 20.0
+"""Length of each of the two real-time runs (recording off, then on) the recording figure compares."""
 
 
 def _raw_physics_rate(sim_seconds: float) -> float:
@@ -64,6 +70,31 @@ def _run_stack(realtime: bool, sim_seconds: float) -> dict:
                 and abs(low.robot.base_height - spawn_height) <= STANDING_TOLERANCE_M)
     return {"steps_per_s": ticks * low.robot.substeps / wall, "realtime_factor": low.robot.time / wall,
             "standing": standing, "sched_fifo": low.loop.rt_granted, **low.loop.timing.summary().as_dict()}
+
+
+def _scripted_realtime(seconds: float, record: Path | None) -> dict:
+    """Stand up and hold in real time as `bessemer sim` runs, with or without `--record`."""
+    low = SimLowLevel(LowLevelConfig(loop=LoopConfig(realtime=True)))
+    low.spawn(band=False)
+    run = ScriptedRun(low, SessionConfig(sequence=(FsmId.STAND_UP,), duration=seconds, damp_time=0.0))
+    recorder = Recorder(record, low.robot.num_motors) if record else None
+    if recorder is not None:
+        recorder.attach(run)
+    low.loop.run(run.tick, max_ticks=round(seconds / low.config.loop.period))
+    figures = low.loop.timing.summary().as_dict()
+    if recorder is not None:
+        figures["recording"] = recorder.close()
+    return figures
+
+
+def _recording_cost(seconds: float) -> dict:
+    """The loop's figures with recording off and on, back to back, and what the file grows by."""
+    with tempfile.TemporaryDirectory() as folder:
+        off = _scripted_realtime(seconds, None)
+        on = _scripted_realtime(seconds, Path(folder) / "bench.mcap")
+    rec = on["recording"]
+    return {"seconds": seconds, "off": off, "on": on, "dropped": rec["dropped"],
+            "mib_per_minute": rec["bytes"] / seconds * 60 / 2**20}
 
 
 def _lockstep(sim_seconds: float) -> dict:
@@ -118,6 +149,20 @@ def _realtime_table(r: dict) -> Table:
     return table
 
 
+def _recording_table(r: dict) -> Table:
+    off, on = r["off"], r["on"]
+    table = Table(title=f"recording (--record), real time, {r['seconds']:g} s off then on", box=box.SIMPLE)
+    for column in ("figure", "off", "on"):
+        table.add_column(column, style="bold" if column == "figure" else None)
+    table.add_row("compute per tick p50 / p99", f"{off['compute_p50_us']:.1f} / {off['compute_p99_us']:.1f} us",
+                  f"{on['compute_p50_us']:.1f} / {on['compute_p99_us']:.1f} us")
+    table.add_row("period error p99", f"{off['period_error_p99_us']:.1f} us", f"{on['period_error_p99_us']:.1f} us")
+    table.add_row("missed deadlines", str(off["missed_deadlines"]), str(on["missed_deadlines"]))
+    table.add_row("ticks dropped", "", str(r["dropped"]))
+    table.add_row("file size", "", f"{r['mib_per_minute']:.1f} MiB per minute")
+    return table
+
+
 def _check_seconds(name: str, seconds: float) -> None:
     if 0 < seconds < MIN_SECONDS:
         raise ValueError(f"{name} must be 0 (skip) or at least {MIN_SECONDS:g}, got {seconds:g}")
@@ -127,7 +172,7 @@ def run_benchmarks(realtime_seconds: float, lockstep_seconds: float) -> dict:
     """Run the lock-step and real-time benchmarks (0 s skips one), print a report, return the figures."""
     _check_seconds("--realtime-seconds", realtime_seconds)
     _check_seconds("--lockstep-seconds", lockstep_seconds)
-    results: dict = {"lockstep": None, "realtime": None}
+    results: dict = {"lockstep": None, "realtime": None, "recording": None}
     if lockstep_seconds:
         print(f"lock-step: raw physics and whole stack, {lockstep_seconds:g} s simulated each, best of {REPEATS}",
               file=sys.stderr, flush=True)
@@ -135,6 +180,10 @@ def run_benchmarks(realtime_seconds: float, lockstep_seconds: float) -> dict:
     if realtime_seconds:
         print(f"real time: running the stack at 500 Hz for {realtime_seconds:g} s ...", file=sys.stderr, flush=True)
         results["realtime"] = _run_stack(True, realtime_seconds)
+        seconds = min(realtime_seconds, RECORDING_SECONDS)
+        print(f"recording: real time, {seconds:g} s without and {seconds:g} s with --record ...",
+              file=sys.stderr, flush=True)
+        results["recording"] = _recording_cost(seconds)
     world = WorldConfig()
     console = Console(highlight=False)
     console.print(f"[bold]bessemer bench[/]: G1 {world.variant} standing, physics step {world.timestep * 1e3:g} ms")
@@ -142,4 +191,6 @@ def run_benchmarks(realtime_seconds: float, lockstep_seconds: float) -> dict:
         console.print(_lockstep_table(results["lockstep"]))
     if results["realtime"]:
         console.print(_realtime_table(results["realtime"]))
+    if results["recording"]:
+        console.print(_recording_table(results["recording"]))
     return results

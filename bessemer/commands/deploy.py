@@ -15,6 +15,7 @@ def run(args: argparse.Namespace) -> int:
     from bessemer.runtime.policy_host import InProcessPolicy
     from bessemer.runtime.session import ScriptedRun, SessionConfig
     from bessemer.runtime.low_level import LowLevel, LowLevelConfig
+    from bessemer.runtime.recorder import Recorder
     from bessemer.status import StatusLine, print_summary
     from control.external_targets import always
     from control.fsm import FsmId
@@ -28,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
     services = not args.no_unitree_services
     wants_policy = FsmId.START in sequence or (services and args.variant == "29dof")
     policy = load_policy(args, args.variant) if wants_policy else None
-    check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None}, {"--summary-json": args.summary_json})
+    check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None},
+                  {"--record": args.record, "--summary-json": args.summary_json}, keep=("--record",))
     interface = "lo" if args.sim else args.iface
     domain = args.domain if args.domain is not None else (1 if args.sim else 0)
     status = StatusLine()
@@ -70,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
             r.event(f"remote: {result.message}")
 
     run.every(10, poll_remote)
+    recording = Recorder(args.record, robot.num_motors) if args.record else None
+    if recording is not None:
+        recording.attach(run)
     try:
         low.loop.run(run.tick)
     except KeyboardInterrupt:
@@ -80,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
             summary = run.summary()
             low.damp_before_exit()
             status.event("exit: robot left in damp")
+            if recording is not None:
+                summary["recording"] = recording.close()
             status.close()
     with ignoring_interrupts():
         summary["command"] = "deploy"
@@ -112,6 +119,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                help="seconds each step holds before the next (default 1)")
     deploy_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH",
                                help="write the final summary as JSON")
+    deploy_parser.add_argument("--record", type=arg_types.output_file, metavar="PATH.mcap",
+                               help="record every tick's state, command and FSM state, the FSM's events and the "
+                                    "policy's targets to an MCAP file (an existing one is kept)")
     deploy_parser.add_argument("--max-state-age", type=arg_types.float_in(10.0, 1000.0, what="milliseconds"),
                                default=40.0, metavar="MS",
                                help="how old the newest valid state may be before the robot damps (default 40 ms; "

@@ -16,6 +16,7 @@ def run(args: argparse.Namespace) -> int:
     from bessemer.runtime.policy_host import InProcessPolicy
     from bessemer.runtime.session import SessionConfig, SimSession
     from bessemer.runtime.low_level import SimLowLevel, LowLevelConfig
+    from bessemer.runtime.recorder import Recorder, RecorderConfig
     from bessemer.status import StatusLine, print_summary
     from bessemer.video import VideoRecorder
     from control.external_targets import always
@@ -35,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     if args.viewer:
         require_display("run headless or record with --video")
     check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None},
-                  {"--video": args.video, "--summary-json": args.summary_json}, keep=("--video",), force=args.force)
+                  {"--video": args.video, "--record": args.record, "--summary-json": args.summary_json},
+                  keep=("--video", "--record"), force=args.force)
     realtime = not (args.lockstep or args.video)
     world = WorldConfig(variant=args.variant, mesh_dir=Path(args.mesh_dir) if args.mesh_dir else None,
                         target_ball=args.task == "follow-sound")
@@ -58,8 +60,12 @@ def run(args: argparse.Namespace) -> int:
     status = StatusLine()
     session.on_event = status.event
     session.every(25, status.update)
-    recorder = viewer = None
+    recorder = viewer = recording = None
+    recorded: dict | None = None
     try:
+        if args.record:
+            recording = Recorder(args.record, low.robot.num_motors, RecorderConfig(wait_when_full=not realtime))
+            recording.attach(session)
         if args.video:
             camera = ROOM_CAMERA if args.task == "follow-sound" else "follow"
             recorder = VideoRecorder(Path(args.video), low.robot.model, fps=30, camera=camera)
@@ -89,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
                 task.close()
             if recorder is not None:
                 recorder.close()
+            if recording is not None:
+                recorded = recording.close()
             if viewer is not None:
                 viewer.close()
     with ignoring_interrupts():
@@ -97,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
             summary["follow_sound"] = task.summary()
         if recorder is not None:
             summary["video"] = {"path": str(args.video), "frames": recorder.frames}
+        if recorded is not None:
+            summary["recording"] = recorded
         print_summary(summary)
         if args.summary_json:
             write_output(args.summary_json, json.dumps(summary, indent=2) + "\n", "summary")
@@ -124,7 +134,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     sim_parser.add_argument("--viewer", action="store_true", help="open the MuJoCo viewer (needs a display)")
     sim_parser.add_argument("--video", type=arg_types.output_file, metavar="PATH.mp4",
                             help="record the run headless (runs in lock-step)")
-    sim_parser.add_argument("--force", action="store_true", help="overwrite an existing --video file")
+    sim_parser.add_argument("--record", type=arg_types.output_file, metavar="PATH.mcap",
+                            help="record every tick's state, command and FSM state, the FSM's events and the "
+                                 "policy's targets to an MCAP file (Foxglove, the mcap CLI)")
+    sim_parser.add_argument("--force", action="store_true", help="overwrite an existing --video or --record file")
     sim_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH",
                             help="write the final summary as JSON")
     sim_parser.add_argument("--mesh-dir", type=arg_types.existing_dir, metavar="DIR",

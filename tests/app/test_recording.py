@@ -1,0 +1,182 @@
+"""`--record FILE.mcap`: every tick kept bit for bit, readable by third-party MCAP readers, and readable up
+to the cut when the process is killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mcap.reader import make_reader
+from mcap_ros1.decoder import DecoderFactory
+
+from bessemer.cli import main
+from bessemer.runtime.low_level import LowLevelConfig, SimLowLevel
+from bessemer.runtime.recorder import Recorder, RecorderConfig, read_recording
+from bessemer.runtime.session import SessionConfig, SimSession
+from control.fsm import FsmId
+from control.loop import LoopConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+TOPICS = {"/robot/state", "/robot/command", "/fsm/state", "/fsm/events", "/policy/targets"}
+
+
+def test_lockstep_sim_records_every_tick(tmp_path):
+    path, summary_path = tmp_path / "run.mcap", tmp_path / "summary.json"
+    assert main(["sim", "--lockstep", "--duration", "2", "--record", str(path), "--summary-json", str(summary_path)]) == 0
+    summary = json.loads(summary_path.read_text())
+    ticks = summary["loop"]["ticks"]
+    assert summary["recording"] == {"path": str(path), "ticks": ticks, "written": ticks, "dropped": 0,
+                                    "events": summary["recording"]["events"], "policy_targets": 0,
+                                    "bytes": path.stat().st_size}
+    recording = read_recording(path)
+    assert recording.complete
+    for topic in ("/robot/state", "/robot/command", "/fsm/state"):
+        assert np.array_equal(recording.channels[topic]["tick"], np.arange(ticks)), topic
+    state = recording.channels["/robot/state"]
+    assert np.allclose(np.diff(state["time"]), 0.002)
+    assert state["time"][-1] == pytest.approx(summary["sim_time_s"], abs=1e-9)
+    fsm = recording.channels["/fsm/state"]
+    assert fsm["state"][0] == FsmId.DAMP and fsm["state"][-1] == FsmId.STAND_UP and not fsm["faulted"].any()
+    kinds = [(e["kind"], e["text"]) for e in recording.events]
+    assert ("state", "1 -> 4") in kinds and any(text.endswith("standing") for kind, text in kinds if kind == "run")
+
+
+def test_recorded_arrays_are_bit_equal_to_the_loops(tmp_path):
+    low = SimLowLevel(LowLevelConfig(loop=LoopConfig(realtime=False)))
+    session = SimSession(low, SessionConfig(duration=0.3))
+    recorder = Recorder(tmp_path / "run.mcap", low.robot.num_motors, RecorderConfig(wait_when_full=True, capacity=64))
+    recorder.attach(session)
+    seen: dict[str, list] = {"state": [], "command": [], "robot_tick": []}
+
+    def capture(run: SimSession) -> None:
+        seen["state"].append(run.low.controller.state.values.copy())
+        seen["command"].append(run.low.controller.command.values.copy())
+        seen["robot_tick"].append(run.low.controller.state.tick)
+
+    session.every(1, capture)
+    low.loop.run(session.tick)
+    assert recorder.close()["dropped"] == 0
+    recording = read_recording(tmp_path / "run.mcap")
+    state, command = recording.channels["/robot/state"], recording.channels["/robot/command"]
+    n = low.robot.num_motors
+    loop_state, loop_command = np.array(seen["state"]), np.array(seen["command"])
+    assert len(state) == len(loop_state) == low.loop.timing.ticks
+    fields = ("q", "dq", "tau_est", "temperature")
+    for i, name in enumerate(fields):
+        assert np.array_equal(state[name], loop_state[:, i * n:(i + 1) * n]), name
+    assert np.array_equal(state["quat"], loop_state[:, 4 * n:4 * n + 4])
+    assert np.array_equal(state["gyro"], loop_state[:, 4 * n + 4:4 * n + 7])
+    assert np.array_equal(state["accel"], loop_state[:, 4 * n + 7:4 * n + 10])
+    assert np.array_equal(state["robot_tick"], seen["robot_tick"])
+    for i, row in enumerate(("q", "dq", "tau", "kp", "kd", "enable")):
+        assert np.array_equal(command[row], loop_command[:, i]), row
+
+
+def test_a_policy_run_records_its_targets(tmp_path):
+    path = tmp_path / "walk.mcap"
+    assert main(["sim", "--lockstep", "--sequence", "4,200", "--duration", "0.5", "--record", str(path)]) == 0
+    recording = read_recording(path)
+    targets = recording.channels["/policy/targets"]
+    assert len(targets) > 10 and np.all(np.diff(targets["seq"]) > 0)
+    assert (recording.channels["/fsm/state"]["state"] == FsmId.START).any()
+    assert ("state", "4 -> 200") in [(e["kind"], e["text"]) for e in recording.events]
+
+
+def test_a_third_party_reader_lists_and_decodes_the_channels(tmp_path):
+    path = tmp_path / "run.mcap"
+    assert main(["sim", "--lockstep", "--duration", "0.2", "--record", str(path)]) == 0
+    ours = read_recording(path)
+    with path.open("rb") as f:
+        reader = make_reader(f, decoder_factories=[DecoderFactory()])
+        summary = reader.get_summary()
+        channels = {c.topic: (summary.schemas[c.schema_id].name, summary.schemas[c.schema_id].encoding,
+                              c.message_encoding) for c in summary.channels.values()}
+        assert set(channels) == TOPICS
+        assert all((schema, message) == ("ros1msg", "ros1") for _, schema, message in channels.values())
+        assert channels["/robot/state"][0] == "bessemer/RobotState"
+        counts = summary.statistics.channel_message_counts
+        state_id = next(c.id for c in summary.channels.values() if c.topic == "/robot/state")
+        assert counts[state_id] == len(ours.channels["/robot/state"])
+        decoded = [(m.log_time, d) for _, _, m, d in reader.iter_decoded_messages(topics=["/robot/state"])]
+    last_time, last = decoded[-1]
+    mine = ours.channels["/robot/state"][-1]
+    assert last.tick == mine["tick"] and last_time == round(mine["time"] * 1e9)
+    assert np.array_equal(np.array(last.q), mine["q"]) and np.array_equal(np.array(last.quat), mine["quat"])
+
+
+def _recording_subprocess(path: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "bessemer", "sim", "--duration", "30", "--record", str(path)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_for_bytes(proc: subprocess.Popen, path: Path, size: int) -> None:
+    deadline = time.monotonic() + 120
+    while not (path.exists() and path.stat().st_size > size):
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, "the recording did not grow"
+        time.sleep(0.1)
+
+
+def _assert_contiguous_from_start(recording) -> None:
+    ticks = recording.channels["/robot/state"]["tick"]
+    assert len(ticks) > 100 and np.array_equal(ticks, np.arange(len(ticks)))
+
+
+def test_sigkill_leaves_a_recording_readable_up_to_the_cut(tmp_path):
+    path = tmp_path / "killed.mcap"
+    proc = _recording_subprocess(path)
+    _wait_for_bytes(proc, path, 200_000)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    recording = read_recording(path)
+    assert not recording.complete
+    _assert_contiguous_from_start(recording)
+    assert ("state", "1 -> 4") in [(e["kind"], e["text"]) for e in recording.events]
+
+
+def test_ctrl_c_finishes_the_recording(tmp_path):
+    path = tmp_path / "interrupted.mcap"
+    proc = _recording_subprocess(path)
+    _wait_for_bytes(proc, path, 100_000)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+    recording = read_recording(path)
+    assert recording.complete
+    _assert_contiguous_from_start(recording)
+
+
+def test_an_existing_recording_is_kept_unless_forced(tmp_path, capsys):
+    path = tmp_path / "run.mcap"
+    path.write_bytes(b"last week's run")
+    assert main(["sim", "--lockstep", "--duration", "0.1", "--record", str(path)]) == 2
+    assert "--record" in capsys.readouterr().err and path.read_bytes() == b"last week's run"
+    assert main(["sim", "--lockstep", "--duration", "0.1", "--record", str(path), "--force"]) == 0
+    assert read_recording(path).complete
+
+
+@pytest.mark.timeout(120)
+def test_deploy_records_the_robot_it_drives_over_dds(dds_domain, tmp_path):
+    from tests.app.test_dds_deploy import start_bridge, stop_bridge
+
+    path, summary_path = tmp_path / "deploy.mcap", tmp_path / "deploy.json"
+    proc, bridge_summary = start_bridge(dds_domain, tmp_path)
+    try:
+        code = main(["deploy", "--sim", "--domain", str(dds_domain), "--duration", "1", "--no-unitree-services",
+                     "--max-state-age", "1000", "--record", str(path), "--summary-json", str(summary_path)])
+    finally:
+        stop_bridge(proc, bridge_summary)
+    summary = json.loads(summary_path.read_text())
+    assert code == 0, summary["events"]
+    recording = read_recording(path)
+    state = recording.channels["/robot/state"]
+    assert recording.complete and len(state) == summary["recording"]["written"] > 500
+    assert summary["recording"]["written"] + summary["recording"]["dropped"] == summary["loop"]["ticks"]
+    assert np.all(np.diff(state["robot_tick"].astype(np.int64)) >= 0), "the robot's own ticks, in order"
+    assert recording.channels["/fsm/state"]["state"][-1] == FsmId.STAND_UP
