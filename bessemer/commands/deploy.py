@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
     wants_policy = FsmId.START in sequence or (services and args.variant == "29dof")
     policy = load_policy(args, args.variant) if wants_policy else None
     check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None},
-                  {"--record": args.record, "--summary-json": args.summary_json}, keep=("--record",))
+                  {"--record": args.record, "--summary-json": args.summary_json}, keep=("--record",),
+                  force=args.force)
     interface = "lo" if args.sim else args.iface
     domain = args.domain if args.domain is not None else (1 if args.sim else 0)
     status = StatusLine()
@@ -119,6 +120,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                help="seconds each step holds before the next (default 1)")
     deploy_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH",
                                help="write the final summary as JSON")
+    deploy_parser.add_argument("--force", action="store_true", help="overwrite an existing --record file")
     deploy_parser.add_argument("--record", type=arg_types.output_file, metavar="PATH.mcap",
                                help="record every tick's state, command and FSM state, the FSM's events and the "
                                     "policy's targets to an MCAP file (an existing one is kept)")

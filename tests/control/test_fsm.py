@@ -143,3 +143,49 @@ def test_entering_200_blends_the_held_pose_into_the_policys_targets_and_gains():
     assert np.allclose(seen[-1], targets.values), "after the ramp, exactly the policy's targets"
     steps = np.abs(np.diff(np.array(seen)[:, 3], axis=0)).max()
     assert steps < 0.05 * np.abs(held[3] - targets.values[3]).max(), "the stiffness changes gradually"
+
+
+def _walking_fsm(can_settle: bool) -> tuple[Fsm, RobotState]:
+    targets = ExternalTargets(29)
+    targets.values[0] = POSES["stand"]
+    targets.values[3], targets.values[4], targets.values[5] = 40.0, 1.0, 1.0
+    seat = PolicySeat(targets, can_settle=can_settle)
+    fsm = Fsm(dict(POSES), FsmGains(joints.HOLD_KP, joints.HOLD_KD, joints.DAMP_KD, np.ones(29)), policy=seat)
+    state = RobotState(29)
+    state.q[:] = POSES["stand"]
+    fsm.request(FsmId.STAND_UP)
+    for k in range(400):
+        fsm.step(state, k * 0.002)
+    fsm.request(FsmId.START)
+    fsm.step(state, 1.0)
+    return fsm, state
+
+
+def test_stand_up_from_200_waits_for_the_host_to_stop_the_walker_with_both_feet_down():
+    fsm, state = _walking_fsm(can_settle=True)
+    result = fsm.request(FsmId.STAND_UP)
+    assert result.accepted and "once the walker has stopped" in result.message
+    for k in range(100):
+        fsm.step(state, 1.002 + k * 0.002)
+    assert fsm.state == FsmId.START and fsm.policy.settling, "the policy keeps driving while it settles"
+    fsm.policy.settled = True
+    fsm.step(state, 1.3)
+    assert fsm.state == FsmId.STAND_UP and not fsm.policy.settling
+
+
+def test_a_walker_that_never_settles_is_handed_to_the_stand_pose_after_the_timeout():
+    fsm, state = _walking_fsm(can_settle=True)
+    fsm.request(FsmId.STAND_UP)
+    t = 1.002
+    while fsm.state == FsmId.START and t < 10.0:
+        fsm.step(state, t)
+        t += 0.002
+    assert fsm.state == FsmId.STAND_UP and abs(t - 1.0 - fsm.limits.settle_timeout) < 0.01
+
+
+def test_a_host_that_cannot_settle_gets_the_stand_pose_at_once_and_damp_is_always_at_once():
+    fsm, state = _walking_fsm(can_settle=False)
+    assert fsm.request(FsmId.STAND_UP).accepted and fsm.state == FsmId.STAND_UP
+    fsm, state = _walking_fsm(can_settle=True)
+    fsm.request(FsmId.STAND_UP)
+    assert fsm.request(FsmId.DAMP).accepted and fsm.state == FsmId.DAMP and not fsm.policy.settling

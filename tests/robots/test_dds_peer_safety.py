@@ -78,7 +78,7 @@ def test_a_0_10_client_lives_beside_the_bridge_both_ways(cyclonedds010_python, d
 def test_deploy_lives_beside_a_0_10_robot_both_ways(cyclonedds010_python, dds_domain, tmp_path):
     robot = peer(cyclonedds010_python, "robot", dds_domain, 20)
     summary = tmp_path / "deploy.json"
-    deploy = subprocess.run([sys.executable, "-m", "bessemer", "deploy", "--iface", "lo", "--domain", str(dds_domain),
+    deploy = subprocess.run([sys.executable, "-m", "bessemer", "deploy", "--iface", "lo", "--domain", str(dds_domain), "--max-state-age", "1000",
                              "--sequence", "1", "--duration", "4", "--summary-json", str(summary)],
                             capture_output=True, text=True, timeout=120)
     counts = finish(robot)
