@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bessemer.runtime.low_level import LowLevel, SimLowLevel
-from control.fsm import POSE_OF_STATE, TRANSITIONS, FsmId, parse_state_id
+from control.fsm import POSE_OF_STATE, TRANSITIONS, FsmId
 from robots.interface import tilt_of, yaw_of
 
 @dataclass(frozen=True)
@@ -29,13 +29,6 @@ class SessionConfig:
     """Simulated seconds in damp after spawning, before the first step."""
     band: bool = True
     spawn_pose: str = "stand"
-
-
-def parse_sequence(text: str) -> tuple[FsmId, ...]:
-    items = [s.strip() for s in text.split(",") if s.strip()]
-    if not items:
-        raise ValueError("--sequence is empty: give FSM ids separated by commas, e.g. 4,2,4")
-    return tuple(parse_state_id(s) for s in items)
 
 
 def check_sequence(sequence: tuple[FsmId, ...], policy_seated: bool) -> None:
