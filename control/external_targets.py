@@ -57,9 +57,3 @@ class PolicySeat:
 
     targets: ExternalTargets
     alive: Callable[[], bool] = field(default=always)
-    can_settle: bool = False
-    """Whether the policy's host can bring a walker to a stop on request (the in-process host can)."""
-    settling: bool = False
-    """Set by the FSM when a stand-up is asked of a driving policy: its host brings the walker to a stop."""
-    settled: bool = False
-    """Set by the host once the walker has stopped with both feet down: the stand pose may take over."""

@@ -90,7 +90,6 @@ class Fsm:
         self.policy = policy
         """Where state 200's targets come from; without one, 200 is refused."""
         self.command = JointCommand(len(gains.kp))
-        self._settle_t: float | None = None
         self._handed_over = np.zeros_like(self.command.values)
         """The command at the moment state 200 was entered: where the policy ramp starts."""
         self._ramp = np.zeros_like(self.command.values)
@@ -126,9 +125,6 @@ class Fsm:
             return RequestResult(False, "state 200 (start) refused: the policy is not running (no recent heartbeat)")
         if self.fault is not None and target not in PASSIVE_STATES:
             return RequestResult(False, f"refused while the fault persists: {self.fault}")
-        if self.state == FsmId.START and target == FsmId.STAND_UP and self.policy.can_settle:
-            self.policy.settling, self._settle_t = True, None
-            return RequestResult(True, "-> 4 (stand_up) once the walker has stopped with both feet down")
         self._enter(target)
         return RequestResult(True, f"-> {int(target)} ({target.name.lower()})")
 
@@ -152,8 +148,6 @@ class Fsm:
         if target == FsmId.START:
             np.copyto(self._handed_over, self.command.values)
             self._start_t: float | None = None
-        if self.policy is not None:
-            self.policy.settling = self.policy.settled = False
         self.state = target
         self.move: PoseMove | None = None
         self._move_done = False
@@ -181,11 +175,6 @@ class Fsm:
             self.move.sample(t, self.command.q)
             self._move_done = self.move.done(t)
         elif self.state == FsmId.START:
-            if self.policy.settling:
-                self._settle_t = t if self._settle_t is None else self._settle_t
-                if self.policy.settled or t - self._settle_t > self.limits.settle_timeout:
-                    self._enter(FsmId.STAND_UP)
-                    return self.step(state, t)
             if self._start_t is None:
                 self._start_t = t
             s = min_jerk((t - self._start_t) / self.limits.policy_ramp) if self.limits.policy_ramp > 0 else 1.0

@@ -19,9 +19,6 @@ class MoveLimits:
     """Peak joint speed of any move (rad/s)."""
     min_duration: float = 0.5
     """Even tiny moves take this long (s), so gains change smoothly."""
-    settle_timeout: float = 3.0
-    """Seconds a stand-up asked of a walking policy waits for the walker to stop with both feet down
-    before the stand pose takes over anyway."""
     policy_ramp: float = 0.5
     """Seconds over which entering state 200 blends the held pose's targets and gains into the
     policy's (min-jerk), so neither the targets nor the stiffness step at the hand-over."""

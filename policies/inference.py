@@ -17,7 +17,6 @@ import torch
 
 from policies.checkpoint import CheckpointError, check_contract
 from policies.contract import PolicyContract
-from policies.gait import leg_phases
 from policies.actor import CONTRACT_FILE, actor_from_checkpoint
 from policies.observation import ActionMapper, ObservationBuilder
 from robots.interface import RobotState
@@ -70,9 +69,6 @@ class LearnedPolicy:
         self.mapper = ActionMapper(self.contract)
         self.last_action = np.zeros(self.contract.action_size, dtype=np.float32)
         self._t = np.zeros(1)
-
-    def feet_down(self, t: float) -> bool:
-        return bool((leg_phases(self.contract, np.array([t]))[0] < self.contract.stance_fraction).all())
 
     def actions(self, obs: np.ndarray) -> np.ndarray:
         with torch.inference_mode():

@@ -18,14 +18,10 @@ import numpy as np
 from bessemer.runtime.session import ScriptedRun
 from control.fsm import FsmId
 from control.upper_body import UpperBodyOverride
-from policies.interface import Policy, Walker
-from robots.interface import RobotState, tilt_of
+from policies.interface import Policy
+from robots.interface import RobotState
 
 DEADLINE_PERIODS = 2.5
-SETTLE_SECONDS = 1.0
-"""How long a walker gets at a zero command to stop before the stand pose may take over."""
-SETTLED_TILT, SETTLED_RATE = 0.08, 0.5
-"""rad, rad/s: how upright and still the body must be at the hand-over."""
 
 
 class PolicyStep:
@@ -64,28 +60,9 @@ class InProcessPolicy:
         self.every_ticks = max(1, round(1.0 / (policy.rate_hz * period)))
         self.step = PolicyStep(policy, low.robot.num_motors, period=self.every_ticks * period, upper_body=upper_body)
         self.seat = low.policy
-        self.seat.can_settle = True
-        self._settle_from: float | None = None
         run.every(self.every_ticks, self._step)
 
     def _step(self, run: ScriptedRun) -> None:
         low = run.low
         seq, deadline = self.step(low.controller.state, low.fsm.state, low.now)
         self.seat.targets.offer(seq, deadline, self.step.targets)
-        if self.seat.settling:
-            self._settle(low.now, low.controller.state)
-        else:
-            self._settle_from = None
-
-    def _settle(self, now: float, state: RobotState) -> None:
-        """Stop the walker, then report the first moment both its feet are down and its body is still."""
-        policy = self.step.policy
-        self._settle_from = now if self._settle_from is None else self._settle_from
-        walker = policy if isinstance(policy, Walker) else None
-        if walker is not None:
-            walker.command[:] = 0.0
-        stopped = now - self._settle_from >= SETTLE_SECONDS
-        t = 0.0 if self.step.started_at is None else now - self.step.started_at
-        still = tilt_of(state.quat) < SETTLED_TILT and float(np.linalg.norm(state.gyro)) < SETTLED_RATE
-        if stopped and still and (walker is None or walker.feet_down(t)):
-            self.seat.settled = True
