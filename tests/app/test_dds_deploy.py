@@ -4,7 +4,6 @@ import json
 import math
 import os
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ from robots.dds import DdsConfig, DdsRobot, DdsStartupError
 from robots.dds_transport import DdsLink, write_bytes
 from bessemer.runtime.session import ScriptedRun, SessionConfig
 from bessemer.runtime.low_level import LowLevel, LowLevelConfig
-from tests.helpers.unitree_crc import unitree_crc_reference
+from tests.helpers.unitree_crc import low_state_crc_ok, sign_low_cmd
 from tests.robots import unitree_hg_reference as ref
 
 pytestmark = pytest.mark.timeout(120)
@@ -96,34 +95,6 @@ def test_a_silent_bridge_damps_the_loop_on_stale_state(dds_domain, tmp_path, sig
         "damped once, after the signal, because the states stopped coming")
 
 
-def c_layout_words(fmt, values):
-    data = struct.pack(fmt, *values)
-    return struct.unpack(f"<{len(data) // 4}I", data)
-
-
-LOW_STATE_FMT = "<2I2B2xI" + "13fh2x" + "B3x4f2hf7I" * 35 + "40B5I"
-LOW_CMD_FMT = "<2B2x" + "B3x5fI" * 35 + "5I"
-
-
-def state_crc_ok(s: ref.LowState_) -> bool:
-    imu = s.imu_state
-    values = [*s.version, s.mode_pr, s.mode_machine, s.tick, *imu.quaternion, *imu.gyroscope, *imu.accelerometer,
-              *imu.rpy, imu.temperature]
-    for m in s.motor_state:
-        values += [m.mode, m.q, m.dq, m.ddq, m.tau_est, *m.temperature, m.vol, *m.sensor, m.motorstate, *m.reserve]
-    values += [*s.wireless_remote, *s.reserve, s.crc]
-    return unitree_crc_reference(c_layout_words(LOW_STATE_FMT, values)[:-1]) == s.crc
-
-
-def sign_command(c: ref.LowCmd_) -> ref.LowCmd_:
-    values = [c.mode_pr, c.mode_machine]
-    for m in c.motor_cmd:
-        values += [m.mode, m.q, m.dq, m.tau, m.kp, m.kd, m.reserve]
-    values += [*c.reserve, 0]
-    c.crc = unitree_crc_reference(c_layout_words(LOW_CMD_FMT, values)[:-1])
-    return c
-
-
 def test_a_plain_cyclonedds_client_drives_the_bridge_and_bad_crcs_move_nothing(dds_domain, tmp_path):
     from cyclonedds.domain import Domain, DomainParticipant
     from cyclonedds.pub import DataWriter
@@ -151,13 +122,13 @@ def test_a_plain_cyclonedds_client_drives_the_bridge_and_bad_crcs_move_nothing(d
             raise AssertionError("no LowState_ from the bridge")
 
         first = latest_state()
-        assert state_crc_ok(first) and first.mode_machine == 5 and first.tick > 0
+        assert low_state_crc_ok(first) and first.mode_machine == 5 and first.tick > 0
 
         def command(joint, target, corrupt, mode_pr=0, until=lambda state: True):
             """Write the command 100 times at 100 Hz, then on until the state satisfies `until` (20 s at most)."""
             cmd = ref.LowCmd_(mode_pr=mode_pr, mode_machine=first.mode_machine)
             cmd.motor_cmd[joint] = ref.MotorCmd_(mode=1, q=target, kp=40.0, kd=1.0)
-            sign_command(cmd)
+            sign_low_cmd(cmd)
             if corrupt:
                 cmd.crc ^= 1
             for _ in range(100):
@@ -170,16 +141,16 @@ def test_a_plain_cyclonedds_client_drives_the_bridge_and_bad_crcs_move_nothing(d
             return state
 
         bad = command(16, 1.0, corrupt=True)
-        assert state_crc_ok(bad) and abs(bad.motor_state[16].q) < 0.1, "a bad-CRC command moved the shoulder"
+        assert low_state_crc_ok(bad) and abs(bad.motor_state[16].q) < 0.1, "a bad-CRC command moved the shoulder"
         good = command(16, 1.0, corrupt=False, until=lambda state: state.motor_state[16].q > 0.8)
-        assert state_crc_ok(good) and good.motor_state[16].q > 0.8, "a signed command moves the shoulder"
+        assert low_state_crc_ok(good) and good.motor_state[16].q > 0.8, "a signed command moves the shoulder"
         assert good.mode_pr == 0
         ab = command(16, 0.5, corrupt=False, mode_pr=1)
         assert ab.mode_pr == 1, "the state echoes the command's mode_pr"
         held = ab.motor_state[16].q
         for target in (math.nan, math.inf, -math.inf):
             after = command(16, target, corrupt=False)
-            assert state_crc_ok(after) and abs(after.motor_state[16].q - held) < 0.1, (
+            assert low_state_crc_ok(after) and abs(after.motor_state[16].q - held) < 0.1, (
                 f"a signed command with q={target} moved the shoulder")
     finally:
         bridge = stop_bridge(proc, path)

@@ -1,5 +1,7 @@
 """Unitree's CRC written from its definition, independently of `robots.unitree_hg`."""
 
+import struct
+
 
 def crc_mpeg2_bitwise(data: bytes) -> int:
     """CRC-32/MPEG-2 bit by bit, straight from its definition."""
@@ -25,17 +27,29 @@ def unitree_crc_reference(words) -> int:
 
 
 LOW_CMD_C_LAYOUT = "<2B2x" + "B3x5fI" * 35 + "5I"
-"""LowCmd_ as Unitree's C struct lays it out for the CRC (padding included)."""
+LOW_STATE_C_LAYOUT = "<2I2B2xI" + "13fh2x" + "B3x4f2hf7I" * 35 + "40B5I"
+"""LowCmd_ and LowState_ as Unitree's C structs lay them out for the CRC (padding included)."""
+
+
+def _crc_of(layout: str, values: list) -> int:
+    data = struct.pack(layout, *values, 0)
+    return unitree_crc_reference(struct.unpack(f"<{len(data) // 4}I", data)[:-1])
 
 
 def sign_low_cmd(command):
     """Set the CRC of a reference `LowCmd_` (tests/robots/unitree_hg_reference.py) the way Unitree's SDK does."""
-    import struct
-
     values = [command.mode_pr, command.mode_machine]
     for m in command.motor_cmd:
         values += [m.mode, m.q, m.dq, m.tau, m.kp, m.kd, m.reserve]
-    values += [*command.reserve, 0]
-    data = struct.pack(LOW_CMD_C_LAYOUT, *values)
-    command.crc = unitree_crc_reference(struct.unpack(f"<{len(data) // 4}I", data)[:-1])
+    command.crc = _crc_of(LOW_CMD_C_LAYOUT, values + list(command.reserve))
     return command
+
+
+def low_state_crc_ok(state) -> bool:
+    """Whether a reference `LowState_` carries the CRC Unitree's SDK computes for it."""
+    imu = state.imu_state
+    values = [*state.version, state.mode_pr, state.mode_machine, state.tick, *imu.quaternion, *imu.gyroscope,
+              *imu.accelerometer, *imu.rpy, imu.temperature]
+    for m in state.motor_state:
+        values += [m.mode, m.q, m.dq, m.ddq, m.tau_est, *m.temperature, m.vol, *m.sensor, m.motorstate, *m.reserve]
+    return _crc_of(LOW_STATE_C_LAYOUT, values + [*state.wireless_remote, *state.reserve]) == state.crc

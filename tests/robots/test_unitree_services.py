@@ -111,22 +111,26 @@ def test_unitrees_low_level_flow_release_zero_posture_and_ankle_swing(bridge, dd
 
     start = newest()
     first_q = [m.q for m in start.motor_state[:29]]
-    swing, zeroed = [], None
-    t0 = time.monotonic()
-    while (t := time.monotonic() - t0) < 6.0:
+
+    def send(ratio: float, ankle: float = 0.0) -> ref.LowState_:
         command = ref.LowCmd_(mode_pr=0, mode_machine=start.mode_machine)
-        ratio = min(t / 3.0, 1.0)
         for j in range(29):
             command.motor_cmd[j] = ref.MotorCmd_(mode=1, q=(1.0 - ratio) * first_q[j], kp=60.0, kd=1.0)
-        if t > 3.0:
-            command.motor_cmd[4].q = command.motor_cmd[10].q = 0.25 * math.sin(2 * math.pi * (t - 3.0))
+        command.motor_cmd[4].q = command.motor_cmd[10].q = ankle
         commands.write(sign_low_cmd(command))
-        if t > 3.0:
-            state = newest()
-            zeroed = zeroed or [m.q for m in state.motor_state[:29]]
-            swing.append(state.motor_state[4].q)
         time.sleep(0.002)
-    assert max(abs(q) for q in zeroed[:15]) < 0.2, "legs and waist went to the zero posture"
+        return newest()
+
+    t0 = time.monotonic()
+    while (t := time.monotonic() - t0) < 3.0:
+        send(t / 3.0)
+    legs_zeroed, deadline = False, time.monotonic() + 30.0
+    while not legs_zeroed and time.monotonic() < deadline:
+        legs_zeroed = max(abs(m.q) for m in send(1.0).motor_state[:15]) < 0.2
+    assert legs_zeroed, "legs and waist went to the zero posture"
+    swing, t0 = [], time.monotonic()
+    while (t := time.monotonic() - t0) < 3.0:
+        swing.append(send(1.0, 0.25 * math.sin(2 * math.pi * t)).motor_state[4].q)
     assert max(swing) > 0.15 and min(swing) < -0.15, "the left ankle swung both ways"
     counters = bridge_summary(proc, summary)["counters"]
     assert counters["commands"] > 500 and counters["bad_crc"] == 0 and counters["commands_while_mode_active"] == 0
