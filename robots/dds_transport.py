@@ -37,13 +37,17 @@ from cyclonedds.topic import Topic
 from cyclonedds._clayer import ddspy_take, ddspy_write
 from cyclonedds.core import SampleState, ViewState, InstanceState
 
+from robots import unitree_go as go
 from robots import unitree_hg as hg
 
 LOW_CMD_TOPIC = "rt/lowcmd"
 LOW_STATE_TOPIC = "rt/lowstate"
-_PRIMITIVES = {"u1": types.byte, "u4": types.uint32, "f4": types.float32, "i2": types.int16}
-_STRUCT_NAMES = {hg.MOTOR_CMD: "MotorCmd_", hg.LOW_CMD: "LowCmd_", hg.IMU_STATE: "IMUState_",
-                 hg.MOTOR_STATE: "MotorState_", hg.LOW_STATE: "LowState_"}
+_PRIMITIVES = {"u1": types.byte, "u4": types.uint32, "f4": types.float32, "i2": types.int16, "i4": types.int32}
+_STRUCT_NAMES = {hg.MOTOR_CMD: "unitree_hg.msg.dds_.MotorCmd_", hg.LOW_CMD: "unitree_hg.msg.dds_.LowCmd_",
+                 hg.IMU_STATE: "unitree_hg.msg.dds_.IMUState_", hg.MOTOR_STATE: "unitree_hg.msg.dds_.MotorState_",
+                 hg.LOW_STATE: "unitree_hg.msg.dds_.LowState_", go.TIME_SPEC: "unitree_go.msg.dds_.TimeSpec_",
+                 go.IMU_STATE: "unitree_go.msg.dds_.IMUState_", go.PATH_POINT: "unitree_go.msg.dds_.PathPoint_",
+                 go.SPORT_MODE_STATE: "unitree_go.msg.dds_.SportModeState_"}
 _ANY_SAMPLE = SampleState.Any | ViewState.Any | InstanceState.Any
 
 
@@ -54,8 +58,9 @@ def idl_type(table: tuple) -> type:
     for name, kind, count in table:
         base = idl_type(kind) if isinstance(kind, tuple) else _PRIMITIVES[kind]
         fields[name] = types.array[base, count] if count > 1 else base
-    name = _STRUCT_NAMES[table]
-    return annotate.autoid("sequential")(annotate.final(make_idl_struct(name, f"unitree_hg.msg.dds_.{name}", fields)))
+    typename = _STRUCT_NAMES[table]
+    name = typename.rsplit(".", 1)[1]
+    return annotate.autoid("sequential")(annotate.final(make_idl_struct(name, typename, fields)))
 
 
 def interface_names() -> list[str]:

@@ -93,7 +93,8 @@ class MessageLayout:
         padding = self.to_cdr == self.dtype.itemsize
         self.from_cdr = np.full(self.dtype.itemsize, len(self.to_cdr), dtype=np.intp)
         self.from_cdr[self.to_cdr[~padding]] = np.flatnonzero(~padding)
-        self.crc_words = self.dtype.itemsize // 4 - 1
+        self.crc_words = self.dtype.itemsize // 4 - 1 if "crc" in self.dtype.names else None
+        """Words the CRC covers (all but the last), or None for a message without a CRC."""
 
 
 class WireSizeError(ValueError):
@@ -110,8 +111,9 @@ class CrcCheck:
 class MessageCodec:
     """One message type: `message` is the C-layout record to fill or read; bytes are CDR.
 
-    Buffers are allocated once; `encode()` writes the CRC into `message` and returns the wire
-    bytes, `decode()` fills `message` from wire bytes and reports whether its CRC holds.
+    Buffers are allocated once; `encode()` writes the CRC (where the message has one) into
+    `message` and returns the wire bytes, `decode()` fills `message` from wire bytes and reports
+    whether its CRC holds.
     """
 
     layout: MessageLayout
@@ -126,7 +128,8 @@ class MessageCodec:
         self._payload = np.zeros(len(lay.to_cdr) + 1, dtype=np.uint8)
 
     def encode(self) -> bytes:
-        self.message["crc"] = crc32_words(self._words[: self.layout.crc_words])
+        if self.layout.crc_words is not None:
+            self.message["crc"] = crc32_words(self._words[: self.layout.crc_words])
         np.take(self._c, self.layout.to_cdr, out=self._out[4:])
         return self._out.tobytes()
 
@@ -138,6 +141,8 @@ class MessageCodec:
             raise WireSizeError(f"{type(self).__name__}: not little-endian plain CDR (header {data[:4].hex()})")
         self._payload[:-1] = np.frombuffer(data, np.uint8, offset=4)
         np.take(self._payload, lay.from_cdr, out=self._c[:-1])
+        if lay.crc_words is None:
+            return CrcCheck(True, 0, 0)
         received = int(self.message["crc"])
         computed = crc32_words(self._words[: lay.crc_words])
         return CrcCheck(received == computed, received, computed)

@@ -2,8 +2,10 @@
 
 Each 2 ms tick: apply the newest valid LowCmd_ (size, CRC and `mode_machine` checked; motors whose
 mode is 0 produce no torque), step physics, publish LowState_ with the millisecond tick,
-`mode_machine`, IMU, motor states, the wireless remote bytes and the CRC. The elastic band, when
-on, lets go by itself once the robot carries its own weight and stands still.
+`mode_machine`, IMU, motor states, the wireless remote bytes and the CRC; publish
+`rt/sportmodestate` with the pelvis position and velocity, as Unitree's own simulator does (a real
+G1 publishes it only while its own locomotion runs). The elastic band, when on, lets go by itself
+once the robot carries its own weight and stands still.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from robots import unitree_go as go
 from robots import unitree_hg as hg
-from robots.dds_transport import DdsLink, take_valid, write_bytes
+from robots.dds_transport import DdsLink, idl_type, take_valid, write_bytes
 from robots.g1.joints import NUM_MOTORS
 from robots.g1.poses import POSES, get_pose
 from robots.interface import JointCommand, rpy_of
@@ -79,6 +82,8 @@ class DdsBridge:
         self.link = DdsLink(c.domain, c.interface)
         self._refuse_a_second_robot()
         self._writer = self.link.writer(self.link.state_topic)
+        self._sport_writer = self.link.writer(self.link.topic(go.SPORT_MODE_STATE_TOPIC, idl_type(go.SPORT_MODE_STATE)))
+        self._sport_codec = go.SportModeStateCodec()
         self.motion_switcher = MotionSwitcherService(self.link, MotionMode(name=c.motion_mode))
         self._reader = self.link.reader(self.link.cmd_topic)
         self.counters = BridgeCounters()
@@ -119,6 +124,7 @@ class DdsBridge:
         m["version"] = LOW_STATE_VERSION
         ms["vol"] = MOTOR_VOLTAGE_V
         imu["temperature"] = IMU_TEMPERATURE_C
+        self._sport_codec.message["imu_state"]["temperature"] = IMU_TEMPERATURE_C
 
     def set_remote(self, remote: RemoteState) -> None:
         self.remote = remote
@@ -170,6 +176,20 @@ class DdsBridge:
         m["tick"] = s.tick
         m["wireless_remote"] = self._remote_bytes
         write_bytes(self._writer, self._state_codec.encode())
+        self._publish_sport_state(m["imu_state"])
+
+    def _publish_sport_state(self, imu: np.ndarray) -> None:
+        sport = self._sport_codec.message
+        robot = self.robot
+        seconds, fraction = divmod(robot.time, 1.0)
+        sport["stamp"]["sec"], sport["stamp"]["nanosec"] = int(seconds), round(fraction * 1e9)
+        for name in ("quaternion", "gyroscope", "accelerometer", "rpy"):
+            sport["imu_state"][name] = imu[name]
+        sport["position"] = robot.base_position
+        sport["velocity"] = robot.base_velocity
+        sport["body_height"] = robot.base_height
+        sport["yaw_speed"] = imu["gyroscope"][2]
+        write_bytes(self._sport_writer, self._sport_codec.encode())
 
     def close(self) -> None:
         self.link.close()

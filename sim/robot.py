@@ -212,6 +212,16 @@ class SimRobot:
         return float(self.data.qpos[self._free_qadr + 2])
 
     @property
+    def base_position(self) -> np.ndarray:
+        """The pelvis position in the world (m), a view."""
+        return self.data.qpos[self._free_qadr : self._free_qadr + 3]
+
+    @property
+    def base_velocity(self) -> np.ndarray:
+        """The pelvis linear velocity in the world frame (m/s), a view."""
+        return self.data.qvel[self._free_vadr : self._free_vadr + 3]
+
+    @property
     def base_speed(self) -> float:
         """Linear speed of the pelvis (m/s)."""
         a = self._free_vadr

@@ -4,7 +4,8 @@ under Python 3.10 with `cyclonedds==0.10.2` and nothing of the project.
 Its types are written the way Unitree's Python SDK writes them (`types.uint8` for bytes, which 0.10
 describes as XTypes TK_BYTE). Modes:
   typeinfo              print each type's XTypes TypeInformation + TypeMapping as hex JSON
-  client DOMAIN SECS XML  read rt/lowstate, publish damping rt/lowcmd (mode_machine echoed, CRC set)
+  client DOMAIN SECS XML  read rt/lowstate and rt/sportmodestate, publish damping rt/lowcmd
+                          (mode_machine echoed, CRC set)
   robot DOMAIN SECS XML   publish rt/lowstate at 200 Hz, read rt/lowcmd, answer motion_switcher CheckMode
 Each run mode prints one JSON line of counts; XML is the CycloneDDS configuration.
 """
@@ -155,6 +156,60 @@ class Response_(IdlStruct, typename="unitree_api.msg.dds_.Response_"):
     binary: types.sequence[types.uint8] = field(default_factory=list)
 
 
+@dataclass
+@annotate.final
+@annotate.autoid("sequential")
+class TimeSpec_(IdlStruct, typename="unitree_go.msg.dds_.TimeSpec_"):
+    sec: types.int32 = 0
+    nanosec: types.uint32 = 0
+
+
+@dataclass
+@annotate.final
+@annotate.autoid("sequential")
+class GoIMUState_(IdlStruct, typename="unitree_go.msg.dds_.IMUState_"):
+    quaternion: types.array[types.float32, 4] = field(default_factory=lambda: [1.0, 0.0, 0.0, 0.0])
+    gyroscope: types.array[types.float32, 3] = field(default_factory=lambda: [0.0] * 3)
+    accelerometer: types.array[types.float32, 3] = field(default_factory=lambda: [0.0] * 3)
+    rpy: types.array[types.float32, 3] = field(default_factory=lambda: [0.0] * 3)
+    temperature: types.uint8 = 0
+
+
+@dataclass
+@annotate.final
+@annotate.autoid("sequential")
+class PathPoint_(IdlStruct, typename="unitree_go.msg.dds_.PathPoint_"):
+    t_from_start: types.float32 = 0.0
+    x: types.float32 = 0.0
+    y: types.float32 = 0.0
+    yaw: types.float32 = 0.0
+    vx: types.float32 = 0.0
+    vy: types.float32 = 0.0
+    vyaw: types.float32 = 0.0
+
+
+@dataclass
+@annotate.final
+@annotate.autoid("sequential")
+class SportModeState_(IdlStruct, typename="unitree_go.msg.dds_.SportModeState_"):
+    stamp: TimeSpec_ = field(default_factory=TimeSpec_)
+    error_code: types.uint32 = 0
+    imu_state: GoIMUState_ = field(default_factory=GoIMUState_)
+    mode: types.uint8 = 0
+    progress: types.float32 = 0.0
+    gait_type: types.uint8 = 0
+    foot_raise_height: types.float32 = 0.0
+    position: types.array[types.float32, 3] = field(default_factory=lambda: [0.0] * 3)
+    body_height: types.float32 = 0.0
+    velocity: types.array[types.float32, 3] = field(default_factory=lambda: [0.0] * 3)
+    yaw_speed: types.float32 = 0.0
+    range_obstacle: types.array[types.float32, 4] = field(default_factory=lambda: [0.0] * 4)
+    foot_force: types.array[types.int16, 4] = field(default_factory=lambda: [0] * 4)
+    foot_position_body: types.array[types.float32, 12] = field(default_factory=lambda: [0.0] * 12)
+    foot_speed_body: types.array[types.float32, 12] = field(default_factory=lambda: [0.0] * 12)
+    path_point: types.array[PathPoint_, 10] = field(default_factory=lambda: [PathPoint_() for _ in range(10)])
+
+
 def _crc_table():
     table = []
     for i in range(256):
@@ -196,7 +251,7 @@ def pack_low_state(m: LowState_) -> bytes:
 
 def typeinfo() -> None:
     out = {}
-    for t in (LowCmd_, LowState_, Request_, Response_):
+    for t in (LowCmd_, LowState_, Request_, Response_, SportModeState_):
         t.__idl__.fill_type_data()
         info, mapping = t.__idl__._xt_bytedata
         out[t.__idl_typename__] = (info + mapping).hex()
@@ -211,7 +266,8 @@ def valid(reader: DataReader, kind: type) -> list:
 def client(participant: DomainParticipant, seconds: float) -> dict:
     states = DataReader(participant, Topic(participant, "rt/lowstate", LowState_))
     commands = DataWriter(participant, Topic(participant, "rt/lowcmd", LowCmd_))
-    counts = {"states": 0, "states_crc_ok": 0, "commands_sent": 0}
+    sport = DataReader(participant, Topic(participant, "rt/sportmodestate", SportModeState_))
+    counts = {"states": 0, "states_crc_ok": 0, "commands_sent": 0, "sport_states": 0}
     cmd = LowCmd_()
     for motor in cmd.motor_cmd[:29]:
         motor.mode, motor.kd = 1, 8.0
@@ -221,6 +277,11 @@ def client(participant: DomainParticipant, seconds: float) -> dict:
             counts["states"] += 1
             counts["states_crc_ok"] += crc32_words(pack_low_state(state)) == state.crc
             cmd.mode_machine = state.mode_machine
+        for state in valid(sport, SportModeState_):
+            counts["sport_states"] += 1
+            counts["last_sport_state"] = {"stamp": state.stamp.sec + state.stamp.nanosec * 1e-9,
+                                          "position": list(state.position), "body_height": state.body_height,
+                                          "quaternion": list(state.imu_state.quaternion)}
         if counts["states"]:
             cmd.crc = crc32_words(pack_low_cmd(cmd))
             commands.write(cmd)

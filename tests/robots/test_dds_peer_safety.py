@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from robots import unitree_go as go
 from robots import unitree_hg as hg
 from robots.dds_transport import cyclonedds_xml, idl_type
 from robots.motion_switcher import Request_, Response_
@@ -51,7 +52,7 @@ def test_the_type_objects_equal_those_of_unitrees_definitions_under_0_10(cyclone
     out = subprocess.run([cyclonedds010_python, str(PEER_SCRIPT), "typeinfo"], capture_output=True, text=True,
                          check=True).stdout
     theirs = json.loads(out)
-    for ours in (idl_type(hg.LOW_CMD), idl_type(hg.LOW_STATE), Request_, Response_):
+    for ours in (idl_type(hg.LOW_CMD), idl_type(hg.LOW_STATE), Request_, Response_, idl_type(go.SPORT_MODE_STATE)):
         ours.__idl__.fill_type_data()
         info, mapping = ours.__idl__._xt_bytedata
         assert (info + mapping).hex() == theirs[ours.__idl_typename__], ours.__idl_typename__
@@ -73,6 +74,10 @@ def test_a_0_10_client_lives_beside_the_bridge_both_ways(cyclonedds010_python, d
     served = json.loads(summary.read_text())["counters"]
     assert counts["states"] > 100 and counts["states_crc_ok"] == counts["states"], counts
     assert served["commands"] > 100 and served["bad_crc"] == 0 and served["wrong_mode_machine"] == 0, served
+    sport = counts["last_sport_state"]
+    assert counts["sport_states"] > 100, counts
+    assert 0.6 < sport["body_height"] < 0.85 and sport["position"][2] == sport["body_height"], sport
+    assert abs(sum(v * v for v in sport["quaternion"]) - 1.0) < 1e-4 and sport["stamp"] > 1.0, sport
 
 
 def test_deploy_lives_beside_a_0_10_robot_both_ways(cyclonedds010_python, dds_domain, tmp_path):

@@ -1,5 +1,5 @@
-"""The unitree_hg codec against CycloneDDS's own serializer, both ways, the CRC against its definition,
-and corrupted or foreign bytes refused (fuzzed)."""
+"""The unitree_hg codec (and unitree_go's SportModeState_ on it) against CycloneDDS's own serializer,
+both ways, the CRC against its definition, and corrupted or foreign bytes refused (fuzzed)."""
 
 import struct
 
@@ -8,12 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from robots import unitree_go as go
 from robots import unitree_hg as hg
 from tests.helpers.unitree_crc import crc_mpeg2_bitwise, unitree_crc_reference
+from tests.robots import unitree_go_reference as go_ref
 from tests.robots import unitree_hg_reference as ref
 
 STRUCTS = {hg.LOW_CMD: ref.LowCmd_, hg.MOTOR_CMD: ref.MotorCmd_, hg.LOW_STATE: ref.LowState_,
-           hg.IMU_STATE: ref.IMUState_, hg.MOTOR_STATE: ref.MotorState_}
+           hg.IMU_STATE: ref.IMUState_, hg.MOTOR_STATE: ref.MotorState_, go.SPORT_MODE_STATE: go_ref.SportModeState_,
+           go.TIME_SPEC: go_ref.TimeSpec_, go.IMU_STATE: go_ref.IMUState_, go.PATH_POINT: go_ref.PathPoint_}
 
 
 def fill_random(record, table, rng):
@@ -70,7 +73,8 @@ def test_c_layout_sizes_and_packing_match_the_robot():
         "<2I2B2xI" + "13fh2x" + "B3x4f2hf7I" * 35 + "40B5I") == 2092
 
 
-@pytest.mark.parametrize("codec_cls,table", [(hg.LowCmdCodec, hg.LOW_CMD), (hg.LowStateCodec, hg.LOW_STATE)])
+@pytest.mark.parametrize("codec_cls,table", [(hg.LowCmdCodec, hg.LOW_CMD), (hg.LowStateCodec, hg.LOW_STATE),
+                                             (go.SportModeStateCodec, go.SPORT_MODE_STATE)])
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_bytes_equal_cyclonedds_both_ways(codec_cls, table, seed):
