@@ -66,14 +66,18 @@ class ArmActions:
         action = parameter.get("data", parameter.get("action_id"))
         if isinstance(action, bool) or not isinstance(action, (int, float)) or not math.isfinite(action):
             raise ApiError(INVALID_ACTION, "ExecuteAction takes an action id (data or action_id)")
-        action = int(action)
+        self.execute(int(action))
+        return OK, None
+
+    def execute(self, action: int) -> None:
+        """Play gesture `action` or release the arms (99); raises ApiError with Unitree's code when it may not."""
         if self.arm_sdk.active:
             raise ApiError(ARM_SDK_OCCUPIED, "rt/arm_sdk holds the arms")
         if action == RELEASE_ARM:
             self.gesture = None
             self.override.release()
             self.say("arm: released")
-            return OK, None
+            return
         if action not in GESTURES:
             raise ApiError(INVALID_ACTION, f"no action {action}")
         if self.fsm.state != FsmId.START:
@@ -82,7 +86,6 @@ class ArmActions:
             raise ApiError(ARM_HOLDING, "a holding gesture runs: release the arms (99) first")
         self.gesture, self.started_at = GESTURES[action], self.clock()
         self.say(f"arm: {self.gesture.name}")
-        return OK, None
 
     def _list(self, _: dict) -> tuple[int, list]:
         return OK, [{"id": RELEASE_ARM, "name": "release arm"}] + [{"id": i, "name": g.name} for i, g in GESTURES.items()]

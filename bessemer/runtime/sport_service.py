@@ -7,8 +7,10 @@ getters report the FSM. As on a G1, whose stand balances and walks, a velocity c
 standing in Bessemer's stand-up pose hands it to the walking policy. It answers under both names a G1 has used (`sport`, and `loco` before ai_sport
 8.2) and refuses to start while another server of them answers. Codes are Unitree's: 7301 the state
 does not allow the request (a refused transition, a command outside state 200), 7302 an FSM id
-Bessemer does not have, 3203 an api without a Bessemer meaning (stand and swing height, tasks),
-3204 a malformed or out-of-range parameter (a velocity outside the policy's trained range).
+Bessemer does not have, 3203 an api without a Bessemer meaning (stand and swing height), 3204 a
+malformed or out-of-range parameter (a velocity outside the policy's trained range). SetTaskId
+(LocoClient's WaveHand and ShakeHand) plays the `arm` service's gestures; the arm service's codes
+come back unchanged.
 """
 
 from __future__ import annotations
@@ -27,18 +29,24 @@ from robots.unitree_rpc import BAD_PARAMETER, OK, ApiError, RpcServer
 NAMES = ("sport", "loco")
 VERSION = "1.0.0.0"
 GET_FSM_ID, GET_FSM_MODE, GET_BALANCE_MODE = 7001, 7002, 7003
-SET_FSM_ID, SET_BALANCE_MODE, SET_VELOCITY = 7101, 7102, 7105
+SET_FSM_ID, SET_BALANCE_MODE, SET_VELOCITY, SET_TASK_ID = 7101, 7102, 7105, 7106
 STATE_UNAVAILABLE, INVALID_FSM_ID = 7301, 7302
 START_IDS = (200, 500)
 SQUAT_TOGGLE, LIE_TO_STAND = 706, 702
+TASK_ACTIONS = {0: 26, 1: 26, 2: 27, 3: 99}
+"""LocoClient's arm tasks as `arm` action ids: 0 wave hand, 1 wave hand and turn (the wave only: the
+turn is not made), 2 shake hand (held), 3 its release."""
 
 
 class SportService:
     def __init__(self, link: DdsLink, low: LowLevel, command: np.ndarray | None, clock: Callable[[], float],
-                 say: Callable[[str], None] = lambda line: None, exclusive_after: float | None = 0.3) -> None:
+                 say: Callable[[str], None] = lambda line: None, exclusive_after: float | None = 0.3,
+                 arm_action: Callable[[int], None] | None = None) -> None:
         """`command` is the walking policy's velocity command (changed in place); None without a policy.
-        `say` hears each state change and velocity command a client makes."""
+        `say` hears each state change and velocity command a client makes. `arm_action` plays an
+        `arm` action id (raising ApiError when it may not); without it, SetTaskId answers 3203."""
         self.low, self.command, self.clock, self.say = low, command, clock, say
+        self.arm_action = arm_action
         self.balance_mode = 0
         self.start_id = 200
         """The id the client started with (200 or 500): GetFsmId reports it back."""
@@ -46,6 +54,8 @@ class SportService:
         handlers = {GET_FSM_ID: self._get_fsm_id, GET_FSM_MODE: self._get_fsm_mode,
                     GET_BALANCE_MODE: self._get_balance_mode, SET_FSM_ID: self._set_fsm_id,
                     SET_BALANCE_MODE: self._set_balance_mode, SET_VELOCITY: self._set_velocity}
+        if arm_action is not None:
+            handlers[SET_TASK_ID] = self._set_task_id
         self.servers = [RpcServer(link, name, VERSION, handlers, exclusive_after=exclusive_after) for name in NAMES]
 
     def poll(self) -> None:
@@ -116,6 +126,15 @@ class SportService:
         self.command[:] = velocity
         self.command_until = self.clock() + float(duration)
         self.say(f"sport SetVelocity {velocity} for {float(duration):g} s")
+        return OK, None
+
+
+    def _set_task_id(self, parameter: dict) -> tuple[int, None]:
+        task = _integer(parameter.get("data"))
+        if task not in TASK_ACTIONS:
+            raise ApiError(BAD_PARAMETER, f"no arm task {task}: 0-1 wave hand, 2-3 shake hand and release")
+        self.arm_action(TASK_ACTIONS[task])
+        self.say(f"sport SetTaskId {task}")
         return OK, None
 
 

@@ -18,7 +18,8 @@ class UnitreeServices:
     def __init__(self, link: DdsLink, low: LowLevel, command: np.ndarray | None, upper_body: UpperBodyOverride | None,
                  say: Callable[[str], None]) -> None:
         """Raises robots.unitree_rpc.ServiceTaken when another `sport` server answers on the domain."""
-        self.sport = SportService(link, low, command, low.clock, say=say)
+        self.sport = SportService(link, low, command, low.clock, say=say,
+                                  arm_action=None if upper_body is None else lambda action: self.arm.execute(action))
         self.arm = ArmActions(link, low.fsm, upper_body, low.clock, say=say) if upper_body is not None else None
 
     def poll(self) -> None:

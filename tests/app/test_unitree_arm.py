@@ -21,7 +21,7 @@ from tests.robots.unitree_api_reference import ApiClient
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.acceptance("unitree arm")]
 EXECUTE, LIST = 7106, 7107
-SET_FSM_ID, SET_VELOCITY = 7101, 7105
+SET_FSM_ID, SET_VELOCITY, SET_TASK_ID = 7101, 7105, 7106
 RIGHT_SHOULDER_PITCH, LEFT_SHOULDER_ROLL = 22, 16
 
 
@@ -73,6 +73,8 @@ def test_gestures_and_arm_sdk_move_the_arms_while_the_legs_walk(dds_domain, tmp_
         assert arm.call(EXECUTE, {"data": 18})[0] == 7404, "gestures play only while the policy walks"
         assert arm.call(EXECUTE, {"data": 12})[0] == 7402, "an id Bessemer does not play"
         assert {"id": 18, "name": "high five"} in json.loads(arm.call(LIST)[1])
+        assert sport.call(SET_TASK_ID, {"data": 0})[0] == 7404, "LocoClient's WaveHand: the arm service's code"
+        assert sport.call(SET_TASK_ID, {"data": 7})[0] == 3204, "no such arm task"
         assert sport.call(SET_FSM_ID, {"data": 4})[0] == 0
         time.sleep(4.0)
         assert sport.call(SET_FSM_ID, {"data": 500})[0] == 0
@@ -86,6 +88,10 @@ def test_gestures_and_arm_sdk_move_the_arms_while_the_legs_walk(dds_domain, tmp_
         assert arm.call(EXECUTE, {"data": 17})[0] == 7401, "a held gesture must be released first"
         assert arm.call(EXECUTE, {"data": 99})[0] == 0
         assert joints.reaches(RIGHT_SHOULDER_PITCH, lambda q: q > 0.0, 30.0), "released"
+        assert sport.call(SET_TASK_ID, {"data": 2})[0] == 0, "LocoClient's ShakeHand, first stage"
+        assert joints.reaches(RIGHT_SHOULDER_PITCH, lambda q: q < -0.7, 30.0), "the right hand held out"
+        assert sport.call(SET_TASK_ID, {"data": 3})[0] == 0, "and its second stage"
+        assert joints.reaches(RIGHT_SHOULDER_PITCH, lambda q: q > 0.0, 30.0), "released by the sport service"
 
         writer = DataWriter(participant, Topic(participant, "rt/arm_sdk", ref.LowCmd_))
         command = ref.LowCmd_()
