@@ -68,6 +68,8 @@ class LearnedPolicy:
         self.observations = ObservationBuilder(self.contract)
         self.mapper = ActionMapper(self.contract)
         self.last_action = np.zeros(self.contract.action_size, dtype=np.float32)
+        self.observation = np.zeros(self.contract.obs_size, dtype=np.float32)
+        """The last observation acted on, with `last_action` the action taken on it: what a recording keeps."""
         self._t = np.zeros(1)
 
     def actions(self, obs: np.ndarray) -> np.ndarray:
@@ -80,6 +82,7 @@ class LearnedPolicy:
         self._t[0] = t
         obs = self.observations.build(state.gyro[None], state.quat[None], state.q[None], state.dq[None],
                                       self.command[None], self.last_action[None], self._t)
+        self.observation[:] = obs[0]
         action = self.actions(obs)[0]
         self.last_action[:] = action
         np.copyto(targets, self.mapper.map(action, t).values)

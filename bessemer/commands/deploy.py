@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     run.every(10, poll_remote)
     recording = Recorder(args.record, robot.num_motors) if args.record else None
     if recording is not None:
-        recording.attach(run)
+        recording.attach(run, policy)
     try:
         low.loop.run(run.tick)
     except KeyboardInterrupt:

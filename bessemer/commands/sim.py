@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     session = SimSession(low, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold,
                                               band=not args.no_band, spawn_pose=args.spawn_pose))
     task = None
+    walker = policy
     if policy is not None:
         import torch
 
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.record:
             recording = Recorder(args.record, low.robot.num_motors, RecorderConfig(wait_when_full=not realtime))
-            recording.attach(session)
+            recording.attach(session, walker)
         if args.video:
             camera = ROOM_CAMERA if args.task == "follow-sound" else "follow"
             recorder = VideoRecorder(Path(args.video), low.robot.model, fps=30, camera=camera)

@@ -1,4 +1,6 @@
-"""Recording a run to MCAP: every tick's state, command and FSM state, the FSM's events, the policy's targets.
+"""Recording a run to MCAP: every tick's state, command and FSM state, the FSM's events, the policy's
+observations, actions and targets, and in simulation the pelvis; metadata says what ran (variant, contract,
+stack version, timing) and a simulated run carries MuJoCo's initial state, so a replay can start where it did.
 
 The loop only copies each tick's arrays into preallocated ring slots (no I/O, no lock, no allocation
 beyond the rare event); a writer thread serialises and writes them. In real time a full ring drops the
@@ -15,22 +17,30 @@ readable up to the last chunk.
 
 from __future__ import annotations
 
+import json
 import struct
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 from mcap.exceptions import McapError
-from mcap.records import Channel, Message, Schema
+from mcap.records import Attachment, Channel, Message, Metadata, Schema
 from mcap.stream_reader import StreamReader
 from mcap.writer import CompressionType, Writer
 
+import bessemer
+from bessemer.runtime.low_level import SimLowLevel
 from bessemer.runtime.session import ScriptedRun
+from policies.contract import PolicyContract
+from robots.g1.variants import VARIANTS
 
 ROS1_TYPES = {"uint8": "u1", "int32": "<i4", "uint64": "<u8", "int64": "<i8", "float64": "<f8"}
+INITIAL_STATE = "initial_state.mjstate"
+"""Attachment of a simulated run: MuJoCo's integration state (`mjSTATE_INTEGRATION`, float64) before tick 0."""
 
 
 @dataclass(frozen=True)
@@ -65,9 +75,14 @@ STAMPED = (("tick", "uint64"), ("time", "float64"))
 in seconds: simulated time in `bessemer sim`, CLOCK_MONOTONIC in `bessemer deploy`; log times are the same."""
 
 
-def layouts(num_motors: int) -> dict[str, Layout]:
+def layouts(num_motors: int, contract: PolicyContract | None = None) -> dict[str, Layout]:
+    """`/sim/pelvis` (simulation only): the free joint after the tick's physics step (position, quaternion and
+    linear velocity in the world, angular velocity in the pelvis frame, as MuJoCo keeps them) and whether the
+    band pulls in the next step. `/policy/observation` and `/policy/action` share the targets' `seq`."""
     n = num_motors
+    contract = contract or PolicyContract()
     rows = ("q", "dq", "tau", "kp", "kd", "enable")
+    step = STAMPED + (("seq", "int64"),)
     return {
         "/robot/state": Layout("bessemer/RobotState", STAMPED + (("robot_tick", "uint64"), ("stamp", "float64")),
                                (("q", n), ("dq", n), ("tau_est", n), ("temperature", n), ("quat", 4), ("gyro", 3),
@@ -76,6 +91,10 @@ def layouts(num_motors: int) -> dict[str, Layout]:
         "/fsm/state": Layout("bessemer/FsmState", STAMPED + (("state", "int32"), ("faulted", "uint8"))),
         "/policy/targets": Layout("bessemer/PolicyTargets", STAMPED + (("seq", "int64"), ("deadline", "float64")),
                                   tuple((r, n) for r in rows)),
+        "/policy/observation": Layout("bessemer/PolicyObservation", step, (("observation", contract.obs_size),)),
+        "/policy/action": Layout("bessemer/PolicyAction", step, (("action", contract.action_size),)),
+        "/sim/pelvis": Layout("bessemer/SimPelvis", STAMPED + (("band", "uint8"),),
+                              (("pos", 3), ("quat", 4), ("linvel", 3), ("angvel", 3))),
     }
 
 
@@ -84,6 +103,7 @@ EVENT_SCHEMA = b"uint64 tick\nfloat64 time\nint32 state\nstring kind\nstring tex
 event lines: requests, refusals, the band's release)."""
 EVENT_HEAD = struct.Struct("<Qdi")
 PER_TICK = ("/robot/state", "/robot/command", "/fsm/state")
+POLICY_STEP = ("/policy/targets", "/policy/observation", "/policy/action")
 
 
 @dataclass(frozen=True)
@@ -119,17 +139,17 @@ class Recorder:
     def __init__(self, path: Path, num_motors: int, config: RecorderConfig | None = None) -> None:
         self.path = Path(path)
         self.config = config or RecorderConfig()
-        self.layouts = layouts(num_motors)
-        cap = self.config.capacity
-        self._ticks = _Ring(cap, {c: self.layouts[c].storage for c in PER_TICK})
-        self._targets = _Ring(max(16, cap // 8), {"/policy/targets": self.layouts["/policy/targets"].storage})
-        self._state, self._command, self._fsm = (self._ticks.arrays[c] for c in PER_TICK)
-        self._columns = [self._state[f] for f in ("tick", "time", "robot_tick", "stamp", "values")]
-        self._columns += [self._command[f] for f in ("tick", "time", "values")]
-        self._columns += [self._fsm[f] for f in ("tick", "time", "state", "faulted")]
+        self.num_motors = num_motors
+        self.layouts: dict[str, Layout] = {}
+        self._per_tick: tuple[str, ...] = PER_TICK
+        self._ticks = self._targets = _Ring(0, {})
+        self._columns: list[np.ndarray] = []
         """Each field as a column view: a column's item assignment costs a fraction of a record's field's."""
+        self._pelvis_columns: list[np.ndarray] = []
         self._command_flat = np.zeros(0)
         """The controller's command rows as one flat view, set by `attach`."""
+        self._qpos = self._qvel = np.zeros(0)
+        self._policy = None
         self._events: list[tuple[int, float, int, str, str]] = []
         self._events_taken = 0
         self.ticks = 0
@@ -146,18 +166,69 @@ class Recorder:
         self._writer = Writer(self._file, chunk_size=self.config.chunk_bytes, compression=CompressionType.LZ4)
         self._writer.start(profile="", library="bessemer")
         self._channels: dict[str, int] = {}
-        for topic, layout in self.layouts.items():
-            schema = self._writer.register_schema(layout.name, "ros1msg", layout.schema)
-            self._channels[topic] = self._writer.register_channel(topic, "ros1", schema)
-        schema = self._writer.register_schema("bessemer/FsmEvent", "ros1msg", EVENT_SCHEMA)
-        self._channels["/fsm/events"] = self._writer.register_channel("/fsm/events", "ros1", schema)
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def attach(self, run: ScriptedRun, policy=None) -> None:
+        """Record `run` from its next tick; `policy` (one with a `contract`, an `observation` and a `last_action`,
+        as `LearnedPolicy`) adds its observations and actions. What ran goes first, as metadata."""
+        low = run.low
+        contract = getattr(policy, "contract", None) or PolicyContract()
+        sim = isinstance(low, SimLowLevel)
+        self.layouts = layouts(self.num_motors, contract)
+        self._per_tick = PER_TICK + (("/sim/pelvis",) if sim else ())
+        self._policy = policy if policy is not None and hasattr(policy, "observation") else None
+        step = POLICY_STEP if self._policy is not None else POLICY_STEP[:1]
+        cap = self.config.capacity
+        self._ticks = _Ring(cap, {c: self.layouts[c].storage for c in self._per_tick})
+        self._targets = _Ring(max(16, cap // 8), {c: self.layouts[c].storage for c in step})
+        state, command, fsm = (self._ticks.arrays[c] for c in PER_TICK)
+        self._columns = [state[f] for f in ("tick", "time", "robot_tick", "stamp", "values")]
+        self._columns += [command[f] for f in ("tick", "time", "values")]
+        self._columns += [fsm[f] for f in ("tick", "time", "state", "faulted")]
+        self._command_flat = low.controller.command.values.reshape(-1)
+        self._write_header(run, contract, step)
+        if sim:
+            pelvis = self._ticks.arrays["/sim/pelvis"]
+            self._pelvis_columns = [pelvis[f] for f in ("tick", "time", "band", "values")]
+            self._qpos, self._qvel = low.robot.data.qpos[:7], low.robot.data.qvel[:6]
+            self._sim = low.robot
         self._thread = threading.Thread(target=self._write_loop, name="recorder", daemon=True)
         self._thread.start()
-
-    def attach(self, run: ScriptedRun) -> None:
-        self._command_flat = run.low.controller.command.values.reshape(-1)
         run.every(1, self.sample)
+
+    def _write_header(self, run: ScriptedRun, contract: PolicyContract, step: tuple[str, ...]) -> None:
+        low, writer = run.low, self._writer
+        for topic in self._per_tick + step:
+            layout = self.layouts[topic]
+            schema = writer.register_schema(layout.name, "ros1msg", layout.schema)
+            self._channels[topic] = writer.register_channel(topic, "ros1", schema)
+        schema = writer.register_schema("bessemer/FsmEvent", "ros1msg", EVENT_SCHEMA)
+        self._channels["/fsm/events"] = writer.register_channel("/fsm/events", "ros1", schema)
+        writer.add_metadata("bessemer", {
+            "stack_version": bessemer.__version__, "variant": low.robot.variant.name,
+            "num_motors": str(self.num_motors), "period_s": repr(low.config.loop.period),
+            "mode": "realtime" if low.config.loop.realtime else "lockstep",
+            "backend": "sim" if isinstance(low, SimLowLevel) else "robot",
+            "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "policy": getattr(self._policy, "name", "") or "",
+            "contract_hash": contract.hash(), "contract": json.dumps(contract.as_dict()),
+        })
+        if isinstance(low, SimLowLevel):
+            import mujoco
+
+            robot = low.robot
+            world = {k: v for k, v in asdict(robot.config).items() if k != "mesh_dir"}
+            writer.add_metadata("sim", {
+                "world": json.dumps(world), "band": json.dumps(robot.band_engaged),
+                "spawn_pose": run.config.spawn_pose, "mujoco_version": mujoco.__version__,
+                "state_spec": str(int(mujoco.mjtState.mjSTATE_INTEGRATION)),
+            })
+            spec = mujoco.mjtState.mjSTATE_INTEGRATION
+            state = np.zeros(mujoco.mj_stateSize(robot.model, spec))
+            mujoco.mj_getState(robot.model, robot.data, state, spec)
+            stamp = round(low.now * 1e9)
+            writer.add_attachment(stamp, stamp, INITIAL_STATE, "application/octet-stream", state.tobytes())
 
     def sample(self, run: ScriptedRun) -> None:
         """On the loop's thread, every tick: copy, never serialise or write."""
@@ -185,6 +256,11 @@ class Recorder:
         s_robot_tick[i], s_stamp[i], f_state[i], f_faulted[i] = state.tick, state.stamp, fsm.state, fsm.fault is not None
         s_values[i] = state.values
         c_values[i] = self._command_flat
+        if self._pelvis_columns:
+            p_tick, p_time, p_band, p_values = self._pelvis_columns
+            p_tick[i], p_time[i], p_band[i] = k, now, self._sim.band_engaged
+            p_values[i, :7] = self._qpos
+            p_values[i, 7:] = self._qvel
         ring.head += 1
 
     def _note_events(self, run: ScriptedRun, k: int, now: float) -> None:
@@ -203,6 +279,7 @@ class Recorder:
             self._run_events = len(run.events)
 
     def _sample_targets(self, k: int, now: float, seq: int, deadline: float, values: np.ndarray) -> None:
+        """The policy's new targets, and the observation and action they came from (the same tick, just before)."""
         ring = self._targets
         i = ring.free_slot()
         if i is None:
@@ -211,6 +288,12 @@ class Recorder:
         t = ring.arrays["/policy/targets"][i]
         t["tick"], t["time"], t["seq"], t["deadline"] = k, now, seq, deadline
         t["values"] = values.ravel()
+        if self._policy is not None:
+            for topic, values in (("/policy/observation", self._policy.observation),
+                                  ("/policy/action", self._policy.last_action)):
+                r = ring.arrays[topic][i]
+                r["tick"], r["time"], r["seq"] = k, now, seq
+                r["values"] = values
         ring.head += 1
 
     def _write_loop(self) -> None:
@@ -226,14 +309,15 @@ class Recorder:
     def _drain(self) -> bool:
         """Write up to one batch of ticks, with the events and targets up to them; True if any was pending."""
         ring, add = self._ticks, self._writer.add_message
+        state = ring.arrays[PER_TICK[0]]
         start = ring.tail
         end = min(ring.head, start + self.config.batch)
         for j in range(start, end):
             i = j % ring.capacity
-            tick = int(self._state[i]["tick"])
+            tick = int(state[i]["tick"])
             self._write_events(tick)
             self._write_targets(tick)
-            for topic in PER_TICK:
+            for topic in self._per_tick:
                 record = ring.arrays[topic][i]
                 stamp = round(float(record["time"]) * 1e9)
                 add(self._channels[topic], stamp, record.tobytes(), stamp, sequence=tick)
@@ -257,29 +341,37 @@ class Recorder:
 
     def _write_targets(self, upto: int | None) -> None:
         ring = self._targets
-        array = ring.arrays["/policy/targets"]
-        while ring.tail < ring.head and (upto is None or array[ring.tail % ring.capacity]["tick"] <= upto):
-            record = array[ring.tail % ring.capacity]
-            stamp = round(float(record["time"]) * 1e9)
-            self._writer.add_message(self._channels["/policy/targets"], stamp, record.tobytes(), stamp,
-                                     sequence=int(record["tick"]))
+        first = ring.arrays["/policy/targets"]
+        while ring.tail < ring.head and (upto is None or first[ring.tail % ring.capacity]["tick"] <= upto):
+            i = ring.tail % ring.capacity
+            for topic, array in ring.arrays.items():
+                record = array[i]
+                stamp = round(float(record["time"]) * 1e9)
+                self._writer.add_message(self._channels[topic], stamp, record.tobytes(), stamp,
+                                         sequence=int(record["tick"]))
             ring.tail += 1
             self.targets_written += 1
 
     def close(self) -> dict:
         """Write what is queued, finish the file (its index and summary); return the summary's entry."""
         self._stop.set()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
+        summary = {"path": str(self.path), "ticks": self.ticks, "written": self.written, "dropped": self.dropped,
+                   "events": self.events_written, "policy_targets": self.targets_written}
+        self._writer.add_metadata("bessemer.summary", {k: str(v) for k, v in summary.items() if k != "path"})
         self._writer.finish()
         self._file.close()
-        return {"path": str(self.path), "ticks": self.ticks, "written": self.written, "dropped": self.dropped,
-                "events": self.events_written, "policy_targets": self.targets_written,
-                "bytes": self.path.stat().st_size}
+        return {**summary, "bytes": self.path.stat().st_size}
 
 
 def _ros1_string(text: str) -> bytes:
     data = text.encode()
     return struct.pack("<I", len(data)) + data
+
+
+class RecordingError(ValueError):
+    """A file that is not a readable Bessemer recording; the message says which and what to do."""
 
 
 @dataclass
@@ -290,8 +382,16 @@ class Recording:
     events: list[dict] = field(default_factory=list)
     schemas: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     """Topic -> (schema name, schema encoding, message encoding)."""
+    metadata: dict[str, dict[str, str]] = field(default_factory=dict)
+    """`bessemer` (what ran: variant, contract, stack version, timing), `sim` (a simulated run's world),
+    `bessemer.summary` (written at the end: missing from a killed run)."""
+    attachments: dict[str, bytes] = field(default_factory=dict)
     complete: bool = True
     """False when the file ends early (a killed run): everything before the cut is still here."""
+
+    @property
+    def contract(self) -> dict:
+        return json.loads(self.metadata["bessemer"]["contract"])
 
 
 def read_recording(path: Path) -> Recording:
@@ -300,9 +400,11 @@ def read_recording(path: Path) -> Recording:
     schemas: dict[int, Schema] = {}
     topics: dict[int, Channel] = {}
     raw: dict[str, list[bytes]] = {}
+    records = 0
     with Path(path).open("rb") as f:
         try:
             for record in StreamReader(f).records:
+                records += 1
                 if isinstance(record, Schema):
                     schemas[record.id] = record
                 elif isinstance(record, Channel):
@@ -311,24 +413,49 @@ def read_recording(path: Path) -> Recording:
                     recording.schemas[record.topic] = (schema.name, schema.encoding, record.message_encoding)
                 elif isinstance(record, Message):
                     raw.setdefault(topics[record.channel_id].topic, []).append(record.data)
-        except (McapError, EOFError, struct.error, ValueError):
+                elif isinstance(record, Metadata):
+                    recording.metadata[record.name] = dict(record.metadata)
+                elif isinstance(record, Attachment):
+                    recording.attachments[record.name] = record.data
+        except (McapError, EOFError, struct.error, ValueError, KeyError):
+            if records == 0:
+                raise RecordingError(f"{path} is not an MCAP file (record one with --record FILE.mcap)") from None
             recording.complete = False
-    num_motors = _motors_of(schemas)
-    known = layouts(num_motors) if num_motors else {}
+    dtypes = {t: _fixed_dtype(s.data.decode()) for t, s in ((c.topic, schemas[c.schema_id]) for c in topics.values())
+              if s.encoding == "ros1msg" and s.name.startswith("bessemer/")}
     for topic, messages in raw.items():
         if topic == "/fsm/events":
             recording.events = [_decode_event(m) for m in messages]
-        elif topic in known:
-            recording.channels[topic] = np.frombuffer(b"".join(messages), known[topic].dtype)
+        elif dtypes.get(topic) is not None:
+            recording.channels[topic] = np.frombuffer(b"".join(messages), dtypes[topic])
     return recording
 
 
-def _motors_of(schemas: dict[int, Schema]) -> int | None:
-    for schema in schemas.values():
-        if schema.name == "bessemer/JointCommand":
-            first = schema.data.decode().splitlines()[len(STAMPED)]
-            return int(first.split("[")[1].split("]")[0])
-    return None
+def _fixed_dtype(schema: str) -> np.dtype | None:
+    """The dtype of a fixed-size message of our `ros1msg` schemas (scalars, then float64 arrays); None otherwise."""
+    fields: list[tuple] = []
+    for line in schema.splitlines():
+        kind, name = line.split()
+        if kind in ROS1_TYPES:
+            fields.append((name, ROS1_TYPES[kind]))
+        elif kind.startswith("float64[") and kind.endswith("]"):
+            fields.append((name, "<f8", (int(kind[8:-1]),)))
+        else:
+            return None
+    return np.dtype(fields)
+
+
+def check_recording(path: Path) -> Recording:
+    """`read_recording`, refusing what a replay, view or dataset cannot use, in one line."""
+    recording = read_recording(path)
+    if "bessemer" not in recording.metadata or "/robot/state" not in recording.channels:
+        raise RecordingError(f"{path} is an MCAP file but not a Bessemer recording (no run metadata or robot "
+                             f"state): record one with `bessemer sim --record FILE.mcap`")
+    variant = recording.metadata["bessemer"]["variant"]
+    if variant not in VARIANTS:
+        raise RecordingError(f"{path} was recorded on a G1 {variant!r}, a variant this stack does not know "
+                             f"({', '.join(VARIANTS)})")
+    return recording
 
 
 def _decode_event(data: bytes) -> dict:

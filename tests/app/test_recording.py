@@ -22,9 +22,11 @@ from bessemer.runtime.recorder import Recorder, RecorderConfig, read_recording
 from bessemer.runtime.session import SessionConfig, SimSession
 from control.fsm import FsmId
 from control.loop import LoopConfig
+from policies.contract import PolicyContract
+from policies.observation import ActionMapper
 
 ROOT = Path(__file__).resolve().parents[2]
-TOPICS = {"/robot/state", "/robot/command", "/fsm/state", "/fsm/events", "/policy/targets"}
+TOPICS = {"/robot/state", "/robot/command", "/fsm/state", "/fsm/events", "/policy/targets", "/sim/pelvis"}
 
 
 def test_lockstep_sim_records_every_tick(tmp_path):
@@ -87,6 +89,18 @@ def test_a_policy_run_records_its_targets(tmp_path):
     assert len(targets) > 10 and np.all(np.diff(targets["seq"]) > 0)
     assert (recording.channels["/fsm/state"]["state"] == FsmId.START).any()
     assert ("state", "4 -> 200") in [(e["kind"], e["text"]) for e in recording.events]
+    observation, action = recording.channels["/policy/observation"], recording.channels["/policy/action"]
+    contract = PolicyContract()
+    assert observation["observation"].shape == (len(targets), contract.obs_size)
+    assert action["action"].shape == (len(targets), contract.action_size)
+    assert np.array_equal(observation["seq"], targets["seq"]) and np.array_equal(action["seq"], targets["seq"])
+    sin, cos = observation["observation"][:, -2], observation["observation"][:, -1]
+    policy_time = np.mod(np.arctan2(sin, cos), 2 * np.pi) / (2 * np.pi) * contract.gait_period
+    mapped = ActionMapper(contract).targets(action["action"], policy_time)
+    assert np.allclose(mapped, targets["q"], atol=1e-5), "each target row comes from the action beside it"
+    meta = recording.metadata["bessemer"]
+    assert meta["variant"] == "29dof" and meta["contract_hash"] == contract.hash() and meta["mode"] == "lockstep"
+    assert recording.metadata["bessemer.summary"]["written"] == str(len(recording.channels["/robot/state"]))
 
 
 def test_a_third_party_reader_lists_and_decodes_the_channels(tmp_path):
