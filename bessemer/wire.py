@@ -18,6 +18,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from perception.sound_classes import SOUND_CLASSES
 from robots.g1.joints import NUM_MOTORS as G1_MOTORS
 from robots.interface import RobotState
 
@@ -33,8 +34,10 @@ FSM_REPLY = struct.Struct("<HB")
 IMAGE_META = struct.Struct("<HHH")
 MAX_TEXT = 4096
 MAX_IMAGE_BYTES = 1920 * 1080 * 3
-PERCEPT_META = struct.Struct("<Bxxxffff")
-"""Degraded flags, sound bearing (deg), target probability, target bearing (deg), target distance (m)."""
+PERCEPT_META = struct.Struct("<BBxxffff")
+"""Degraded flags, sound class (0: unknown, else 1 + its index in SOUND_CLASSES), sound bearing (deg),
+target probability, target bearing (deg), target distance (m). The class took a byte that was padding,
+so the message keeps its size and version: a sender from before it says 0, unknown."""
 MAX_TOKENS = 4096
 
 
@@ -193,6 +196,8 @@ class Percept:
     tokens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
     """Audio codebook ids since the previous update, oldest first."""
     reasons: str = ""
+    sound_class: str = ""
+    """What is sounding, one of `perception.sound_classes.SOUND_CLASSES`; "" while unknown."""
 
     @property
     def degraded(self) -> bool:
@@ -201,21 +206,26 @@ class Percept:
 
 def percept_frames(stack: int, seq: int, p: Percept) -> list[bytes]:
     flags = AUDIO_DEGRADED * p.audio_degraded | VISION_DEGRADED * p.vision_degraded
-    meta = PERCEPT_META.pack(flags, p.sound_bearing_deg, p.target_probability, p.target_bearing_deg,
+    if p.sound_class and p.sound_class not in SOUND_CLASSES:
+        raise ValueError(f"unknown sound class {p.sound_class!r}: one of {', '.join(SOUND_CLASSES)}, or empty")
+    sound_class = SOUND_CLASSES.index(p.sound_class) + 1 if p.sound_class else 0
+    meta = PERCEPT_META.pack(flags, sound_class, p.sound_bearing_deg, p.target_probability, p.target_bearing_deg,
                              p.target_distance_m)
     return [header(MsgType.PERCEPT, stack, seq), meta, np.asarray(p.tokens, np.uint16).tobytes(),
             p.reasons.encode()[:MAX_TEXT]]
 
 
 def parse_percept(frames: list[bytes]) -> Percept:
-    """The Percept of a PERCEPT message already checked by `decode`."""
-    flags, sound, probability, bearing, distance = PERCEPT_META.unpack(frames[1])
+    """The Percept of a PERCEPT message already checked by `decode`. A sound class this build does not
+    know (a newer sender's) reads as unknown."""
+    flags, sound_class, sound, probability, bearing, distance = PERCEPT_META.unpack(frames[1])
     try:
         reasons = frames[3].decode()
     except UnicodeDecodeError:
         raise WireError("PERCEPT: reasons are not UTF-8") from None
     return Percept(sound, probability, bearing, distance, bool(flags & AUDIO_DEGRADED),
-                   bool(flags & VISION_DEGRADED), np.frombuffer(frames[2], np.uint16).copy(), reasons)
+                   bool(flags & VISION_DEGRADED), np.frombuffer(frames[2], np.uint16).copy(), reasons,
+                   SOUND_CLASSES[sound_class - 1] if 0 < sound_class <= len(SOUND_CLASSES) else "")
 
 
 def array(frame: bytes, shape: tuple[int, ...]) -> np.ndarray:

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bessemer import wire
+from perception.sound_classes import SOUND_CLASSES
 
 SID = wire.stack_id("fuzz")
 
@@ -99,18 +100,31 @@ def utf8(data: bytes) -> bool:
     return True
 
 
+def test_the_sound_class_rides_in_what_was_padding_so_older_peers_still_understand_each_other():
+    sent = wire.percept_frames(SID, 6, wire.Percept(sound_bearing_deg=30.0, sound_class="alarm"))
+    assert len(sent[1]) == wire.PERCEPT_META.size == 20, "the message keeps the size of the version before the class"
+    assert wire.parse_percept(sent).sound_class == "alarm"
+    older = sent[1][:1] + b"\x00" + sent[1][2:]
+    got = wire.parse_percept([sent[0], older, *sent[2:]])
+    assert got.sound_class == "" and got.sound_bearing_deg == 30.0, "an older sender's percept: class unknown"
+    newer = sent[1][:1] + bytes([len(SOUND_CLASSES) + 1]) + sent[1][2:]
+    assert wire.parse_percept([sent[0], newer, *sent[2:]]).sound_class == "", "a class only a newer build knows"
+    with pytest.raises(ValueError, match="unknown sound class 'siren'"):
+        wire.percept_frames(SID, 7, wire.Percept(sound_class="siren"))
+
+
 @settings(max_examples=300, deadline=None)
 @given(sound=st.floats(allow_nan=False, width=32), probability=st.floats(0, 1, width=32),
        audio=st.booleans(), vision=st.booleans(), tokens=st.lists(st.integers(0, 1023), max_size=64),
-       reasons=st.text(max_size=200))
-def test_any_percept_round_trips(sound, probability, audio, vision, tokens, reasons):
+       reasons=st.text(max_size=200), heard=st.sampled_from(("", *SOUND_CLASSES)))
+def test_any_percept_round_trips(sound, probability, audio, vision, tokens, reasons, heard):
     sent = wire.Percept(sound_bearing_deg=sound, target_probability=probability, audio_degraded=audio,
-                        vision_degraded=vision, tokens=np.array(tokens, np.uint16), reasons=reasons)
+                        vision_degraded=vision, tokens=np.array(tokens, np.uint16), reasons=reasons, sound_class=heard)
     frames = wire.percept_frames(SID, 5, sent)
     assert wire.decode(frames, SID, wire.MsgType.PERCEPT).seq == 5
     got = wire.parse_percept(frames)
-    assert (got.sound_bearing_deg, got.target_probability, got.audio_degraded, got.vision_degraded, got.reasons) == (
-        sound, probability, audio, vision, reasons)
+    assert (got.sound_bearing_deg, got.target_probability, got.audio_degraded, got.vision_degraded, got.reasons,
+            got.sound_class) == (sound, probability, audio, vision, reasons, heard)
     assert got.tokens.tolist() == tokens and np.isnan(got.target_distance_m)
 
 
