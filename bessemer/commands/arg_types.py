@@ -155,6 +155,14 @@ def zmq_endpoint(text: str) -> str:
     return text
 
 
+@_typed("sentence", ("", "   ", "two\nlines", "x" * 201))
+def sentence(text: str) -> str:
+    """A line of words (a dataset's task): printable, 1-200 characters."""
+    if not text.strip() or len(text) > 200 or not text.isprintable():
+        raise argparse.ArgumentTypeError(f"expected one printable line of 1-200 characters, got {text!r}")
+    return text
+
+
 @_typed("name", ("", " ", "a" * 65, "bad\nname"))
 def name(text: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", text):

@@ -458,6 +458,17 @@ def check_recording(path: Path) -> Recording:
     return recording
 
 
+def check_contract(recording: Recording) -> PolicyContract:
+    """This stack's contract, if the recording was made under it; else a one-line refusal naming the field."""
+    contract = PolicyContract()
+    problem = contract.mismatch(recording.contract)
+    if problem is not None:
+        problem = problem.replace("checkpoint", "recording").replace("missing from the recording", "missing from it")
+        raise RecordingError(f"the recording was made under another policy contract, differing in {problem}: "
+                             f"use the Bessemer version that recorded it")
+    return contract
+
+
 def _decode_event(data: bytes) -> dict:
     tick, now, state = EVENT_HEAD.unpack_from(data)
     at = EVENT_HEAD.size

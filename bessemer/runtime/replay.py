@@ -22,8 +22,7 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
-from bessemer.runtime.recorder import INITIAL_STATE, Recording, RecordingError
-from policies.contract import PolicyContract
+from bessemer.runtime.recorder import INITIAL_STATE, Recording, RecordingError, check_contract
 from robots.g1.joints import NUM_MOTORS, joint_names
 from robots.g1.poses import POSES, get_pose
 from robots.g1.variants import get_variant
@@ -164,17 +163,6 @@ def _angle_between(a: np.ndarray, b: np.ndarray) -> float:
     w = a[0] * b[0] + np.dot(a[1:], b[1:])
     v = a[0] * b[1:] - b[0] * a[1:] - np.cross(a[1:], b[1:])
     return 2.0 * math.atan2(float(np.linalg.norm(v)), abs(float(w)))
-
-
-def check_contract(recording: Recording) -> PolicyContract:
-    """This stack's contract, if the recording was made under it; else a one-line refusal naming the field."""
-    contract = PolicyContract()
-    problem = contract.mismatch(recording.contract)
-    if problem is not None:
-        problem = problem.replace("checkpoint", "recording").replace("missing from the recording", "missing from it")
-        raise RecordingError(f"the recording was made under another policy contract, differing in {problem}: "
-                             f"use the Bessemer version that recorded it")
-    return contract
 
 
 def policy_actions(recording: Recording, policy: Path) -> dict:
