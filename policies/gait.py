@@ -10,8 +10,11 @@ reference a policy was trained with is the one it runs with (both fields are in 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
+from policies.arrays import device, like, namespace
 from policies.contract import PolicyContract
 
 LEG_SAGITTAL = np.array(((0, 3, 4), (6, 9, 10)))
@@ -20,19 +23,26 @@ LEG_SAGITTAL = np.array(((0, 3, 4), (6, 9, 10)))
 
 def leg_phases(contract: PolicyContract, t: np.ndarray) -> np.ndarray:
     """Phase in [0, 1) of the left and right leg at policy times `t`, shape (n, 2)."""
-    left = (np.asarray(t, dtype=float) / contract.gait_period) % 1.0
-    return np.stack((left, (left + 0.5) % 1.0), axis=-1)
+    left = (t / contract.gait_period) % 1.0
+    return namespace(left).stack((left, (left + 0.5) % 1.0), axis=-1)
 
 
 def swing_lift(contract: PolicyContract, phases: np.ndarray) -> np.ndarray:
     """0 in stance, a half sine over the swing, per leg."""
     s = contract.stance_fraction
-    return np.sin(np.pi * np.clip((phases - s) / (1.0 - s), 0.0, 1.0))
+    xp = namespace(phases)
+    return xp.sin(np.pi * xp.clip((phases - s) / (1.0 - s), 0.0, 1.0))
 
 
 def reference_offsets(contract: PolicyContract, t: np.ndarray) -> np.ndarray:
     """Joint offsets of the reference step from the default pose at times `t`, shape (n, actions)."""
     lift = swing_lift(contract, leg_phases(contract, t))
-    offsets = np.zeros((lift.shape[0], contract.action_size))
-    offsets[:, LEG_SAGITTAL] = lift[:, :, None] * np.array(contract.reference_step)
+    xp = namespace(lift)
+    offsets = xp.zeros((lift.shape[0], contract.action_size), dtype=lift.dtype, device=device(lift))
+    offsets[:, like(LEG_SAGITTAL, lift)] = lift[:, :, None] * like(_reference_step(contract), lift)
     return offsets
+
+
+@lru_cache(maxsize=4)
+def _reference_step(contract: PolicyContract) -> np.ndarray:
+    return np.array(contract.reference_step)

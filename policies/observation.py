@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from policies.arrays import like, namespace
 from policies.contract import PolicyContract
 from policies.gait import reference_offsets
 from robots.g1.joints import joint_index, limits
@@ -17,8 +18,9 @@ from robots.interface import JointCommand
 
 def projected_gravity(quat: np.ndarray) -> np.ndarray:
     """World gravity direction (0, 0, -1) in the body frame of w-x-y-z orientations, shape (..., 3)."""
-    w, x, y, z = np.moveaxis(np.asarray(quat), -1, 0)
-    return np.stack((-2.0 * (x * z - w * y), -2.0 * (y * z + w * x), -(1.0 - 2.0 * (x * x + y * y))), axis=-1)
+    w, x, y, z = (quat[..., i] for i in range(4))
+    return namespace(quat).stack((-2.0 * (x * z - w * y), -2.0 * (y * z + w * x), -(1.0 - 2.0 * (x * x + y * y))),
+                                 axis=-1)
 
 
 class ObservationBuilder:
@@ -32,13 +34,16 @@ class ObservationBuilder:
     def build(self, gyro: np.ndarray, quat: np.ndarray, q: np.ndarray, dq: np.ndarray, command: np.ndarray,
               last_action: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Observations of a batch: every argument has one row per robot (t: one time per robot)."""
-        phase = 2.0 * np.pi * (np.asarray(t) % self.contract.gait_period) / self.contract.gait_period
+        xp = namespace(q)
+        phase = 2.0 * np.pi * (t % self.contract.gait_period) / self.contract.gait_period
+        act = like(self._act, q)
         values = {
             "gyro": gyro, "projected_gravity": projected_gravity(quat), "command": command,
-            "joint_pos": q[..., self._act] - self._default, "joint_vel": dq[..., self._act],
-            "last_action": last_action, "gait_phase": np.stack((np.sin(phase), np.cos(phase)), axis=-1),
+            "joint_pos": q[..., act] - like(self._default, q), "joint_vel": dq[..., act],
+            "last_action": last_action, "gait_phase": xp.stack((xp.sin(phase), xp.cos(phase)), axis=-1),
         }
-        return np.concatenate([values[name] * scale for name, _, scale in self._parts], axis=-1).astype(np.float32)
+        parts = [values[name] * like(scale, values[name]) for name, _, scale in self._parts]
+        return xp.astype(xp.concat(parts, axis=-1), xp.float32)
 
 
 class ActionMapper:
@@ -61,9 +66,11 @@ class ActionMapper:
 
     def targets(self, actions: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Joint position targets of a batch of actions taken at policy times `t`, shape (n, joints)."""
-        q = np.tile(self._default, (len(actions), 1))
-        q[:, self._act] += reference_offsets(self.contract, t) + self.contract.action_scale * np.asarray(actions)
-        return np.clip(q, self.lower, self.upper, out=q)
+        offsets = reference_offsets(self.contract, t)
+        xp = namespace(offsets)
+        q = xp.tile(like(self._default, offsets), (actions.shape[0], 1))
+        q[:, like(self._act, q)] += offsets + self.contract.action_scale * actions
+        return xp.clip(q, like(self.lower, q), like(self.upper, q))
 
     def map(self, action: np.ndarray, t: float) -> JointCommand:
         self.command.q[:] = self.targets(np.asarray(action)[None], np.array([t]))[0]

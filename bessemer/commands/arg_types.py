@@ -91,6 +91,14 @@ dds_domain = int_in(DDS_DOMAINS.start, DDS_DOMAINS.stop - 1, what="a DDS domain 
 byte = int_in(0, 255, what="a byte value")
 
 
+@_typed("device", ("gpu", "CPU", "cuda:", "cuda:x", "cuda:-1", ""))
+def device(text: str) -> str:
+    """A compute device as torch and Warp name it: cpu, cuda or cuda:N."""
+    if text == "cpu" or re.fullmatch(r"cuda(:[0-9]+)?", text):
+        return text
+    raise argparse.ArgumentTypeError(f"expected cpu, cuda or cuda:N, got {text!r}")
+
+
 def choice_of(names: Callable[[], list[str]], what: str) -> Callable[[str], str]:
     """One of a set of names known only when the option is parsed (variants, poses, env ids)."""
     @_typed(what.replace(" ", "_"), ("nosuch", ""))

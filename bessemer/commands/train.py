@@ -1,11 +1,20 @@
-"""`bessemer train`, `bessemer export` and `bessemer eval`: learn a policy, ship it, measure it."""
+"""`bessemer train`, `bessemer export` and `bessemer eval`: learn a policy, ship it, measure it.
+
+`bessemer train --nproc N` starts N training processes on this machine, each a rank of one
+torch.distributed process group (gloo on the CPU, NCCL on GPUs); under `torchrun` (several
+machines) each process finds its rank in the environment torchrun sets. Ctrl-C reaches every rank
+from the terminal, SIGTERM to the launcher is passed on, and the ranks stop and save together.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
+import os
 import signal
+import socket
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,17 +72,100 @@ def _run_with_progress(trainer: Trainer, quiet: bool) -> bool:
         return trainer.run(on_iteration=show)
 
 
+def _check_engine(args: argparse.Namespace) -> None:
+    """Refuse, in one line, a backend or device this machine cannot run, before anything starts."""
+    if args.backend == "rollout" and args.device != "cpu":
+        raise CliError(f"--device {args.device}: the rollout backend runs on the CPU; use --backend warp for a GPU")
+    if args.backend == "warp":
+        from sim.envs.warp_support import warp_problem
+
+        if args.device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise CliError(f"--device {args.device}: torch finds no CUDA GPU here (no GPU, or a CPU build of "
+                               "torch); use --device cpu")
+            if args.nproc > torch.cuda.device_count():
+                raise CliError(f"--nproc {args.nproc} with --device cuda needs a GPU per process; this machine "
+                               f"has {torch.cuda.device_count()}")
+        if (problem := warp_problem(args.device)) is not None:
+            raise CliError(problem)
+
+
+def _join_process_group(args: argparse.Namespace) -> tuple[str, int]:
+    """This process's device and local rank; inside a torch.distributed launch (WORLD_SIZE > 1), join
+    the process group: gloo for CPU tensors, NCCL for GPU ones, one GPU per process on a machine."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    device = args.device
+    if world <= 1:
+        return device, 0
+    import torch
+    import torch.distributed as dist
+
+    if device.startswith("cuda"):
+        device = f"cuda:{local}"
+        torch.cuda.set_device(local)
+    dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    return device, local
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rank_main(args: argparse.Namespace, rank: int, world: int, port: int) -> None:
+    """One rank of `--nproc`, as torchrun would start it: the environment names its place."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = train(args)
+    except CliError as exc:
+        if rank == 0:
+            print(f"bessemer: error: {exc}", file=sys.stderr)
+        code = 2
+    sys.exit(code)
+
+
+def _launch(args: argparse.Namespace) -> int:
+    """`--nproc N`: N ranks on this machine; Ctrl-C reaches each from the terminal, SIGTERM is passed on."""
+    import torch.multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    port = _free_port()
+    ranks = [ctx.Process(target=_rank_main, args=(args, rank, args.nproc, port)) for rank in range(args.nproc)]
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN)}
+    for process in ranks:
+        process.start()
+    previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, lambda *_: [p.terminate() for p in ranks if p.is_alive()])
+    try:
+        for process in ranks:
+            process.join()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return max(process.exitcode if process.exitcode >= 0 else 128 - process.exitcode for process in ranks)
+
+
 def train(args: argparse.Namespace) -> int:
     from policies.checkpoint import CheckpointError
-    from policies.training.trainer import Trainer, TrainConfig
+    from policies.training.trainer import Engine, RankMismatch, Trainer, TrainConfig
 
     if args.resume and args.init_from:
         raise CliError("--init-from starts a new run and --resume continues one: give one of them")
+    _check_engine(args)
     if args.resume:
         run_dir = Path(args.resume)
     else:
         name = args.env.split("/")[-1].lower() + time.strftime("-%Y%m%d-%H%M%S")
         run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / name
+    if args.nproc > 1 and "WORLD_SIZE" not in os.environ:
+        return _launch(argparse.Namespace(**{**vars(args), "run_dir": None if args.resume else str(run_dir)}))
+    device, local_rank = _join_process_group(args)
+    main = int(os.environ.get("RANK", "0")) == 0
     defaults = TrainConfig()
     ppo = {**defaults.ppo, "entropy_coef": args.entropy_coef}
     config = TrainConfig(env_id=args.env, iterations=defaults.iterations if args.iterations is None else args.iterations, num_envs=args.num_envs,
@@ -81,9 +173,12 @@ def train(args: argparse.Namespace) -> int:
                          threads=args.threads, randomization=args.randomization, init_from=args.init_from,
                          init_std=defaults.init_std if args.init_std is None else args.init_std, ppo=ppo)
     try:
-        trainer = Trainer(config, run_dir, resume=bool(args.resume), iterations=args.iterations)
-    except CheckpointError as exc:
+        trainer = Trainer(config, run_dir, resume=bool(args.resume), iterations=args.iterations,
+                          engine=Engine(args.backend, device, local_rank))
+    except (CheckpointError, RankMismatch) as exc:
         raise CliError(str(exc)) from None
+    if not main:
+        return 0 if _run_with_progress(trainer, quiet=True) else 130
     if args.init_from:
         print(f"starting {run_dir} from {args.init_from}'s policy at iteration {trainer.iteration} "
               f"({trainer.env_steps:,} env steps so far)")
@@ -191,6 +286,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--init-std", type=arg_types.float_in(0.0, 10.0, low_open=True, what="a standard deviation"),
                    help="the actor's initial exploration noise (default 0.8); lower (e.g. 0.3) to fine-tune a "
                         "policy that already walks")
+    p.add_argument("--backend", choices=("rollout", "warp"), default="rollout",
+                   help="rollout: MuJoCo's threaded rollout on the CPU (default); warp: MuJoCo Warp, on a GPU with "
+                        "--device cuda (needs the warp extra: pip install -e '.[warp]')")
+    p.add_argument("--device", type=arg_types.device, default="cpu",
+                   help="where the Warp backend and the networks run: cpu (default), cuda or cuda:N")
+    p.add_argument("--nproc", type=arg_types.int_in(1, 256, "a number of processes"), default=1,
+                   help="training processes on this machine (torch.distributed: gloo on CPUs, NCCL with "
+                        "--device cuda, one GPU each); each its own --num-envs robots and seed, gradients "
+                        "averaged. For several machines start `torchrun -m bessemer train` on each instead")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=train)
 

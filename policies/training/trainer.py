@@ -6,6 +6,10 @@ a PNG curve, the iteration's figures to the caller's `on_iteration`) and, every 
 iterations, a checkpoint holding the whole run. `request_stop()` (the app calls it on Ctrl-C or
 SIGTERM) finishes the iteration under way and saves it, so a run stopped any way but a kill resumes
 exactly where it was (`Trainer(..., resume=True)`); after a kill it resumes from its last checkpoint.
+
+The `Engine` says where the robots and networks run: MuJoCo's threaded rollout on the CPU, or MuJoCo
+Warp on a GPU (or Warp's CPU device); inside a torch.distributed process group, every rank trains
+its own robots and the ranks share one set of networks (`ranks.py`).
 """
 
 from __future__ import annotations
@@ -34,10 +38,12 @@ from policies.checkpoint import (
 from policies.contract import PolicyContract
 from policies.training.curve import plot_learning_curve
 from policies.training.ppo_env import RslVecEnv
+from policies.training.ranks import Ranks
 from sim.envs.g1_stand import STAND_CONFIG
 from sim.envs.g1_walk import WalkConfig
 from sim.envs.randomization import Randomization
 from sim.envs.vector import G1WalkVectorEnv
+from sim.envs.warp_vector import G1WalkWarpEnv, WarpConfig
 
 ENV_CONFIGS: dict[str, WalkConfig] = {"Bessemer/G1Walk-v0": WalkConfig(), "Bessemer/G1Stand-v0": STAND_CONFIG}
 """Trainable env ids and the task config each one trains."""
@@ -85,6 +91,23 @@ class TrainConfig:
 
 
 RANDOMIZATIONS = {"full": Randomization, "pushes": Randomization.pushes_only, "none": Randomization.none}
+BACKENDS = ("rollout", "warp")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where a run's robots and networks run: how it is computed, not what it learns, so it is not
+    stored with the run (a run resumes on the backend that saved its robots' state)."""
+    backend: str = "rollout"
+    """`rollout` (MuJoCo's threaded rollout on the CPU) or `warp` (MuJoCo Warp)."""
+    device: str = "cpu"
+    """The Warp backend's device and the networks': `cpu` or `cuda:N`; the rollout backend's is the CPU."""
+    local_rank: int = 0
+    """This process's index on its machine, for rsl_rl's multi-process configuration."""
+
+
+class RankMismatch(Exception):
+    """The ranks of a distributed run would not train the same thing."""
 
 
 def unknown_env(env_id: str) -> str | None:
@@ -119,11 +142,15 @@ def load_exported_actor(actor: torch.nn.Module, state: dict, source: str) -> Non
 
 class Trainer:
     def __init__(self, config: TrainConfig, run_dir: Path, resume: bool = False,
-                 contract: PolicyContract | None = None, iterations: int | None = None) -> None:
+                 contract: PolicyContract | None = None, iterations: int | None = None,
+                 engine: Engine | None = None) -> None:
         """A new run of `config`, or with `resume` the run in `run_dir` under its own config
         (`iterations`, if given, moves its end)."""
         self.run_dir = run_dir
         self.contract = contract or PolicyContract()
+        self.engine = engine or Engine()
+        device = self.engine.device if self.engine.backend == "warp" else "cpu"
+        self.ranks = Ranks.current(device)
         self.latest = run_dir / "latest.pt"
         saved = None
         if resume:
@@ -137,26 +164,38 @@ class Trainer:
             saved = starting_point(Path(config.init_from), self.contract)
         if (problem := unknown_env(config.env_id)) is not None:
             raise CheckpointError(problem)
+        if (problem := self.ranks.disagreement(self.contract.as_dict(), asdict(config))) is not None:
+            raise RankMismatch(problem)
+        own = _rank_state(saved, self.ranks, self.engine, self.latest) if resume else None
         self.config = config
-        torch.manual_seed(config.seed)
+        seed = config.seed + self.ranks.rank
+        torch.manual_seed(seed)
         torch.set_num_threads(config.threads)
         randomization = RANDOMIZATIONS[config.randomization]()
-        vector = G1WalkVectorEnv(config.num_envs, ENV_CONFIGS[config.env_id], self.contract, threads=config.threads,
-                                 randomization=randomization, seed=config.seed)
-        self.env = RslVecEnv(vector, seed=config.seed)
-        rsl_cfg = config.rsl_rl()
+        if self.engine.backend == "warp":
+            vector = G1WalkWarpEnv(config.num_envs, ENV_CONFIGS[config.env_id], self.contract,
+                                   randomization=randomization, seed=seed, warp=WarpConfig(device=device))
+        else:
+            vector = G1WalkVectorEnv(config.num_envs, ENV_CONFIGS[config.env_id], self.contract,
+                                     threads=config.threads, randomization=randomization, seed=seed)
+        self.env = RslVecEnv(vector, seed=seed)
+        rsl_cfg = {**config.rsl_rl(), "multi_gpu": self.ranks.rsl_rl(self.engine.local_rank)}
         with contextlib.redirect_stdout(io.StringIO()):
-            self.alg: PPO = PPO.construct_algorithm(self.env.get_observations(), self.env, rsl_cfg, "cpu")
+            self.alg: PPO = PPO.construct_algorithm(self.env.get_observations(), self.env, rsl_cfg, self.env.device)
         self.iteration, self.env_steps, self.wall_seconds, self.history = 0, 0, 0.0, []
         if saved is not None and "exported_actor" in saved:
             load_exported_actor(self.alg.actor, saved["exported_actor"], config.init_from)
         elif saved is not None:
             self.alg.load(saved["algorithm"], None, strict=True)
-            if resume:
-                self.env.restore(saved["env"])
-                torch.set_rng_state(saved["torch_rng"])
+            if own is not None:
+                self.env.restore(own["env"])
+                torch.set_rng_state(own["torch_rng"])
+                if "cuda_rng" in own:
+                    torch.cuda.set_rng_state(own["cuda_rng"], self.env.device)
             self.iteration, self.env_steps = saved["iteration"], saved["env_steps"]
             self.wall_seconds, self.history = saved["wall_seconds"], saved["history"]
+        if self.ranks.distributed:
+            self.alg.broadcast_parameters()
         self.saving = False
         """True while a checkpoint is being written: what interrupts the process now loses it."""
         self._stop = threading.Event()
@@ -177,7 +216,7 @@ class Trainer:
         losses = self.alg.update()
         seconds = time.perf_counter() - start
         self.iteration += 1
-        samples = self.config.num_envs * self.config.steps_per_env
+        samples = self.config.num_envs * self.config.steps_per_env * self.ranks.world
         self.env_steps += samples
         self.wall_seconds += seconds
         returns, lengths = self.env.finished_returns, self.env.finished_lengths
@@ -191,18 +230,32 @@ class Trainer:
         return row
 
     # -- persistence ---------------------------------------------------------------------------------
-    def save(self) -> Path:
+    def save(self) -> Path | None:
+        """Write a checkpoint (every rank takes part; rank 0 writes it and returns its path)."""
         self.saving = True
         try:
-            return self._save()
+            path = self._save()
+            self.ranks.wait_for_all()
+            return path
         finally:
             self.saving = False
 
-    def _save(self) -> Path:
+    def _own_state(self) -> dict:
+        state = {"env": self.env.snapshot(), "torch_rng": torch.get_rng_state()}
+        if self.env.device.startswith("cuda"):
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.env.device)
+        return state
+
+    def _save(self) -> Path | None:
+        everyone = self.ranks.gather(self._own_state())
+        if not self.ranks.main:
+            return None
         payload = {"contract": self.contract.as_dict(), "contract_hash": self.contract.hash(),
                    "train_config": asdict(self.config), "iteration": self.iteration, "env_steps": self.env_steps,
                    "wall_seconds": self.wall_seconds, "history": self.history, "algorithm": self.alg.save(),
-                   "env": self.env.snapshot(), "torch_rng": torch.get_rng_state()}
+                   **everyone[0]}
+        if self.ranks.distributed:
+            payload["ranks"] = everyone[1:]
         numbered = self.run_dir / "checkpoints" / f"model_{self.iteration:06d}.pt"
         save_checkpoint(numbered, payload)
         save_checkpoint(self.latest, payload)
@@ -230,18 +283,21 @@ class Trainer:
 
     def run(self, on_iteration: Callable[[dict], None] | None = None) -> bool:
         """Train until `config.iterations`; True when finished, False when stopped early (and saved).
-        `on_iteration` gets each iteration's row of figures, as `history` keeps it. A run that fails
+        `on_iteration` gets each iteration's row of figures, as `history` keeps it (on every rank). A run that fails
         before its first checkpoint leaves no run folder behind (only one it made itself)."""
-        made_folder = not self.run_dir.exists()
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "config.json").write_text(json.dumps(
-            {"train": asdict(self.config), "contract": self.contract.as_dict(), "contract_hash": self.contract.hash()},
-            indent=2))
+        main = self.ranks.main
+        made_folder = main and not self.run_dir.exists()
+        if main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "config.json").write_text(json.dumps(
+                {"train": asdict(self.config), "contract": self.contract.as_dict(), "contract_hash": self.contract.hash()},
+                indent=2))
         try:
-            while self.iteration < self.config.iterations and not self._stop.is_set():
+            while self.iteration < self.config.iterations and not self.ranks.any(self._stop.is_set()):
                 row = self._iterate()
                 self.history.append(row)
-                self._log(row)
+                if main:
+                    self._log(row)
                 if on_iteration is not None:
                     on_iteration(row)
                 if self.iteration % self.config.save_every == 0:
@@ -256,3 +312,17 @@ class Trainer:
             if self._writer is not None:
                 self._writer.close()
         return self.iteration >= self.config.iterations
+
+
+def _rank_state(saved: dict, ranks: Ranks, engine: Engine, path: Path) -> dict:
+    """This rank's robots and random streams in a checkpoint, refused in one line when the checkpoint
+    was written by another number of ranks or by the other backend."""
+    others = saved.get("ranks", [])
+    if len(others) + 1 != ranks.world:
+        raise CheckpointError(f"{path} was saved by {len(others) + 1} process(es): resume it with --nproc "
+                              f"{len(others) + 1}")
+    own = saved if ranks.rank == 0 else others[ranks.rank - 1]
+    backend = "warp" if "qpos" in own["env"]["env"]["arrays"] else "rollout"
+    if backend != engine.backend:
+        raise CheckpointError(f"{path} holds the {backend} backend's robots: resume it with --backend {backend}")
+    return own

@@ -9,6 +9,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
+from policies.arrays import like
 from sim.world import FOOT_SITES
 
 
@@ -26,4 +27,5 @@ class FootSensors:
 
     def read(self, sensordata: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sole positions (n, 2, 3), sole velocities (n, 2, 3) and contact flags (n, 2) of a batch."""
-        return sensordata[:, self._pos], sensordata[:, self._vel], sensordata[:, self._contact] > 0.5
+        pos, vel, contact = (like(i, sensordata) for i in (self._pos, self._vel, self._contact))
+        return sensordata[:, pos], sensordata[:, vel], sensordata[:, contact] > 0.5

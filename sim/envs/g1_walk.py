@@ -14,6 +14,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
+from policies.arrays import device, like, namespace
 from policies.contract import COMMAND_RANGES, PolicyContract
 from policies.gait import LEG_SAGITTAL, leg_phases, reference_offsets, swing_lift
 from policies.observation import ActionMapper, ObservationBuilder, projected_gravity
@@ -74,6 +75,7 @@ class WalkConfig:
 
 HIP_ROLL_YAW = (1, 2, 7, 8)
 """Leg joints (policy action order) that a straight gait keeps near zero."""
+_HIP_ROLL_YAW, _SAGITTAL = np.array(HIP_ROLL_YAW), LEG_SAGITTAL.ravel()
 
 
 @dataclass
@@ -121,33 +123,34 @@ class LegJoints:
 def gait_targets(contract: PolicyContract, legs: LegJoints, t: np.ndarray) -> tuple[np.ndarray, ...]:
     """Stance flags, swing lift and reference joint positions at policy times `t`, for `WalkBatch`."""
     phases = leg_phases(contract, t)
-    return phases < contract.stance_fraction, swing_lift(contract, phases), legs.default + reference_offsets(contract, t)
+    reference = like(legs.default, phases) + reference_offsets(contract, t)
+    return phases < contract.stance_fraction, swing_lift(contract, phases), reference
 
 
 def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, legs: LegJoints) -> tuple[np.ndarray, dict]:
     """Reward of a batch of robots: the total per robot and each weighted term."""
-    c, w = config, config.rewards
+    c, w, xp = config, config.rewards, namespace(b.q)
     gravity = projected_gravity(b.quat)
     swing_target = c.swing_height * b.lift
-    beyond = np.clip(legs.lower - b.q, 0, None) + np.clip(b.q - legs.upper, 0, None)
-    miss = np.linalg.norm((b.q - b.reference)[:, LEG_SAGITTAL.ravel()], axis=1)
+    beyond = xp.clip(like(legs.lower, b.q) - b.q, 0, None) + xp.clip(b.q - like(legs.upper, b.q), 0, None)
+    miss = xp.linalg.vector_norm((b.q - b.reference)[:, like(_SAGITTAL, b.q)], axis=1)
     terms = {
-        "tracking_lin_vel": w.tracking_lin_vel * np.exp(-np.sum((b.command[:, :2] - b.lin[:, :2]) ** 2, axis=1) / c.tracking_sigma),
-        "tracking_ang_vel": w.tracking_ang_vel * np.exp(-((b.command[:, 2] - b.ang[:, 2]) ** 2) / c.tracking_sigma),
-        "alive": np.full(len(b.command), w.alive),
+        "tracking_lin_vel": w.tracking_lin_vel * xp.exp(-xp.sum((b.command[:, :2] - b.lin[:, :2]) ** 2, axis=1) / c.tracking_sigma),
+        "tracking_ang_vel": w.tracking_ang_vel * xp.exp(-((b.command[:, 2] - b.ang[:, 2]) ** 2) / c.tracking_sigma),
+        "alive": xp.full(b.command.shape[0], w.alive, dtype=b.command.dtype, device=device(b.command)),
         "lin_vel_z": w.lin_vel_z * b.lin[:, 2] ** 2,
-        "ang_vel_xy": w.ang_vel_xy * np.sum(b.ang[:, :2] ** 2, axis=1),
-        "orientation": w.orientation * np.sum(gravity[:, :2] ** 2, axis=1),
+        "ang_vel_xy": w.ang_vel_xy * xp.sum(b.ang[:, :2] ** 2, axis=1),
+        "orientation": w.orientation * xp.sum(gravity[:, :2] ** 2, axis=1),
         "base_height": w.base_height * (b.height - c.base_height_target) ** 2,
-        "torques": w.torques * np.sum(b.tau**2, axis=1),
-        "action_rate": w.action_rate * np.sum((b.action - b.last_action) ** 2, axis=1),
-        "joint_vel": w.joint_vel * np.sum(b.dq**2, axis=1),
-        "joint_limits": w.joint_limits * np.sum(beyond, axis=1),
-        "hip_pos": w.hip_pos * np.sum(b.q[:, HIP_ROLL_YAW] ** 2, axis=1),
-        "contact_no_vel": w.contact_no_vel * np.sum(np.sum(b.foot_vel**2, axis=2) * b.contact, axis=1),
-        "feet_swing_height": w.feet_swing_height * np.sum((b.foot_pos[:, :, 2] - swing_target) ** 2, axis=1),
-        "contact": w.contact * np.sum(b.contact == b.stance, axis=1),
-        "joint_reference": w.joint_reference * (np.exp(-2.0 * miss) - 0.2 * np.minimum(miss, 0.5)),
+        "torques": w.torques * xp.sum(b.tau**2, axis=1),
+        "action_rate": w.action_rate * xp.sum((b.action - b.last_action) ** 2, axis=1),
+        "joint_vel": w.joint_vel * xp.sum(b.dq**2, axis=1),
+        "joint_limits": w.joint_limits * xp.sum(beyond, axis=1),
+        "hip_pos": w.hip_pos * xp.sum(b.q[:, like(_HIP_ROLL_YAW, b.q)] ** 2, axis=1),
+        "contact_no_vel": w.contact_no_vel * xp.sum(xp.sum(b.foot_vel**2, axis=2) * b.contact, axis=1),
+        "feet_swing_height": w.feet_swing_height * xp.sum((b.foot_pos[:, :, 2] - swing_target) ** 2, axis=1),
+        "contact": w.contact * xp.sum(xp.astype(b.contact == b.stance, b.q.dtype), axis=1),
+        "joint_reference": w.joint_reference * (xp.exp(-2.0 * miss) - 0.2 * xp.clip(miss, None, 0.5)),
     }
     return sum(terms.values()) * dt, terms
 

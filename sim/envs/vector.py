@@ -25,6 +25,7 @@ import numpy as np
 from gymnasium.vector.utils import batch_space
 from mujoco import rollout
 
+from policies.arrays import namespace
 from policies.contract import PolicyContract
 from sim.envs.feet import FootSensors
 from sim.envs.g1_walk import (G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, sample_commands,
@@ -39,9 +40,10 @@ PRIVILEGED_SIZE = 9
 
 def rotate_into_body(quat: np.ndarray, v: np.ndarray) -> np.ndarray:
     """World-frame vectors expressed in the body frames of w-x-y-z orientations (row by row)."""
+    cross = namespace(quat).linalg.cross
     w, u = quat[:, :1], -quat[:, 1:]
-    t = 2.0 * np.cross(u, v)
-    return v + w * t + np.cross(u, t)
+    t = 2.0 * cross(u, v)
+    return v + w * t + cross(u, t)
 
 
 def observation_noise(contract: PolicyContract, levels: dict[str, float]) -> np.ndarray:

@@ -1,0 +1,134 @@
+"""The MuJoCo Warp backend against the rollout backend, on Warp's CPU device: same observations,
+rewards, terminations and resets, step by step, with and without domain randomization.
+
+MuJoCo Warp integrates in float32 and the rollout backend in float64, so states agree to ~1e-5 over
+these horizons, not bitwise. The actions are moderate (a policy's, not full-scale noise): under
+violent random actions a contact that starts one physics step earlier on one backend makes the two
+part by ~1e-3 at once, and even moderate actions and pushes meet such events now and then. So
+almost every value must agree tightly and every value loosely: a wrong formula, variant or reset
+differs by far more. A foot whose contact sensor sits on its threshold can read touching on one
+backend and not on the other: the two contact terms are compared for agreement in most rows.
+"""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from sim.envs.g1_walk import WalkConfig
+from sim.envs.randomization import Randomization
+from sim.envs.vector import G1WalkVectorEnv
+from sim.envs.warp_vector import G1WalkWarpEnv
+
+ROBOTS, STEPS = 4, 24
+SHORT = WalkConfig(episode_seconds=0.2)
+"""Ten-step episodes: every robot is reset twice within the horizon."""
+CONTACT_TERMS = ("contact", "contact_no_vel")
+ACTION_STD = 0.3
+TIGHT, LOOSE, SHARE = 1e-3, 0.1, 0.98
+"""Every value within LOOSE of the other backend's, a SHARE of them over the horizon within TIGHT."""
+
+
+class Agreement:
+    def __init__(self) -> None:
+        self.tight, self.total = 0, 0
+
+    def __call__(self, actual: torch.Tensor, desired: np.ndarray, what: str) -> None:
+        diff = np.abs(actual.numpy() - desired)
+        assert diff.max() <= LOOSE, f"{what}: largest difference {diff.max():.3g}"
+        self.tight += int(np.sum(diff <= TIGHT))
+        self.total += diff.size
+
+    def check(self) -> None:
+        assert self.tight >= SHARE * self.total, f"only {self.tight / self.total:.1%} within {TIGHT:g}"
+
+
+def _both(randomization: Randomization, config: WalkConfig = SHORT, seed: int = 7):
+    rollout = G1WalkVectorEnv(ROBOTS, config, threads=1, randomization=randomization, seed=seed)
+    warp = G1WalkWarpEnv(ROBOTS, config, randomization=randomization, seed=seed)
+    return rollout, warp
+
+
+@pytest.mark.parametrize("randomization", [
+    Randomization.none(),
+    replace(Randomization(models=4), push_seconds=(0.1, 0.2), push_speed=0.5),
+], ids=["nominal", "randomized-pushed"])
+def test_the_warp_backend_steps_as_the_rollout_backend_does(randomization):
+    rollout, warp = _both(randomization)
+    _agree = Agreement()
+    obs_a, _ = rollout.reset(seed=7)
+    obs_b, _ = warp.reset(seed=7)
+    _agree(obs_b, obs_a, "reset observations")
+    if randomization.models > 1:
+        assert len(set(warp.variant)) > 1, "robots step on different model variants"
+    rng = np.random.default_rng(0)
+    contact_agree, contact_total, resets = 0, 0, 0
+    for k in range(STEPS):
+        actions = rng.normal(0, ACTION_STD, (ROBOTS, 12)).astype(np.float32)
+        obs_a, rew_a, term_a, trunc_a, info_a = rollout.step(actions)
+        obs_b, rew_b, term_b, trunc_b, info_b = warp.step(torch.from_numpy(actions))
+        np.testing.assert_array_equal(term_b.numpy(), term_a, err_msg=f"step {k}")
+        np.testing.assert_array_equal(trunc_b.numpy(), trunc_a, err_msg=f"step {k}")
+        _agree(obs_b, obs_a, f"observations at step {k}")
+        smooth = [0, 1, 2, 3, 6, 7, 8]
+        _agree(warp.privileged[:, smooth], rollout.privileged[:, smooth], f"privileged observations at step {k}")
+        contact_agree += int(np.sum(warp.privileged[:, 4:6].numpy() == rollout.privileged[:, 4:6]))
+        contact_total += 2 * ROBOTS
+        for name, value in info_a.items():
+            if name == "final_obs":
+                _agree(info_b[name], value, f"final observations at step {k}")
+            elif name == "final_index":
+                np.testing.assert_array_equal(info_b[name].numpy(), value)
+                resets += len(value)
+            elif name in CONTACT_TERMS:
+                contact_agree += int(np.sum(np.isclose(info_b[name].numpy(), value, atol=1e-3)))
+                contact_total += ROBOTS
+            else:
+                np.testing.assert_allclose(info_b[name].numpy(), value, atol=LOOSE, rtol=LOOSE,
+                                           err_msg=f"{name} at step {k}")
+        np.testing.assert_array_equal(warp.variant, rollout.variant)
+    _agree.check()
+    assert resets >= 2 * ROBOTS, "every robot was reset within the horizon"
+    assert contact_agree >= 0.95 * contact_total
+
+
+def test_the_shipped_policy_walks_on_the_warp_backend_as_on_the_rollout_backend():
+    """The shipped policy was trained on the rollout backend; on Warp it takes the same actions and
+    goes forward without falling."""
+    from policies.inference import SHIPPED_WALK_POLICY, load_module
+
+    config = replace(WalkConfig(), command_ranges=((0.5, 0.5), (0.0, 0.0), (0.0, 0.0)), standing_fraction=0.0)
+    rollout, warp = _both(Randomization.none(), config)
+    policy = load_module(SHIPPED_WALK_POLICY, rollout.contract)
+    obs_a, _ = rollout.reset(seed=3)
+    obs_b, _ = warp.reset(seed=3)
+    start = warp.base_position()
+    with torch.inference_mode():
+        for _ in range(STEPS):
+            act_a = policy(torch.from_numpy(obs_a)).numpy()
+            act_b = policy(obs_b)
+            np.testing.assert_allclose(act_b.numpy(), act_a, atol=5e-3)
+            obs_a, *_, info_a = rollout.step(act_a)
+            obs_b, _, term_b, *_ = warp.step(act_b)
+            assert not term_b.any()
+    advanced = (warp.base_position() - start)[:, 0]
+    assert (advanced > 0.02).all(), f"walked forward {advanced.tolist()} m in {STEPS * 0.02:g} s"
+    np.testing.assert_allclose(warp.base_position().numpy(), rollout.base_position(), atol=5e-3)
+
+
+def test_a_snapshot_restores_the_warp_env_exactly():
+    first = G1WalkWarpEnv(2, SHORT, randomization=Randomization(models=3), seed=1)
+    first.reset(seed=1)
+    actions = torch.zeros(2, 12)
+    for _ in range(3):
+        first.step(actions)
+    snapshot = first.snapshot()
+    second = G1WalkWarpEnv(2, SHORT, randomization=Randomization(models=3), seed=1)
+    second.reset(seed=5)
+    second.restore(snapshot)
+    for _ in range(3):
+        obs_1, rew_1, *_ = first.step(actions)
+        obs_2, rew_2, *_ = second.step(actions)
+        torch.testing.assert_close(obs_2, obs_1, rtol=0, atol=0)
+        torch.testing.assert_close(rew_2, rew_1, rtol=0, atol=0)
