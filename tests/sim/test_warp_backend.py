@@ -21,9 +21,9 @@ from sim.envs.randomization import Randomization
 from sim.envs.vector import G1WalkVectorEnv
 from sim.envs.warp_vector import G1WalkWarpEnv
 
-ROBOTS, STEPS = 4, 24
-SHORT = WalkConfig(episode_seconds=0.2)
-"""Ten-step episodes: every robot is reset twice within the horizon."""
+ROBOTS, STEPS, WALK_STEPS = 4, 16, 24
+SHORT = WalkConfig(episode_seconds=0.16)
+"""Eight-step episodes: every robot is reset twice within the horizon."""
 CONTACT_TERMS = ("contact", "contact_no_vel")
 ACTION_STD = 0.3
 TIGHT, LOOSE, SHARE = 1e-3, 0.1, 0.98
@@ -105,7 +105,7 @@ def test_the_shipped_policy_walks_on_the_warp_backend_as_on_the_rollout_backend(
     obs_b, _ = warp.reset(seed=3)
     start = warp.base_position()
     with torch.inference_mode():
-        for _ in range(STEPS):
+        for _ in range(WALK_STEPS):
             act_a = policy(torch.from_numpy(obs_a)).numpy()
             act_b = policy(obs_b)
             np.testing.assert_allclose(act_b.numpy(), act_a, atol=5e-3)
@@ -113,7 +113,7 @@ def test_the_shipped_policy_walks_on_the_warp_backend_as_on_the_rollout_backend(
             obs_b, _, term_b, *_ = warp.step(act_b)
             assert not term_b.any()
     advanced = (warp.base_position() - start)[:, 0]
-    assert (advanced > 0.02).all(), f"walked forward {advanced.tolist()} m in {STEPS * 0.02:g} s"
+    assert (advanced > 0.02).all(), f"walked forward {advanced.tolist()} m in {WALK_STEPS * 0.02:g} s"
     np.testing.assert_allclose(warp.base_position().numpy(), rollout.base_position(), atol=5e-3)
 
 
@@ -132,3 +132,55 @@ def test_a_snapshot_restores_the_warp_env_exactly():
         obs_2, rew_2, *_ = second.step(actions)
         torch.testing.assert_close(obs_2, obs_1, rtol=0, atol=0)
         torch.testing.assert_close(rew_2, rew_1, rtol=0, atol=0)
+
+
+def test_bessemer_train_runs_on_the_warp_backend_and_its_policy_loads_on_the_rollout_backend(tmp_path, capsys):
+    from bessemer.cli import main
+    from policies.checkpoint import load_checkpoint
+    from policies.training.trainer import Trainer, TrainConfig
+
+    run = tmp_path / "warp-run"
+    small = ["--num-envs", "2", "--steps-per-env", "4", "--threads", "1", "--quiet"]
+    assert main(["train", "--backend", "warp", "--device", "cpu", "--run-dir", str(run), "--iterations", "2",
+                 *small]) == 0
+    saved = load_checkpoint(run / "latest.pt")
+    assert saved["iteration"] == 2 and saved["env_steps"] == 2 * 2 * 4
+    assert [h["iteration"] for h in saved["history"]] == [1, 2]
+    assert all(h["physics_seconds"] > 0 for h in saved["history"]), "the robots stepped on Warp"
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--iterations", "3", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds the warp backend's robots: resume it with --backend warp" in err[0]
+    on_rollout = Trainer(TrainConfig(num_envs=2, steps_per_env=4, threads=1, init_from=str(run / "latest.pt")),
+                         tmp_path / "rollout-run")
+    obs = torch.randn(8, on_rollout.contract.obs_size)
+    with torch.inference_mode():
+        expected = torch.load(run / "latest.pt", weights_only=False)["algorithm"]["actor_state_dict"]
+        actual = on_rollout.alg.actor.state_dict()
+        for key, value in expected.items():
+            torch.testing.assert_close(actual[key], value, rtol=0, atol=0, msg=key)
+        assert torch.isfinite(on_rollout.alg.actor.as_jit()(obs)).all()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--device", "cuda"], "the rollout backend runs on the CPU; use --backend warp"),
+    (["--backend", "warp", "--device", "cuda"], "torch finds no CUDA GPU here"),
+])
+def test_a_device_this_machine_lacks_is_refused_in_one_line(argv, message, tmp_path, capsys):
+    from bessemer.cli import main
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    assert main(["train", "--run-dir", str(tmp_path / "run"), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_warp_without_a_needed_feature_is_refused_in_one_line(monkeypatch):
+    import sim.envs.warp_support as support
+
+    real = support._version
+    monkeypatch.setattr(support, "_version", lambda p: (1, 18) if p == "warp-lang" else real(p))
+    assert support.warp_problem("cpu") == ("the Warp backend needs warp-lang >= 1.19 (found 1.18): "
+                                           "pip install -e '.[warp]'")
