@@ -171,6 +171,27 @@ def sentence(text: str) -> str:
     return text
 
 
+@_typed("teleop_script", ("1", "1:", "-1:t", "1:Z", "x:t"))
+def teleop_script(text: str) -> list[tuple[float, str]]:
+    """"3:t,3.5:]]+++" -> teleop key presses at those run seconds."""
+    from bessemer.runtime.teleop import KEYS
+
+    presses = []
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        when, _, keys = item.partition(":")
+        try:
+            at = _number(when)
+        except argparse.ArgumentTypeError:
+            at = -1.0
+        if at < 0 or not keys or set(keys) - KEYS.keys():
+            raise argparse.ArgumentTypeError(f"item {item!r}: expected SECONDS:KEYS with SECONDS >= 0 and keys of "
+                                             f"{''.join(KEYS)}, e.g. 3:t")
+        presses.append((at, keys))
+    if not presses:
+        raise argparse.ArgumentTypeError("expected SECONDS:KEYS items, e.g. 3:t,3.5:]]+++")
+    return presses
+
+
 @_typed("name", ("", " ", "a" * 65, "bad\nname"))
 def name(text: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", text):
