@@ -10,7 +10,7 @@ from bessemer.commands import CliError, arg_types
 def run(args: argparse.Namespace) -> int:
     from bessemer.commands import check_outputs
     from bessemer.runtime.lerobot_dataset import DatasetConfig, write_dataset
-    from bessemer.runtime.recorder import RecordingError, check_recording
+    from bessemer.runtime.recording import RecordingError, check_recording
 
     check_outputs({f"FILE {f}": f for f in args.files}, {"--out": args.out}, keep=("--out",), force=args.force)
     recordings = {}

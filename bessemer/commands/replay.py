@@ -13,7 +13,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from bessemer.commands import check_outputs, write_output
-    from bessemer.runtime.recorder import RecordingError, check_recording
+    from bessemer.runtime.recording import RecordingError, check_recording
     from bessemer.runtime.replay import policy_actions, replay
     from policies.checkpoint import CheckpointError
 

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
                            "it where it is installed")
     import rerun as rr
 
-    from bessemer.runtime.recorder import RecordingError, check_recording
+    from bessemer.runtime.recording import RecordingError, check_recording
     from bessemer.runtime.rerun_view import ViewConfig, blueprint, log_recording
 
     try:

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bessemer.runtime.recorder import Recording, RecordingError, check_contract
+from bessemer.runtime.recording import Recording, RecordingError, check_contract
 from control.fsm import FsmId
 
 CODEBASE_VERSION = "v3.0"

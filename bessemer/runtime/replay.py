@@ -22,7 +22,8 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
-from bessemer.runtime.recorder import INITIAL_STATE, Recording, RecordingError, check_contract
+from bessemer.runtime.recorder import INITIAL_STATE
+from bessemer.runtime.recording import Recording, RecordingError, check_contract
 from robots.g1.joints import NUM_MOTORS, joint_names
 from robots.g1.poses import POSES, get_pose
 from robots.g1.variants import get_variant

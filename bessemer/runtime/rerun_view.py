@@ -17,7 +17,7 @@ import numpy as np
 import rerun as rr
 import rerun.blueprint as rrb
 
-from bessemer.runtime.recorder import Recording
+from bessemer.runtime.recording import Recording
 from control.fsm import FsmId
 from robots.g1.joints import joint_names
 from robots.g1.variants import get_variant

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from bessemer.cli import main
-from bessemer.runtime.recorder import read_recording
+from bessemer.runtime.recording import read_recording
 from control.fsm import FsmId
 from policies.contract import PolicyContract
 from tests.helpers.lerobot_venv import lerobot_python  # noqa: F401 (a fixture)

@@ -18,7 +18,8 @@ from mcap_ros1.decoder import DecoderFactory
 
 from bessemer.cli import main
 from bessemer.runtime.low_level import LowLevelConfig, SimLowLevel
-from bessemer.runtime.recorder import Recorder, RecorderConfig, read_recording
+from bessemer.runtime.recorder import Recorder, RecorderConfig
+from bessemer.runtime.recording import read_recording
 from bessemer.runtime.session import SessionConfig, SimSession
 from control.fsm import FsmId
 from control.loop import LoopConfig

@@ -11,7 +11,7 @@ import pytest
 from mcap.writer import Writer
 
 from bessemer.cli import main
-from bessemer.runtime.recorder import read_recording
+from bessemer.runtime.recording import read_recording
 from policies.actor import CONTRACT_FILE
 from policies.inference import SHIPPED_WALK_POLICY
 from tests.helpers.recordings import SHARED, rewrite, walk  # noqa: F401 (a fixture)

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from bessemer.cli import main
-from bessemer.runtime.recorder import read_recording
+from bessemer.runtime.recording import read_recording
 from control.fsm import FsmId
 from robots.g1.joints import joint_index
 from robots.g1.poses import POSES

@@ -9,7 +9,7 @@ import pytest
 from rerun.chunk import RrdReader
 
 from bessemer.cli import main
-from bessemer.runtime.recorder import read_recording
+from bessemer.runtime.recording import read_recording
 from tests.helpers.recordings import SHARED, walk  # noqa: F401 (a fixture)
 
 pytestmark = SHARED
