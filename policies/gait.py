@@ -36,3 +36,44 @@ def reference_offsets(contract: PolicyContract, t: np.ndarray) -> np.ndarray:
     offsets = np.zeros((lift.shape[0], contract.action_size))
     offsets[:, LEG_SAGITTAL] = lift[:, :, None] * np.array(contract.reference_step)
     return offsets
+
+
+class GaitClock:
+    """The reference's clock for a batch of robots, in whole policy steps.
+
+    It runs while a robot is told to move. With the contract's `stand_still_below`, a command under
+    it lets the clock run on to the next moment both feet are down (at most half a period) and stop
+    there, and the reference holds both feet on the floor in the default pose until a command
+    moves it again, from where it stopped: the targets never jump. Without it, the clock runs
+    always, as the first policies were trained.
+    """
+
+    def __init__(self, contract: PolicyContract, num: int) -> None:
+        self.contract = contract
+        self.steps = np.zeros(num, dtype=np.int64)
+        period = round(contract.gait_period / contract.control_dt)
+        self._half = period // 2
+        self._double_support = max(1, round((contract.stance_fraction - 0.5) * period))
+
+    @property
+    def t(self) -> np.ndarray:
+        """Each robot's reference time (s): what the observation's phase and the reference step read."""
+        return self.steps * self.contract.control_dt
+
+    def standing(self, commands: np.ndarray) -> np.ndarray:
+        """Which robots' commands ask them to stand still (all False without `stand_still_below`)."""
+        below = self.contract.stand_still_below
+        if below is None:
+            return np.zeros(len(commands), dtype=bool)
+        return np.linalg.norm(commands, axis=1) < below
+
+    def stopped(self, commands: np.ndarray) -> np.ndarray:
+        """Which robots' clocks stand still under `commands`: told to stand, with both feet down."""
+        return self.standing(commands) & (self.steps % self._half < self._double_support)
+
+    def advance(self, commands: np.ndarray) -> None:
+        """One policy step on, given the commands the robots now follow."""
+        self.steps += ~self.stopped(commands)
+
+    def reset(self, rows: np.ndarray | slice) -> None:
+        self.steps[rows] = 0
