@@ -57,3 +57,10 @@ class PolicySeat:
 
     targets: ExternalTargets
     alive: Callable[[], bool] = field(default=always)
+    stands_still: bool = False
+    """Whether the policy can be told to stop and say when it stands with both feet down; the host
+    sets it. A policy that cannot hands the robot over at once when the FSM leaves state 200."""
+    stop_requested: bool = False
+    """Set by the FSM while it waits to take the robot back: the host brings the command to zero."""
+    standing: bool = False
+    """Set by the host: the policy stands still with both feet down."""

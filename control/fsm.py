@@ -93,6 +93,9 @@ class Fsm:
         self._handed_over = np.zeros_like(self.command.values)
         """The command at the moment state 200 was entered: where the policy ramp starts."""
         self._ramp = np.zeros_like(self.command.values)
+        self.pending: FsmId | None = None
+        """A pose state requested in 200, entered once the walking policy stands still."""
+        self._pending_since: float | None = None
         self.fault: str | None = None
         """The fault present on the last tick, if any; requests to drive are refused meanwhile."""
         self.last_fault: str | None = None
@@ -113,6 +116,9 @@ class Fsm:
     def request(self, target: int | FsmId) -> RequestResult:
         target = parse_state_id(target)
         if target == self.state:
+            if self.pending is not None:
+                self.pending, self.policy.stop_requested = None, False
+                return RequestResult(True, f"staying in {target.value} ({target.name.lower()}): the pending hand-over is off")
             return RequestResult(True, f"already in {target.value} ({target.name.lower()})")
         if target not in TRANSITIONS[self.state]:
             allowed = ", ".join(str(int(s)) for s in sorted(TRANSITIONS[self.state]))
@@ -125,6 +131,10 @@ class Fsm:
             return RequestResult(False, "state 200 (start) refused: the policy is not running (no recent heartbeat)")
         if self.fault is not None and target not in PASSIVE_STATES:
             return RequestResult(False, f"refused while the fault persists: {self.fault}")
+        if self.state == FsmId.START and target in POSE_OF_STATE and self.policy.stands_still:
+            self.pending, self._pending_since = target, None
+            self.policy.stop_requested = True
+            return RequestResult(True, f"-> {int(target)} ({target.name.lower()}) once the walker stands still")
         self._enter(target)
         return RequestResult(True, f"-> {int(target)} ({target.name.lower()})")
 
@@ -148,6 +158,9 @@ class Fsm:
         if target == FsmId.START:
             np.copyto(self._handed_over, self.command.values)
             self._start_t: float | None = None
+        self.pending = None
+        if self.policy is not None:
+            self.policy.stop_requested = False
         self.state = target
         self.move: PoseMove | None = None
         self._move_done = False
@@ -175,6 +188,12 @@ class Fsm:
             self.move.sample(t, self.command.q)
             self._move_done = self.move.done(t)
         elif self.state == FsmId.START:
+            if self.pending is not None:
+                if self._pending_since is None:
+                    self._pending_since = t
+                if self.policy.standing or t - self._pending_since >= self.limits.policy_stop:
+                    self._enter(self.pending)
+                    return self.step(state, t)
             if self._start_t is None:
                 self._start_t = t
             s = min_jerk((t - self._start_t) / self.limits.policy_ramp) if self.limits.policy_ramp > 0 else 1.0

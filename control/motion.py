@@ -22,6 +22,9 @@ class MoveLimits:
     policy_ramp: float = 0.5
     """Seconds over which entering state 200 blends the held pose's targets and gains into the
     policy's (min-jerk), so neither the targets nor the stiffness step at the hand-over."""
+    policy_stop: float = 3.0
+    """Longest wait (s) for a walking policy told to stop to stand with both feet down before a
+    pose state takes the robot from it anyway (a policy stops within a gait period or two)."""
 
 
 def min_jerk(s: float) -> float:

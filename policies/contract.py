@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -60,6 +60,10 @@ class PolicyContract:
         ("last_action", 12), ("gait_phase", 2))
     obs_scales: tuple[tuple[str, tuple[float, ...]], ...] = (
         ("gyro", (0.25,)), ("command", (2.0, 2.0, 0.25)), ("joint_vel", (0.05,)))
+    stand_still_below: float | None = None
+    """A command whose norm is under this stops the stepping reference's clock at the next moment both
+    feet are down, so the policy stands still and a hand-over finds both feet on the floor; None: the
+    reference steps whatever the command (the first walking policies)."""
 
     @property
     def obs_size(self) -> int:
@@ -70,20 +74,37 @@ class PolicyContract:
         return len(self.actuated)
 
     def as_dict(self) -> dict:
-        return json.loads(json.dumps(asdict(self)))
+        """Fields added after the first policies are left out while they hold the behaviour those
+        policies were trained with, so their contracts and hashes stay as they were."""
+        values = json.loads(json.dumps(asdict(self)))
+        return {k: v for k, v in values.items() if not (k in LATER_FIELDS and v == LATER_FIELDS[k])}
 
     def hash(self) -> str:
         return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
     def mismatch(self, other: dict) -> str | None:
-        """The first field in which a checkpoint's contract differs from this one, or None."""
+        """The first field in which a checkpoint's contract differs from this one, or None; the
+        policy's own choices (`POLICY_CHOICES`) are not the robot's to refuse."""
         mine = self.as_dict()
         for key, value in mine.items():
+            if key in POLICY_CHOICES:
+                continue
             if key not in other:
                 return f"{key} (missing from the checkpoint)"
             if other[key] != value:
                 return f"{key} (checkpoint {other[key]!r}, robot {value!r})"
         return None
+
+    def with_choices_of(self, stored: dict) -> PolicyContract:
+        """This robot's contract with the policy choices a stored contract made (absent: the first
+        policies' behaviour)."""
+        return replace(self, **{k: stored.get(k, LATER_FIELDS.get(k)) for k in POLICY_CHOICES})
+
+
+LATER_FIELDS: dict[str, object] = {"stand_still_below": None}
+"""Contract fields added later, with the value that reproduces the policies trained before them."""
+POLICY_CHOICES = ("stand_still_below",)
+"""Fields a policy chooses for itself: a runtime takes them from the policy's file."""
 
 
 def _policy_kp() -> np.ndarray:

@@ -11,6 +11,7 @@ reference a policy was trained with is the one it runs with (both fields are in 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -46,3 +47,47 @@ def reference_offsets(contract: PolicyContract, t: np.ndarray) -> np.ndarray:
 @lru_cache(maxsize=4)
 def _reference_step(contract: PolicyContract) -> np.ndarray:
     return np.array(contract.reference_step)
+
+
+class GaitClock:
+    """The reference's clock for a batch of robots, in whole policy steps.
+
+    It runs while a robot is told to move. With the contract's `stand_still_below`, a command under
+    it lets the clock run on to the next moment both feet are down (at most half a period) and stop
+    there, and the reference holds both feet on the floor in the default pose until a command
+    moves it again, from where it stopped: the targets never jump. Without it, the clock runs
+    always, as the first policies were trained. `steps` lives where the caller's arrays do (numpy,
+    or torch on the simulator's device).
+    """
+
+    def __init__(self, contract: PolicyContract, steps: Any) -> None:
+        """`steps`: an integer array of zeros, one per robot, in the caller's array library."""
+        self.contract = contract
+        self.steps = steps
+        period = round(contract.gait_period / contract.control_dt)
+        self._half = period // 2
+        self._double_support = max(1, round((contract.stance_fraction - 0.5) * period))
+
+    @property
+    def t(self) -> Any:
+        """Each robot's reference time (s): what the observation's phase and the reference step read."""
+        return self.steps * self.contract.control_dt
+
+    def standing(self, commands: Any) -> Any:
+        """Which robots' commands ask them to stand still (all False without `stand_still_below`)."""
+        xp = namespace(commands)
+        below = self.contract.stand_still_below
+        if below is None:
+            return xp.zeros(commands.shape[0], dtype=xp.bool, device=device(commands))
+        return xp.sum(commands * commands, axis=1) < below * below
+
+    def stopped(self, commands: Any) -> Any:
+        """Which robots' clocks stand still under `commands`: told to stand, with both feet down."""
+        return self.standing(commands) & (self.steps % self._half < self._double_support)
+
+    def advance(self, commands: Any) -> None:
+        """One policy step on, given the commands the robots now follow."""
+        self.steps += namespace(self.steps).astype(~self.stopped(commands), self.steps.dtype)
+
+    def reset(self, rows: Any) -> None:
+        self.steps[rows] = 0

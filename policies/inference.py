@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from policies.checkpoint import CheckpointError, check_contract
+from policies.checkpoint import CheckpointError, check_contract, load_checkpoint
 from policies.contract import PolicyContract
 from policies.actor import CONTRACT_FILE, actor_from_checkpoint
+from policies.gait import GaitClock
 from policies.observation import ActionMapper, ObservationBuilder
 from robots.interface import RobotState
 
@@ -54,12 +55,25 @@ def load_module(path: Path, contract: PolicyContract) -> torch.nn.Module:
     return module.eval()
 
 
+def stored_contract(path: Path) -> dict:
+    """The contract a policy file was made under, as stored (empty where the file has none: loading
+    it then fails with the reason)."""
+    try:
+        if not is_exported_policy(path):
+            return load_checkpoint(path).get("contract", {})
+        files = {CONTRACT_FILE: ""}
+        torch.jit.load(str(path), map_location="cpu", _extra_files=files)
+        return json.loads(files[CONTRACT_FILE] or "{}").get("contract", {})
+    except (CheckpointError, RuntimeError, OSError, ValueError):
+        return {}
+
+
 class LearnedPolicy:
     name = "learned"
 
     def __init__(self, path: Path, contract: PolicyContract | None = None,
                  command: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> None:
-        self.contract = contract or PolicyContract()
+        self.contract = (contract or PolicyContract()).with_choices_of(stored_contract(path))
         self.path = path
         self.module = load_module(path, self.contract)
         self.rate_hz = 1.0 / self.contract.control_dt
@@ -71,18 +85,33 @@ class LearnedPolicy:
         self.observation = np.zeros(self.contract.obs_size, dtype=np.float32)
         """The last observation acted on, with `last_action` the action taken on it: what a recording keeps."""
         self._t = np.zeros(1)
+        self.gait = GaitClock(self.contract, np.zeros(1, dtype=np.int64))
+        self.can_stand_still = self.contract.stand_still_below is not None
+        self._zero = np.zeros(3)
 
     def actions(self, obs: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
             return self.module(torch.from_numpy(obs)).numpy()
 
+    @property
+    def standing(self) -> bool:
+        """Whether the policy stands still with both feet down: its reference clock has stopped."""
+        return bool(self.gait.stopped(self.command[None])[0])
+
     def act(self, state: RobotState, t: float, targets: np.ndarray) -> None:
+        """`t`: seconds since the policy took the robot (0 at the hand-over). A policy that stands
+        still runs its reference on its own clock (one step per call), the first policies on `t`."""
         if t == 0.0:
             self.last_action[:] = 0.0
-        self._t[0] = t
+            self.gait.reset(slice(None))
+        stands_still = self.can_stand_still
+        self._t[0] = self.gait.t[0] if stands_still else t
+        command = self._zero if stands_still and self.gait.standing(self.command[None])[0] else self.command
         obs = self.observations.build(state.gyro[None], state.quat[None], state.q[None], state.dq[None],
-                                      self.command[None], self.last_action[None], self._t)
+                                      command[None], self.last_action[None], self._t)
         self.observation[:] = obs[0]
         action = self.actions(obs)[0]
         self.last_action[:] = action
-        np.copyto(targets, self.mapper.map(action, t).values)
+        np.copyto(targets, self.mapper.map(action, float(self._t[0])).values)
+        if stands_still:
+            self.gait.advance(self.command[None])

@@ -170,7 +170,8 @@ def train(args: argparse.Namespace) -> int:
     ppo = {**defaults.ppo, "entropy_coef": args.entropy_coef}
     config = TrainConfig(env_id=args.env, iterations=defaults.iterations if args.iterations is None else args.iterations, num_envs=args.num_envs,
                          steps_per_env=args.steps_per_env, save_every=args.save_every, seed=args.seed,
-                         threads=args.threads, randomization=args.randomization, init_from=args.init_from,
+                         threads=args.threads, randomization=args.randomization,
+                         init_from=str(args.init_from) if args.init_from else None,
                          init_std=defaults.init_std if args.init_std is None else args.init_std, ppo=ppo)
     try:
         trainer = Trainer(config, run_dir, resume=bool(args.resume), iterations=args.iterations,

@@ -8,7 +8,9 @@ empty and the robot damps.
 
 `InProcessPolicy` (`bessemer sim`, `bessemer deploy`) runs it every `1 / rate` seconds of loop time
 and offers the targets to the policy seat on the low level's clock (simulated time in lock-step),
-so state 200 behaves as with the node, without a ZMQ hop.
+so state 200 behaves as with the node, without a ZMQ hop. It also stops a walking policy that can
+stand still when the FSM wants the robot back, and tells the FSM once it stands with both feet down
+(the policy node hands the robot over at once).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 from bessemer.runtime.session import ScriptedRun
 from control.fsm import FsmId
 from control.upper_body import UpperBodyOverride
-from policies.interface import Policy
+from policies.interface import Policy, StandsStill
 from robots.interface import RobotState
 
 DEADLINE_PERIODS = 2.5
@@ -60,9 +62,15 @@ class InProcessPolicy:
         self.every_ticks = max(1, round(1.0 / (policy.rate_hz * period)))
         self.step = PolicyStep(policy, low.robot.num_motors, period=self.every_ticks * period, upper_body=upper_body)
         self.seat = low.policy
+        self.stoppable = policy if isinstance(policy, StandsStill) and policy.can_stand_still else None
+        self.seat.stands_still = self.stoppable is not None
         run.every(self.every_ticks, self._step)
 
     def _step(self, run: ScriptedRun) -> None:
         low = run.low
+        if self.stoppable is not None and self.seat.stop_requested:
+            self.stoppable.command[:] = 0.0
         seq, deadline = self.step(low.controller.state, low.fsm.state, low.now)
+        if self.stoppable is not None:
+            self.seat.standing = self.stoppable.standing
         self.seat.targets.offer(seq, deadline, self.step.targets)

@@ -125,6 +125,8 @@ class ScriptedRun:
             return t - self._done_at < self.config.duration
         if self._step > 0 and self.refused is None:
             target = seq[self._step - 1]
+            if fsm.pending == target:
+                return True
             settled = fsm.pose_reached if target in POSE_OF_STATE else True
             if fsm.state != target:
                 self.refused = f"step {self._step} ({int(target)}) interrupted: {fsm.last_fault or 'state changed'}"

@@ -70,6 +70,9 @@ class TrainConfig:
     actor_hidden: tuple[int, ...] = DEFAULT_HIDDEN
     critic_hidden: tuple[int, ...] = DEFAULT_HIDDEN
     init_std: float = 0.8
+    stand_still_below: float | None = 0.1
+    """The contract's `stand_still_below`: commands under this norm train standing still, both feet
+    down; None trains the always-stepping gait of the first policies."""
     ppo: dict = field(default_factory=lambda: {
         "num_learning_epochs": 5, "num_mini_batches": 4, "clip_param": 0.2, "gamma": 0.99, "lam": 0.95,
         "value_loss_coef": 1.0, "entropy_coef": 0.01, "learning_rate": 1e-3, "max_grad_norm": 1.0,
@@ -79,6 +82,8 @@ class TrainConfig:
     def from_dict(cls, data: dict) -> TrainConfig:
         if "randomize" in data:
             data = {**data, "randomization": "full" if data["randomize"] else "none"}
+        if "stand_still_below" not in data:
+            data = {**data, "stand_still_below": None}
         known = {f.name for f in fields(cls)}
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
         return cls(**values)
@@ -147,7 +152,6 @@ class Trainer:
         """A new run of `config`, or with `resume` the run in `run_dir` under its own config
         (`iterations`, if given, moves its end)."""
         self.run_dir = run_dir
-        self.contract = contract or PolicyContract()
         self.engine = engine or Engine()
         device = self.engine.device if self.engine.backend == "warp" else "cpu"
         self.ranks = Ranks.current(device)
@@ -155,9 +159,11 @@ class Trainer:
         saved = None
         if resume:
             saved = load_checkpoint(self.latest)
-            check_contract(self.latest, saved["contract"], self.contract)
             stored = TrainConfig.from_dict(saved["train_config"])
             config = replace(stored, iterations=iterations or stored.iterations)
+        self.contract = replace(contract or PolicyContract(), stand_still_below=config.stand_still_below)
+        if resume:
+            check_contract(self.latest, saved["contract"], self.contract)
         elif self.latest.exists():
             raise CheckpointError(f"{run_dir} already holds a run: resume it with --resume or choose another --run-dir")
         elif config.init_from is not None:

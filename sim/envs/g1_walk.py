@@ -16,7 +16,7 @@ import numpy as np
 
 from policies.arrays import device, like, namespace
 from policies.contract import COMMAND_RANGES, PolicyContract
-from policies.gait import LEG_SAGITTAL, leg_phases, reference_offsets, swing_lift
+from policies.gait import LEG_SAGITTAL, GaitClock, leg_phases, reference_offsets, swing_lift
 from policies.observation import ActionMapper, ObservationBuilder, projected_gravity
 from robots.g1.joints import joint_table
 from robots.interface import tilt_of
@@ -155,11 +155,13 @@ def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, legs: LegJoints) -
     return sum(terms.values()) * dt, terms
 
 
-def sample_commands(rng: np.random.Generator, config: WalkConfig, n: int) -> np.ndarray:
-    """n velocity commands drawn from the configured ranges, a `standing_fraction` of them zero."""
+def sample_commands(rng: np.random.Generator, config: WalkConfig, n: int, gait: GaitClock) -> np.ndarray:
+    """n velocity commands drawn from the configured ranges, a `standing_fraction` of them zero, as are
+    those the gait stands still for (the policy never learns to creep)."""
     ranges = np.array(config.command_ranges)
     commands = rng.uniform(ranges[:, 0], ranges[:, 1], (n, 3))
     commands[rng.random(n) < config.standing_fraction] = 0.0
+    commands[gait.standing(commands)] = 0.0
     return commands
 
 
@@ -186,9 +188,10 @@ class G1WalkEnv(gym.Env):
         self._legs = LegJoints.of(self.contract, self.config.soft_limit_fraction)
         self._act = np.array(self.contract.actuated)
         self._renderer: mujoco.Renderer | None = None
+        self.gait = GaitClock(self.contract, np.zeros(1, dtype=np.int64))
 
     def sample_command(self) -> np.ndarray:
-        return sample_commands(self.np_random, self.config, 1)[0]
+        return sample_commands(self.np_random, self.config, 1, self.gait)[0]
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -197,22 +200,24 @@ class G1WalkEnv(gym.Env):
         self.command = np.array((options or {}).get("command", self.sample_command()), dtype=float)
         self.last_action[:] = 0.0
         self._steps = 0
+        self.gait.reset(slice(None))
         self.robot.write(self.actions.map(self.last_action, 0.0))
         return self._observe(), {"command": self.command.copy()}
 
     def _observe(self) -> np.ndarray:
         s = self.robot.read()
-        t = np.array([self._steps * self.contract.control_dt])
+        t = self.gait.t
         return self.observations.build(s.gyro[None], s.quat[None], s.q[None], s.dq[None], self.command[None],
                                        self.last_action[None], t)[0]
 
     def step(self, action):
         action = np.clip(np.asarray(action, dtype=np.float32), -self.config.max_action, self.config.max_action)
-        self.robot.write(self.actions.map(action, self._steps * self.contract.control_dt))
+        self.robot.write(self.actions.map(action, float(self.gait.t[0])))
         self.robot.advance()
         self._steps += 1
         if self._steps % round(self.config.command_seconds / self.contract.control_dt) == 0:
             self.command = self.sample_command()
+        self.gait.advance(self.command[None])
         reward, terms = self._reward(action)
         self.last_action[:] = action
         obs = self._observe()
@@ -233,7 +238,7 @@ class G1WalkEnv(gym.Env):
         lin, ang = self.base_velocity()
         state = self.robot.read()
         foot_pos, foot_vel, contact = self._feet.read(self.robot.data.sensordata[None])
-        gait = gait_targets(self.contract, self._legs, np.array([self._steps * self.contract.control_dt]))
+        gait = gait_targets(self.contract, self._legs, self.gait.t)
         batch = WalkBatch(self.command[None], lin[None], ang[None], state.quat[None], np.array([self.robot.base_height]),
                           state.q[None, self._act], state.dq[None, self._act], state.tau_est[None, self._act],
                           action[None], self.last_action[None], foot_pos, foot_vel, contact, *gait)

@@ -27,6 +27,7 @@ from mujoco import rollout
 
 from policies.arrays import namespace
 from policies.contract import PolicyContract
+from policies.gait import GaitClock
 from sim.envs.feet import FootSensors
 from sim.envs.g1_walk import (G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, sample_commands,
                               walk_rewards)
@@ -94,6 +95,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self.commands = np.zeros((num_envs, 3))
         self.last_actions = np.zeros((num_envs, self.contract.action_size), dtype=np.float32)
         self.steps = np.zeros(num_envs, dtype=np.int64)
+        self.gait = GaitClock(self.contract, np.zeros(num_envs, dtype=np.int64))
         self.physics_seconds = 0.0
         """Time spent inside MuJoCo's rollout: the physics ceiling of the very steps taken."""
         nu = self.model.nu
@@ -149,11 +151,12 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         noise = self._rng.uniform(-1, 1, (len(rows), len(self._act))) * self.config.reset_joint_noise
         self.states[rows] = self._initial_state
         self.states[rows[:, None], 1 + self._qadr[self._act]] += noise
-        self.commands[rows] = sample_commands(self._rng, self.config, len(rows))
+        self.commands[rows] = sample_commands(self._rng, self.config, len(rows), self.gait)
         self.quat[rows] = self._initial_state[1 + 3 : 1 + 7]
         self.gyro[rows] = 0.0
         self.last_actions[rows] = 0.0
         self.steps[rows] = 0
+        self.gait.reset(rows)
         self.variant[rows] = self._rng.integers(0, len(self.variants), len(rows))
         for row in rows:
             v = self.variants[self.variant[row]]
@@ -173,9 +176,8 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
 
     def _observe(self) -> np.ndarray:
         qpos, qvel = self._qpos(), self._qvel()
-        t = self.steps * self.contract.control_dt
         obs = self.template.observations.build(self.gyro, self.quat, qpos[:, self._qadr], qvel[:, self._vadr],
-                                               self.commands, self.last_actions, t)
+                                               self.commands, self.last_actions, self.gait.t)
         if self.noise.any():
             obs += (self._rng.uniform(-1, 1, obs.shape) * self.noise).astype(np.float32)
         return obs
@@ -206,7 +208,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
     def step(self, actions):
         c = self.config
         actions = np.clip(np.asarray(actions, dtype=np.float32), -c.max_action, c.max_action)
-        q_des = self.template.actions.targets(actions, self.steps * self.contract.control_dt)
+        q_des = self.template.actions.targets(actions, self.gait.t)
         q_des[:, self._upper] = self._upper_body.step(self.steps, self._rng)
         late = np.arange(self.substeps)[None, :] < self._latency[:, None]
         targets = np.where(late[:, :, None], self._targets[:, None, :], q_des[:, None, :])
@@ -224,13 +226,14 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self.steps += 1
         resample = np.flatnonzero(self.steps % self._command_steps == 0)
         if resample.size:
-            self.commands[resample] = sample_commands(self._rng, c, resample.size)
+            self.commands[resample] = sample_commands(self._rng, c, resample.size, self.gait)
+        self.gait.advance(self.commands)
         qpos, qvel = self._qpos(), self._qvel()
         lin = rotate_into_body(qpos[:, 3:7], qvel[:, 0:3])
         q, dq = qpos[:, self._qadr], qvel[:, self._vadr]
         tau = np.clip(self._kp * (q_des - q) - self._kd * dq, -self._effort, self._effort)
         foot_pos, foot_vel, contact = self._feet.read(sensors)
-        gait = gait_targets(self.contract, self._legs, self.steps * self.contract.control_dt)
+        gait = gait_targets(self.contract, self._legs, self.gait.t)
         batch = WalkBatch(self.commands, lin, qvel[:, 3:6], self.quat, qpos[:, 2], q[:, self._act], dq[:, self._act],
                           tau[:, self._act], actions, self.last_actions, foot_pos, foot_vel, contact, *gait)
         rewards, terms = walk_rewards(c, self.contract.control_dt, batch, self._legs)
@@ -249,8 +252,12 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
             obs = self._observe()
         return obs, rewards, terminated, truncated, info
 
-    _SNAPSHOT = ("states", "commands", "last_actions", "steps", "variant", "quat", "gyro", "privileged",
-                 "_kp", "_kd", "_targets", "_latency", "_next_push")
+    _SNAPSHOT = ("states", "commands", "last_actions", "steps", "gait_steps", "variant", "quat", "gyro",
+                 "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push")
+
+    @property
+    def gait_steps(self) -> np.ndarray:
+        return self.gait.steps
 
     def snapshot(self) -> dict:
         """Every robot's state and the random stream: a resumed run continues exactly from here."""
@@ -258,7 +265,10 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
                 "upper_body": self._upper_body.snapshot()}
 
     def restore(self, snapshot: dict) -> None:
-        for key, value in snapshot["arrays"].items():
+        arrays = snapshot["arrays"]
+        if "gait_steps" not in arrays:  # a run from before the gait clock, whose clock was each robot's steps
+            arrays = {**arrays, "gait_steps": arrays["steps"]}
+        for key, value in arrays.items():
             if getattr(self, key).shape != value.shape:
                 raise ValueError(f"snapshot of {key} has shape {value.shape}, this env {getattr(self, key).shape}")
             getattr(self, key)[...] = value

@@ -14,6 +14,7 @@ agree closely over short horizons and drift apart over long ones, as any two int
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ import torch
 from gymnasium.vector.utils import batch_space
 
 from policies.contract import PolicyContract
+from policies.gait import GaitClock
 from sim.envs.feet import FootSensors
 from sim.envs.g1_walk import G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, sample_commands, walk_rewards
 from sim.envs.randomization import Randomization, model_variants
@@ -96,12 +98,14 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         self._friction = self._tensor(np.array([v.friction for v in self.variants]))
         self.physics_seconds = 0.0
         """Time spent inside MuJoCo Warp's steps: the physics ceiling of the very steps taken."""
+        self._variant = torch.zeros(num_envs, dtype=torch.int64, device=self.device)
         nu = m.nu
         self.commands = torch.zeros((num_envs, 3), device=self.device)
         self.last_actions = torch.zeros((num_envs, self.contract.action_size), device=self.device)
         self.steps = np.zeros(num_envs, dtype=np.int64)
         """Policy steps into each episode, on the host: the random events it times are drawn there."""
         self._steps = torch.zeros(num_envs, dtype=torch.int64, device=self.device)
+        self.gait = GaitClock(self.contract, torch.zeros(num_envs, dtype=torch.int64, device=self.device))
         self._kp, self._kd = torch.zeros((num_envs, nu), device=self.device), torch.zeros((num_envs, nu), device=self.device)
         self._targets = torch.zeros((num_envs, nu), device=self.device)
         self._latency = np.zeros(num_envs, dtype=np.int64)
@@ -167,12 +171,13 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         self.qvel[dev] = self._initial_qvel
         self._warmstart[dev] = 0.0
         self._time[dev] = 0.0
-        self.commands[dev] = self._tensor(sample_commands(self._rng, self.config, len(rows)))
+        self.commands[dev] = self._tensor(sample_commands(self._rng, self.config, len(rows), self.gait))
         self.quat[dev] = self._initial_qpos[3:7]
         self.gyro[dev] = 0.0
         self.last_actions[dev] = 0.0
         self.steps[rows] = 0
         self._steps[dev] = 0
+        self.gait.reset(dev)
         self.variant[rows] = self._rng.integers(0, len(self.variants), len(rows))
         self._apply_variants(rows)
         self._targets[dev] = self._default_q
@@ -185,6 +190,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
     def _apply_variants(self, rows: np.ndarray) -> None:
         dev = torch.as_tensor(rows, device=self.device)
         chosen = torch.as_tensor(self.variant[rows], device=self.device)
+        self._variant[dev] = chosen
         for name, field in self._fields.items():
             field[dev] = self._field_tables[name][chosen]
         self._kp[dev], self._kd[dev] = self._kp_table[chosen], self._kd_table[chosen]
@@ -202,8 +208,8 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
 
     def _observe(self) -> torch.Tensor:
         q, dq = self._q()
-        t = self._steps * self.contract.control_dt
-        obs = self.template.observations.build(self.gyro, self.quat, q, dq, self.commands, self.last_actions, t)
+        obs = self.template.observations.build(self.gyro, self.quat, q, dq, self.commands, self.last_actions,
+                                               self.gait.t)
         if self.noise.any():
             obs += self._tensor(self._rng.uniform(-1, 1, tuple(obs.shape)) * self.noise)
         return obs
@@ -230,18 +236,25 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
     def _physics(self, control: torch.Tensor) -> None:
         """The control period's physics steps, each with its PD set-points (`control`: (n, substeps, nu))."""
         start = time.perf_counter()
-        with self._wp.ScopedDevice(self.warp.device):
+        with self._wp.ScopedDevice(self.warp.device), self._on_torch_stream():
             for k in range(self.substeps):
                 self._ctrl.copy_(control[:, k])
                 self._mjw.step(self._wmodel, self._wdata)
             self._wp.synchronize_device(self.warp.device)
         self.physics_seconds += time.perf_counter() - start
 
+    def _on_torch_stream(self):
+        """On a GPU, Warp launches on torch's current stream, so its steps and the torch work around
+        them run in order without a device-wide wait."""
+        if self.device.type != "cuda":
+            return contextlib.nullcontext()
+        return self._wp.ScopedStream(self._wp.stream_from_torch(torch.cuda.current_stream(self.device)))
+
     def step(self, actions: torch.Tensor):
         c, dt = self.config, self.contract.control_dt
         actions = torch.clamp(torch.as_tensor(actions, dtype=torch.float32, device=self.device),
                               -c.max_action, c.max_action)
-        q_des = self.template.actions.targets(actions, self._steps * dt)
+        q_des = self.template.actions.targets(actions, self.gait.t)
         q_des[:, self._upper_t] = self._tensor(self._upper_body.step(self.steps, self._rng))
         targets = torch.where(self._late[:, :, None], self._targets[:, None, :], q_des[:, None, :])
         control = self._kp[:, None, :] * targets
@@ -256,20 +269,21 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         resample = np.flatnonzero(self.steps % self._command_steps == 0)
         if resample.size:
             self.commands[torch.as_tensor(resample, device=self.device)] = self._tensor(
-                sample_commands(self._rng, c, resample.size))
+                sample_commands(self._rng, c, resample.size, self.gait))
+        self.gait.advance(self.commands)
         qpos, qvel = self.qpos, self.qvel
         lin = rotate_into_body(qpos[:, 3:7], qvel[:, 0:3])
         q, dq = self._q()
         tau = torch.clamp(self._kp * (q_des - q) - self._kd * dq, -self._effort, self._effort)
         foot_pos, foot_vel, contact = self._feet.read(sensors)
-        gait = gait_targets(self.contract, self._legs, self._steps * dt)
+        gait = gait_targets(self.contract, self._legs, self.gait.t)
         act = self._act
         batch = WalkBatch(self.commands, lin, qvel[:, 3:6], self.quat, qpos[:, 2], q[:, act], dq[:, act], tau[:, act],
                           actions, self.last_actions, foot_pos, foot_vel, contact, *gait)
         rewards, terms = walk_rewards(c, dt, batch, self._legs)
         self.last_actions[:] = actions
         self.privileged[:] = torch.cat((lin, qpos[:, 2:3], contact.float(), foot_pos[:, :, 2],
-                                        self._friction[torch.as_tensor(self.variant, device=self.device)][:, None]), dim=1)
+                                        self._friction[self._variant][:, None]), dim=1)
         tilt = torch.arccos(torch.clamp(1.0 - 2.0 * (self.quat[:, 1] ** 2 + self.quat[:, 2] ** 2), -1.0, 1.0))
         obs = self._observe()
         terminated = (qpos[:, 2] < c.fall_height) | (tilt > c.max_tilt) | ~torch.isfinite(obs).all(dim=1)
@@ -284,8 +298,12 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         return obs, rewards, terminated, truncated, info
 
     # -- persistence ---------------------------------------------------------------------------------
-    _SNAPSHOT = ("qpos", "qvel", "commands", "last_actions", "steps", "variant", "quat", "gyro", "privileged",
-                 "_kp", "_kd", "_targets", "_latency", "_next_push")
+    _SNAPSHOT = ("qpos", "qvel", "commands", "last_actions", "steps", "gait_steps", "variant", "quat", "gyro",
+                 "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push")
+
+    @property
+    def gait_steps(self) -> torch.Tensor:
+        return self.gait.steps
 
     def snapshot(self) -> dict:
         """Every robot's state and the random stream, on the host: a resumed run continues from here."""
@@ -311,8 +329,6 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         self._rng.bit_generator.state = snapshot["rng"]
         self._upper_body.restore(snapshot["upper_body"])
         self._apply_variants(np.arange(self.num_envs))
-        self._kp.copy_(torch.as_tensor(snapshot["arrays"]["_kp"]))
-        self._kd.copy_(torch.as_tensor(snapshot["arrays"]["_kd"]))
 
     def close_extras(self, **kwargs) -> None:
         self.template.close()

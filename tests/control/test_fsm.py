@@ -143,3 +143,59 @@ def test_entering_200_blends_the_held_pose_into_the_policys_targets_and_gains():
     assert np.allclose(seen[-1], targets.values), "after the ramp, exactly the policy's targets"
     steps = np.abs(np.diff(np.array(seen)[:, 3], axis=0)).max()
     assert steps < 0.05 * np.abs(held[3] - targets.values[3]).max(), "the stiffness changes gradually"
+
+
+def walking_fsm(stands_still: bool):
+    """An FSM in 200 whose policy has driven for a second, its legs mid-stride."""
+    fsm = fsm_in(FsmId.START, policy=True)
+    fsm.policy.stands_still = stands_still
+    fsm.policy.targets.values[0] = POSES["stand"] + 0.2
+    state = RobotState(29)
+    state.q[:] = POSES["stand"] + 0.2
+    for k in range(500):
+        fsm.step(state, k * 0.002)
+    return fsm, state
+
+
+def test_leaving_200_for_stand_waits_until_the_walker_stands_then_moves_from_where_it_is():
+    fsm, state = walking_fsm(stands_still=True)
+    assert fsm.request(FsmId.STAND_UP).accepted
+    assert fsm.state == FsmId.START and fsm.pending == FsmId.STAND_UP and fsm.policy.stop_requested
+    for k in range(100):
+        assert np.allclose(fsm.step(state, 1.0 + k * 0.002).q, fsm.policy.targets.values[0]), "the policy still drives"
+    fsm.policy.standing = True
+    command = fsm.step(state, 1.2)
+    assert fsm.state == FsmId.STAND_UP and fsm.pending is None and not fsm.policy.stop_requested
+    assert np.allclose(command.q, state.q), "the pose move starts from the joints where the walker stopped"
+
+
+def test_a_policy_that_cannot_stand_still_hands_over_at_once():
+    fsm, _ = walking_fsm(stands_still=False)
+    assert fsm.request(FsmId.STAND_UP).accepted and fsm.state == FsmId.STAND_UP
+
+
+def test_a_policy_that_never_stands_is_relieved_after_the_stop_timeout():
+    fsm, state = walking_fsm(stands_still=True)
+    fsm.request(FsmId.STAND_UP)
+    limit = fsm.limits.policy_stop
+    fsm.step(state, 1.0)
+    fsm.step(state, 1.0 + limit - 0.01)
+    assert fsm.state == FsmId.START
+    fsm.step(state, 1.0 + limit)
+    assert fsm.state == FsmId.STAND_UP
+
+
+def test_damp_and_faults_do_not_wait_for_the_walker_and_200_calls_the_stop_off():
+    fsm, state = walking_fsm(stands_still=True)
+    fsm.request(FsmId.STAND_UP)
+    assert fsm.request(FsmId.START).accepted and fsm.pending is None and not fsm.policy.stop_requested
+    fsm.request(FsmId.STAND_UP)
+    fsm.on_fault("tilt")
+    assert fsm.state == FsmId.DAMP and fsm.pending is None
+    fsm.clear_fault()
+    fsm, state = walking_fsm(stands_still=True)
+    fsm.request(FsmId.STAND_UP)
+    assert fsm.request(FsmId.DAMP).accepted and fsm.state == FsmId.DAMP
+    fsm.policy.standing = True
+    fsm.step(state, 2.0)
+    assert fsm.state == FsmId.DAMP

@@ -119,3 +119,16 @@ def test_export_cli_writes_both_files(checkpoints, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "walk.pt").stat().st_size > 0 and (tmp_path / "walk.onnx").stat().st_size > 0
     assert PolicyContract().hash() in result.stdout
+
+
+def test_the_first_policies_contract_hash_is_unchanged_by_later_fields():
+    assert PolicyContract().hash() == "3a8ef39ef6fa2822", "the shipped walking policy's contract"
+    stands = replace(PolicyContract(), stand_still_below=0.1)
+    assert stands.hash() != PolicyContract().hash() and stands.as_dict()["stand_still_below"] == 0.1
+
+
+def test_a_runtime_takes_the_policys_own_gait_choice_from_its_file():
+    stands = replace(PolicyContract(), stand_still_below=0.1)
+    assert PolicyContract().mismatch(stands.as_dict()) is None, "the policy's choice is not the robot's to refuse"
+    assert PolicyContract().with_choices_of(stands.as_dict()) == stands
+    assert stands.with_choices_of(PolicyContract().as_dict()) == PolicyContract(), "absent: the first policies' clock"
