@@ -8,7 +8,7 @@ import signal
 import sys
 
 from bessemer import commands
-from bessemer.commands import (CliError, bench, bridge, camera_server, deploy, model, node, replay, run, sim,
+from bessemer.commands import (CliError, ball, bench, bridge, camera_server, deploy, model, node, replay, run, sim,
                                train, view, vision, dataset, teleop)
 
 if not commands.has_display():
@@ -29,7 +29,7 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="bessemer", description="Control stack for the Unitree G1.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (sim, bridge, deploy, run, node, bench, train, vision, camera_server, model, replay, view, dataset,
+    for command in (sim, bridge, deploy, run, node, bench, train, vision, ball, camera_server, model, replay, view, dataset,
                     teleop):
         command.add_parser(sub)
     return parser

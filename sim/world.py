@@ -27,6 +27,8 @@ BAND_ROBOT_SITE = "band_attach"
 TARGET_BALL = "target_ball"
 ROOM_CAMERA = "room"
 """With the ball: a fixed camera high behind the start, framing the room's middle, for task videos."""
+WALLED_ROOM_CAMERA = "walled_room"
+"""With walls: a fixed camera higher and farther back, framing the whole walled room."""
 FOOT_SITES = ("left_foot", "right_foot")
 """Sole sites whose position, velocity and floor contact are sensed for gait rewards and evaluation."""
 
@@ -51,6 +53,21 @@ class WorldConfig:
     """About a size-5 football: some 20 px across at 2.5 m in a 224x224 head-camera frame."""
     ball_rgba: tuple[float, float, float, float] = (0.95, 0.35, 0.05, 1.0)
     """Orange: unlike the grey floor, the dark robot and the blue-grey sky."""
+    walls: tuple[float, float] | None = None
+    """Floor plan (m, centred on the origin) of a room's low walls, as `sim.rolling_ball` bounces a ball
+    off them; they are drawn but collide with nothing, so the robot's physics is the same with or without."""
+
+
+WALL_HEIGHT = 0.4
+WALL_THICKNESS = 0.1
+
+
+def wall_boxes(room_m: tuple[float, float], height: float = WALL_HEIGHT,
+               thickness: float = WALL_THICKNESS) -> list[tuple[str, tuple[float, ...], tuple[float, ...]]]:
+    """(name, centre, half-sizes) of four boxes whose inner faces enclose the floor plan `room_m`."""
+    x, y, t, h = room_m[0] / 2, room_m[1] / 2, thickness / 2, height / 2
+    return [("wall_east", (x + t, 0.0, h), (t, y + 2 * t, h)), ("wall_west", (-x - t, 0.0, h), (t, y + 2 * t, h)),
+            ("wall_north", (0.0, y + t, h), (x + 2 * t, t, h)), ("wall_south", (0.0, -y - t, h), (x + 2 * t, t, h))]
 
 
 def build_world_xml(config: WorldConfig, band_rest_length: float) -> str:
@@ -86,6 +103,14 @@ def build_world_xml(config: WorldConfig, band_rest_length: float) -> str:
         ball = ET.SubElement(worldbody, "body", name=TARGET_BALL, mocap="true", pos=f"1 0 {r:g}")
         ET.SubElement(ball, "geom", name=TARGET_BALL, type="sphere", size=f"{r:g}", contype="0", conaffinity="0",
                       rgba=" ".join(f"{c:g}" for c in config.ball_rgba), group="0")
+    if config.walls:
+        back = config.walls[1] / 2 + 2.0
+        ET.SubElement(worldbody, "camera", name=WALLED_ROOM_CAMERA, pos=f"0 {-back:g} {back:g}",
+                      xyaxes="1 0 0 0 0.707 0.707", fovy="60")
+        for name, pos, size in wall_boxes(config.walls):
+            ET.SubElement(worldbody, "geom", name=name, type="box", pos=" ".join(f"{v:g}" for v in pos),
+                          size=" ".join(f"{v:g}" for v in size), contype="0", conaffinity="0",
+                          rgba="0.55 0.52 0.48 1", group="0")
     pelvis = worldbody.find("body[@name='pelvis']")
     torso = pelvis.find(".//body[@name='torso_link']")
     ET.SubElement(torso, "site", name=BAND_ROBOT_SITE, pos="0 0 0.5", size="0.015", group="4")

@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.envs:
         from bessemer.bench.envs import bench_envs, print_envs_report
 
-        results = bench_envs()
+        results = bench_envs(backend=args.backend)
         print_envs_report(results)
     elif args.zmq:
         from bessemer.bench.zmq_path import print_zmq_report, run_zmq_benchmarks
@@ -52,6 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                               help="benchmark perception instead: vision frames/s, audio tokens, sound bearing vs pyroomacoustics")
     bench_parser.add_argument("--envs", action="store_true",
                               help="benchmark the training envs instead: batched vector env vs SyncVectorEnv and physics")
+    bench_parser.add_argument("--backend", choices=("rollout", "warp"), default="rollout",
+                              help="with --envs: warp adds the MuJoCo Warp backend beside the rollout backend, on the "
+                                   "device Warp finds (a CUDA GPU, else the CPU)")
     bench_parser.add_argument("--zmq", action="store_true",
                               help="benchmark the ZMQ hop instead: state -> policy -> targets round trip, loop beside the policy")
     bench_parser.set_defaults(func=run)

@@ -22,11 +22,15 @@ def run(args: argparse.Namespace) -> int:
     from control.external_targets import always
     from control.fsm import FsmId
     from control.loop import LoopConfig
-    from sim.world import ROOM_CAMERA, WorldConfig
+    from sim.rolling_ball import RollingBallConfig
+    from sim.world import ROOM_CAMERA, WALLED_ROOM_CAMERA, WorldConfig
 
     if args.task:
         args.sequence, args.lockstep = (FsmId.STAND_UP, FsmId.START), True
-        from bessemer.tasks.follow_sound_scene import TIME_LIMIT_S
+        if args.task == "intercept":
+            from bessemer.tasks.intercept_scene import TIME_LIMIT_S
+        else:
+            from bessemer.tasks.follow_sound_scene import TIME_LIMIT_S
 
         args.duration = TIME_LIMIT_S
     sequence = args.sequence
@@ -40,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
                   keep=("--video", "--record"), force=args.force)
     realtime = not (args.lockstep or args.video)
     world = WorldConfig(variant=args.variant, mesh_dir=Path(args.mesh_dir) if args.mesh_dir else None,
-                        target_ball=args.task == "follow-sound")
+                        target_ball=args.task is not None,
+                        walls=RollingBallConfig().room_m if args.task == "intercept" else None)
     low = SimLowLevel(LowLevelConfig(world=world, loop=LoopConfig(realtime=realtime)),
                         policy_alive=always if policy is not None else None)
     session = SimSession(low, SessionConfig(sequence=sequence, duration=args.duration, hold=args.hold,
@@ -57,6 +62,14 @@ def run(args: argparse.Namespace) -> int:
 
             policy = FollowSound(policy)
             task = FollowSoundTask(session, policy, FollowSoundScene.from_seed(args.scene_seed))
+        elif args.task == "intercept":
+            from bessemer.tasks.intercept import Intercept
+            from bessemer.tasks.intercept_scene import InterceptScene, InterceptTask
+            from perception.ball_predictor import load_shipped
+            from perception.ball_tracker import BallTracker
+
+            policy = Intercept(policy, BallTracker(load_shipped()))
+            task = InterceptTask(session, policy, InterceptScene.from_seed(args.scene_seed))
         InProcessPolicy(policy, session)
     status = StatusLine()
     session.on_event = status.event
@@ -68,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             recording = Recorder(args.record, low.robot.num_motors, RecorderConfig(wait_when_full=not realtime))
             recording.attach(session, walker)
         if args.video:
-            camera = ROOM_CAMERA if args.task == "follow-sound" else "follow"
+            camera = {"follow-sound": ROOM_CAMERA, "intercept": WALLED_ROOM_CAMERA}.get(args.task, "follow")
             recorder = VideoRecorder(Path(args.video), low.robot.model, fps=30, camera=camera)
             session.every(round(1 / (30 * low.config.loop.period)), lambda s: recorder.capture(s.low.robot.data))
             status.event(f"recording {args.video} (lock-step: rendering is slower than real time)")
@@ -103,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     with ignoring_interrupts():
         summary = session.summary()
         if task is not None:
-            summary["follow_sound"] = task.summary()
+            summary[args.task.replace("-", "_")] = task.summary()
         if recorder is not None:
             summary["video"] = {"path": str(args.video), "frames": recorder.frames}
         if recorded is not None:
@@ -143,10 +156,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                             help="write the final summary as JSON")
     sim_parser.add_argument("--mesh-dir", type=arg_types.existing_dir, metavar="DIR",
                             help="folder with Unitree's G1 .STL meshes for visuals (optional)")
-    sim_parser.add_argument("--task", choices=["follow-sound"],
+    sim_parser.add_argument("--task", choices=["follow-sound", "intercept"],
                             help="follow-sound: a sounding ball in the room; the robot hears it, turns and walks to it "
-                                 "(stand-up then state 200 with the walking policy, 30 s, lock-step)")
+                                 "(stand-up then state 200 with the walking policy, 30 s, lock-step); intercept: a ball "
+                                 "pushed in front of the robot rolls and bounces; the robot walks to where it will stop "
+                                 "(40 s after the push, lock-step)")
     sim_parser.add_argument("--scene-seed", type=arg_types.seed, default=0,
-                            help="the task's scene: where the ball lies, what it plays")
+                            help="the task's scene: where the ball lies, what it plays (follow-sound) or how it is "
+                                 "pushed and how the floor takes it (intercept)")
     add_policy_options(sim_parser)
     sim_parser.set_defaults(func=run)
