@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.record:
             recording = Recorder(args.record, low.robot.num_motors, RecorderConfig(wait_when_full=not realtime))
-            recording.attach(session, walker)
+            recording.attach(session, walker,
+                             cameras={"head": task.perception} if args.task == "follow-sound" else None)
         if args.video:
             camera = {"follow-sound": ROOM_CAMERA, "intercept": WALLED_ROOM_CAMERA}.get(args.task, "follow")
             recorder = VideoRecorder(Path(args.video), low.robot.model, fps=30, camera=camera)

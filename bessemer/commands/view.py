@@ -31,14 +31,14 @@ def run(args: argparse.Namespace) -> int:
     stream = rr.RecordingStream("bessemer", recording_id=f"{args.file.name}")
     config = ViewConfig(fps=args.fps, mesh_dir=args.mesh_dir)
     if args.save is None:
-        stream.spawn(default_blueprint=blueprint())
+        stream.spawn(default_blueprint=blueprint(tuple(recording.cameras)))
         logged = log_recording(recording, stream, config)
         stream.flush()
         print(f"sent {args.file} to the Rerun viewer: {_said(logged)}")
         return 0
     partial = args.save.with_name(f".{args.save.name}.partial")
     try:
-        stream.save(partial, default_blueprint=blueprint())
+        stream.save(partial, default_blueprint=blueprint(tuple(recording.cameras)))
         logged = log_recording(recording, stream, config)
         stream.flush()
         stream.disconnect()
@@ -53,12 +53,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _said(logged: dict) -> str:
     return (f"{logged['frames']} robot poses, {logged['joints']} joints, {logged['fsm_changes']} FSM states, "
-            f"{logged['events']} events, {logged['policy_steps']} policy steps")
+            f"{logged['events']} events, {logged['policy_steps']} policy steps, "
+            f"{logged['camera_frames']} camera frames")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("view", help="show a recording in Rerun: the robot moving, joint and command plots, "
-                                         "the FSM timeline with faults")
+                                         "the FSM timeline with faults, camera frames")
     parser.add_argument("file", type=arg_types.existing_file, metavar="FILE.mcap",
                         help="a recording from --record (bessemer sim or deploy)")
     parser.add_argument("--save", type=arg_types.output_file, metavar="OUT.rrd",

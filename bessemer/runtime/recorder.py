@@ -30,6 +30,8 @@ import numpy as np
 from mcap.writer import CompressionType, Writer
 
 import bessemer
+from bessemer.runtime import camera_frames
+from bessemer.runtime.camera_frames import CameraFrames, FrameSource
 from bessemer.runtime.low_level import SimLowLevel
 from bessemer.runtime.session import ScriptedRun
 from policies.contract import PolicyContract
@@ -142,6 +144,7 @@ class Recorder:
         """The controller's command rows as one flat view, set by `attach`."""
         self._qpos = self._qvel = np.zeros(0)
         self._policy = None
+        self._cameras: list[CameraFrames] = []
         self._events: list[tuple[int, float, int, str, str]] = []
         self._events_taken = 0
         self.ticks = 0
@@ -161,10 +164,12 @@ class Recorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def attach(self, run: ScriptedRun, policy=None) -> None:
+    def attach(self, run: ScriptedRun, policy=None, cameras: dict[str, FrameSource] | None = None) -> None:
         """Record `run` from its next tick; `policy` (one with a `contract`, an `observation` and a `last_action`,
-        as `LearnedPolicy`) adds its observations and actions. What ran goes first, as metadata."""
+        as `LearnedPolicy`) adds its observations and actions, `cameras` their new frames as `/camera/NAME`.
+        What ran goes first, as metadata."""
         low = run.low
+        self._cameras = [CameraFrames(name, source) for name, source in (cameras or {}).items()]
         contract = getattr(policy, "contract", None) or PolicyContract()
         sim = isinstance(low, SimLowLevel)
         self.layouts = layouts(self.num_motors, contract)
@@ -197,6 +202,11 @@ class Recorder:
             self._channels[topic] = writer.register_channel(topic, "ros1", schema)
         schema = writer.register_schema("bessemer/FsmEvent", "ros1msg", EVENT_SCHEMA)
         self._channels["/fsm/events"] = writer.register_channel("/fsm/events", "ros1", schema)
+        if self._cameras:
+            schema = writer.register_schema(camera_frames.SCHEMA_NAME, "ros1msg", camera_frames.SCHEMA)
+            for camera in self._cameras:
+                self._channels[f"/camera/{camera.name}"] = writer.register_channel(f"/camera/{camera.name}", "ros1",
+                                                                                   schema)
         writer.add_metadata("bessemer", {
             "stack_version": bessemer.__version__, "variant": low.robot.variant.name,
             "num_motors": str(self.num_motors), "period_s": repr(low.config.loop.period),
@@ -228,6 +238,8 @@ class Recorder:
         k, now = self.ticks, low.now
         self.ticks += 1
         self._note_events(run, k, now)
+        for camera in self._cameras:
+            camera.sample(k, now)
         seat = low.policy
         if seat is not None and seat.targets.seq != self._targets_seq:
             self._targets_seq = seat.targets.seq
@@ -309,6 +321,7 @@ class Recorder:
             tick = int(state[i]["tick"])
             self._write_events(tick)
             self._write_targets(tick)
+            self._write_frames(tick)
             for topic in self._per_tick:
                 record = ring.arrays[topic][i]
                 stamp = round(float(record["time"]) * 1e9)
@@ -318,6 +331,7 @@ class Recorder:
         if end == ring.head:
             self._write_events(None)
             self._write_targets(None)
+            self._write_frames(None)
         self._file.flush()
         return end > start
 
@@ -344,6 +358,13 @@ class Recorder:
             ring.tail += 1
             self.targets_written += 1
 
+    def _write_frames(self, upto: int | None) -> None:
+        for camera in self._cameras:
+            channel = self._channels[f"/camera/{camera.name}"]
+            for tick, now, data in camera.take(upto):
+                stamp = round(now * 1e9)
+                self._writer.add_message(channel, stamp, data, stamp, sequence=tick)
+
     def close(self) -> dict:
         """Write what is queued, finish the file (its index and summary); return the summary's entry."""
         self._stop.set()
@@ -351,7 +372,9 @@ class Recorder:
             self._thread.join()
         summary = {"path": str(self.path), "ticks": self.ticks, "written": self.written, "dropped": self.dropped,
                    "events": self.events_written, "policy_targets": self.targets_written}
-        self._writer.add_metadata("bessemer.summary", {k: str(v) for k, v in summary.items() if k != "path"})
+        for camera in self._cameras:
+            summary[f"camera_{camera.name}"] = {"frames": camera.written, "dropped": camera.dropped}
+        self._writer.add_metadata("bessemer.summary", {k: json.dumps(v) for k, v in summary.items() if k != "path"})
         self._writer.finish()
         self._file.close()
         return {**summary, "bytes": self.path.stat().st_size}

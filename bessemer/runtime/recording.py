@@ -15,6 +15,8 @@ from mcap.exceptions import McapError
 from mcap.records import Attachment, Channel, Message, Metadata, Schema
 from mcap.stream_reader import StreamReader
 
+from bessemer.runtime import camera_frames
+from bessemer.runtime.camera_frames import Frames
 from bessemer.runtime.recorder import EVENT_HEAD, ROS1_TYPES
 from policies.contract import PolicyContract
 from robots.g1.variants import VARIANTS
@@ -36,6 +38,8 @@ class Recording:
     """`bessemer` (what ran: variant, contract, stack version, timing), `sim` (a simulated run's world),
     `bessemer.summary` (written at the end: missing from a killed run)."""
     attachments: dict[str, bytes] = field(default_factory=dict)
+    cameras: dict[str, Frames] = field(default_factory=dict)
+    """Camera name (`/camera/NAME`) -> its frames."""
     complete: bool = True
     """False when the file ends early (a killed run): everything before the cut is still here."""
 
@@ -71,10 +75,13 @@ def read_recording(path: Path) -> Recording:
             if records == 0:
                 raise RecordingError(f"{path} is not an MCAP file (record one with --record FILE.mcap)") from None
             recording.complete = False
-    dtypes = {t: _fixed_dtype(s.data.decode()) for t, s in ((c.topic, schemas[c.schema_id]) for c in topics.values())
+    kinds = {c.topic: schemas[c.schema_id] for c in topics.values()}
+    dtypes = {t: _fixed_dtype(s.data.decode()) for t, s in kinds.items()
               if s.encoding == "ros1msg" and s.name.startswith("bessemer/")}
     for topic, messages in raw.items():
-        if topic == "/fsm/events":
+        if kinds[topic].name == camera_frames.SCHEMA_NAME and topic.startswith("/camera/"):
+            recording.cameras[topic.removeprefix("/camera/")] = camera_frames.decode(messages)
+        elif topic == "/fsm/events":
             recording.events = [_decode_event(m) for m in messages]
         elif dtypes.get(topic) is not None:
             recording.channels[topic] = np.frombuffer(b"".join(messages), dtypes[topic])

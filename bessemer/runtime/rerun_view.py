@@ -1,5 +1,6 @@
 """A recording as a Rerun recording: the robot moving in the model's own geometry, the joints' measured and
-commanded positions, the FSM's states and faults as a timeline, events as a log, the policy's actions.
+commanded positions, the FSM's states and faults as a timeline, events as a log, the policy's actions and
+the cameras' frames.
 
 The model's visual geoms (capsules and spheres, or Unitree's meshes with `mesh_dir`) are logged once per
 body, in the body's frame; each frame then only moves the bodies, posed by MuJoCo's kinematics from the
@@ -36,10 +37,14 @@ class ViewConfig:
     mesh_dir: Path | None = None
 
 
-def blueprint() -> rrb.Blueprint:
+def blueprint(cameras: tuple[str, ...] = ()) -> rrb.Blueprint:
+    robot = rrb.Spatial3DView(origin="/world", name="robot")
+    if cameras:
+        robot = rrb.Horizontal(robot, *(rrb.Spatial2DView(origin=f"/camera/{c}", name=f"{c} camera") for c in cameras),
+                               column_shares=[2] + [1] * len(cameras))
     return rrb.Blueprint(
         rrb.Horizontal(
-            rrb.Vertical(rrb.Spatial3DView(origin="/world", name="robot"),
+            rrb.Vertical(robot,
                          rrb.StateTimelineView(origin="/fsm", contents=["/fsm/state", "/fsm/fault"], name="FSM"),
                          row_shares=[3, 1]),
             rrb.Vertical(rrb.TimeSeriesView(origin="/joints", name="joints: measured and commanded (rad)"),
@@ -60,6 +65,7 @@ def log_recording(recording: Recording, stream: rr.RecordingStream, config: View
     logged["fsm_changes"] = _log_fsm(recording, stream, t0)
     logged["events"] = _log_events(recording, stream, t0)
     logged["policy_steps"] = _log_policy(recording, stream, t0)
+    logged["camera_frames"] = _log_cameras(recording, stream, t0)
     _log_pelvis(recording, stream, t0)
     return logged
 
@@ -137,8 +143,8 @@ def _log_geoms(model: mujoco.MjModel, body: int, stream: rr.RecordingStream) -> 
             mesh = model.geom_dataid[g]
             v0, nv = model.mesh_vertadr[mesh], model.mesh_vertnum[mesh]
             f0, nf = model.mesh_faceadr[mesh], model.mesh_facenum[mesh]
-            shape = rr.Mesh3D(vertex_positions=model.mesh_vert[v0:v0 + nv], triangle_indices=model.mesh_face[f0:f0 + nf],
-                              albedo_factor=color)
+            shape = rr.Mesh3D(vertex_positions=model.mesh_vert[v0:v0 + nv],
+                              triangle_indices=model.mesh_face[f0:f0 + nf], albedo_factor=color)
         else:
             continue
         stream.log(entity, shape, static=True)
@@ -200,6 +206,14 @@ def _log_policy(recording: Recording, stream: rr.RecordingStream, t0: float) -> 
         name = contract["joint_names"][i].removesuffix("_joint")
         _scalars(stream, f"/policy/action/{name}", action["time"], action["action"][:, j], t0)
     return len(action)
+
+
+def _log_cameras(recording: Recording, stream: rr.RecordingStream, t0: float) -> int:
+    for name, frames in recording.cameras.items():
+        stream.send_columns(f"/camera/{name}", indexes=_times(frames.time, t0),
+                            columns=rr.EncodedImage.columns(blob=frames.jpeg,
+                                                            media_type=["image/jpeg"] * len(frames.jpeg)))
+    return sum(len(frames.jpeg) for frames in recording.cameras.values())
 
 
 def _log_pelvis(recording: Recording, stream: rr.RecordingStream, t0: float) -> None:

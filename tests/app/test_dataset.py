@@ -17,16 +17,17 @@ from bessemer.runtime.recording import read_recording
 from control.fsm import FsmId
 from policies.contract import PolicyContract
 from tests.helpers.lerobot_venv import lerobot_python  # noqa: F401 (a fixture)
-from tests.helpers.recordings import SHARED, rewrite, walk  # noqa: F401 (a fixture)
+from tests.helpers.recordings import SHARED, camera_run, rewrite, walk  # noqa: F401 (fixtures)
 
 pytestmark = SHARED
 LOADER = Path(__file__).parents[1] / "peers" / "lerobot_load.py"
 
 
-def load(python: str, root: Path, index: int, tmp_path: Path) -> dict:
+def load(python: str, root: Path, index: int, tmp_path: Path, frames_dir: Path | None = None) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
-    out = subprocess.run([python, str(LOADER), str(root), str(index)], capture_output=True, text=True, env=env,
-                         timeout=240)
+    extra = [str(frames_dir)] if frames_dir else []
+    out = subprocess.run([python, str(LOADER), str(root), str(index), *extra], capture_output=True, text=True,
+                         env=env, timeout=240)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -88,3 +89,24 @@ def test_an_existing_dataset_is_kept_unless_forced(walk, tmp_path, capsys):
     assert main(["dataset", str(walk), "--out", str(out), "--force", "--fps", "10"]) == 0
     info = json.loads((out / "meta" / "info.json").read_text())
     assert info["fps"] == 10 and info["codebase_version"] == "v3.0" and not (out / "notes.txt").exists()
+
+
+@pytest.mark.timeout(900)
+def test_camera_frames_become_lerobots_video_feature(camera_run, lerobot_python, tmp_path):
+    out = tmp_path / "camera_dataset"
+    assert main(["dataset", str(camera_run.path), "--out", str(out), "--fps", "20"]) == 0
+    recording = read_recording(camera_run.path)
+    frames, state = recording.cameras["head"], recording.channels["/robot/state"]
+    index = 8
+    loaded = load(lerobot_python, out, index, tmp_path, frames_dir=tmp_path)
+    height, width, _ = camera_run.rendered[0].shape
+    assert loaded["features"]["observation.images.head"] == {"shape": [height, width, 3],
+                                                             "names": ["height", "width", "channels"]}
+    count = int(np.floor((state["time"][-1] - state["time"][0]) * 20 + 1e-6)) + 1
+    assert loaded["frames"] == count and loaded["videos"]["observation.images.head"]["frames_in_file"] == count
+    shown = np.load(tmp_path / "observation.images.head.npy")
+    held = np.searchsorted(frames.time, state["time"][0] + index / 20 + 1e-9, side="right") - 1
+    error = np.abs(shown.astype(int) - camera_run.rendered[held]).mean()
+    others = [np.abs(shown.astype(int) - f).mean() for i, f in enumerate(camera_run.rendered) if i != held]
+    assert error < 6.0 and error < min(others), "the video shows the camera's frame held at that time"
+    assert "observation.images.head" in loaded["stats"]

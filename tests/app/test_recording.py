@@ -3,6 +3,7 @@ to the cut when the process is killed."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -25,6 +26,7 @@ from control.fsm import FsmId
 from control.loop import LoopConfig
 from policies.contract import PolicyContract
 from policies.observation import ActionMapper
+from tests.helpers.recordings import SHARED, camera_run  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPICS = {"/robot/state", "/robot/command", "/fsm/state", "/fsm/events", "/policy/targets", "/sim/pelvis"}
@@ -101,7 +103,7 @@ def test_a_policy_run_records_its_targets(tmp_path):
     assert np.allclose(mapped, targets["q"], atol=1e-5), "each target row comes from the action beside it"
     meta = recording.metadata["bessemer"]
     assert meta["variant"] == "29dof" and meta["contract_hash"] == contract.hash() and meta["mode"] == "lockstep"
-    assert recording.metadata["bessemer.summary"]["written"] == str(len(recording.channels["/robot/state"]))
+    assert recording.metadata["bessemer.summary"]["written"] == json.dumps(len(recording.channels["/robot/state"]))
 
 
 def test_a_third_party_reader_lists_and_decodes_the_channels(tmp_path):
@@ -178,11 +180,13 @@ def test_an_existing_recording_is_kept_unless_forced(tmp_path, capsys):
 
 @pytest.mark.timeout(120)
 def test_deploy_records_the_robot_it_drives_over_dds(dds_domain, tmp_path):
+    from robots.dds import DdsConfig, DdsRobot
     from tests.app.test_dds_deploy import start_bridge, stop_bridge
 
     path, summary_path = tmp_path / "deploy.mcap", tmp_path / "deploy.json"
     proc, bridge_summary = start_bridge(dds_domain, tmp_path)
     try:
+        DdsRobot(DdsConfig(domain=dds_domain, first_state_timeout=60.0)).close()  # the bridge serves states
         code = main(["deploy", "--sim", "--domain", str(dds_domain), "--duration", "1", "--no-unitree-services",
                      "--max-state-age", "1000", "--record", str(path), "--summary-json", str(summary_path)])
     finally:
@@ -195,3 +199,27 @@ def test_deploy_records_the_robot_it_drives_over_dds(dds_domain, tmp_path):
     assert summary["recording"]["written"] + summary["recording"]["dropped"] == summary["loop"]["ticks"]
     assert np.all(np.diff(state["robot_tick"].astype(np.int64)) >= 0), "the robot's own ticks, in order"
     assert recording.channels["/fsm/state"]["state"][-1] == FsmId.STAND_UP
+
+
+@SHARED
+def test_camera_frames_are_recorded_as_compressed_images_at_their_own_rate(camera_run):
+    """Every frame of a camera rendered at 10 Hz beside the 500 Hz loop lands as a JPEG
+    `sensor_msgs/CompressedImage` that a third-party decoder reads, close to what was rendered."""
+    from PIL import Image
+
+    rendered = camera_run.rendered
+    recording = read_recording(camera_run.path)
+    frames = recording.cameras["head"]
+    assert camera_run.summary["camera_head"] == {"frames": len(rendered), "dropped": 0} and len(rendered) > 5
+    assert np.array_equal(frames.tick, np.arange(len(rendered)) * 50)
+    state = recording.channels["/robot/state"]
+    assert np.allclose(frames.time, state["time"][frames.tick], atol=1e-6)
+    for i, truth in enumerate(rendered):
+        image = frames.image(i)
+        assert image.shape == truth.shape and np.abs(image.astype(int) - truth).mean() < 4.0, "JPEG of that frame"
+    with camera_run.path.open("rb") as f:
+        decoded = [d for _, _, _, d in make_reader(f, decoder_factories=[DecoderFactory()])
+                   .iter_decoded_messages(topics=["/camera/head"])]
+    assert [d.format for d in decoded] == ["jpeg"] * len(rendered)
+    height, width, _ = rendered[-1].shape
+    assert Image.open(io.BytesIO(bytes(decoded[-1].data))).size == (width, height)

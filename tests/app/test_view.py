@@ -10,7 +10,7 @@ from rerun.chunk import RrdReader
 
 from bessemer.cli import main
 from bessemer.runtime.recording import read_recording
-from tests.helpers.recordings import SHARED, walk  # noqa: F401 (a fixture)
+from tests.helpers.recordings import SHARED, camera_run, walk  # noqa: F401 (fixtures)
 
 pytestmark = SHARED
 
@@ -74,3 +74,14 @@ def test_a_file_that_is_no_recording_is_refused_and_nothing_is_saved(content, me
     assert main(["view", str(bad), "--save", str(out)]) == 2
     assert message in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mcap"]
+
+
+def test_camera_frames_show_as_images(camera_run, tmp_path):
+    out = tmp_path / "camera.rrd"
+    assert main(["view", str(camera_run.path), "--save", str(out)]) == 0
+    times, blobs = columns(out, "/camera/head", "EncodedImage:blob")
+    frames = read_recording(camera_run.path).cameras["head"]
+    assert len(blobs) == len(camera_run.rendered)
+    assert bytes(blobs[-1][0]) == frames.jpeg[-1]
+    _, media = columns(out, "/camera/head", "EncodedImage:media_type")
+    assert media[0] == ["image/jpeg"]

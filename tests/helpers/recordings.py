@@ -1,9 +1,12 @@
-"""A recorded walking run shared by the replay, view and dataset tests, and a way to alter a recording's metadata."""
+"""Recorded runs shared by the recording, replay, view and dataset tests, and a way to alter a recording's
+metadata."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 from mcap.records import Attachment, Channel, Message, Metadata, Schema
 from mcap.stream_reader import StreamReader
@@ -22,6 +25,44 @@ def walk(tmp_path_factory) -> Path:
     assert main(["sim", "--lockstep", "--sequence", "4,200", "--duration", "0.5", "--cmd", "0.3,0,0.2",
                  "--record", str(path)]) == 0
     return path
+
+
+@dataclass
+class CameraRun:
+    path: Path
+    rendered: list[np.ndarray]
+    """The head camera's frames as rendered, in order."""
+    summary: dict
+
+
+@pytest.fixture(scope="session")
+def camera_run(tmp_path_factory) -> CameraRun:
+    """Standing up for 0.8 s with the head camera rendered at 10 Hz beside the 500 Hz loop, as the follow-sound
+    task renders it, and recorded."""
+    from bessemer.runtime.low_level import LowLevelConfig, SimLowLevel
+    from bessemer.runtime.recorder import Recorder, RecorderConfig
+    from bessemer.runtime.session import SessionConfig, SimSession
+    from bessemer.tasks.sim_perception import SimPerception
+    from control.loop import LoopConfig
+
+    low = SimLowLevel(LowLevelConfig(loop=LoopConfig(realtime=False)))
+    session = SimSession(low, SessionConfig(duration=0.1, hold=0.2))
+    perception = SimPerception(low.robot.model)
+    rendered: list[np.ndarray] = []
+
+    def render(run: SimSession) -> None:
+        perception.update(run.low.robot.data, 0.1)
+        rendered.append(perception.frame)
+
+    session.every(50, render)
+    path = tmp_path_factory.mktemp("recordings") / "camera.mcap"
+    recorder = Recorder(path, low.robot.num_motors, RecorderConfig(wait_when_full=True))
+    recorder.attach(session, cameras={"head": perception})
+    try:
+        low.loop.run(session.tick)
+    finally:
+        perception.close()
+    return CameraRun(path, rendered, recorder.close())
 
 
 def rewrite(src: Path, dst: Path, metadata: dict[str, dict[str, str] | None] | None = None,
