@@ -58,6 +58,8 @@ class ScriptedRun:
         self.stood_up_at: float | None = None
         self.stopped_early = False
         self._faults_seen = 0
+        self._pending: tuple[float, FsmId] | None = None
+        """(time, target) of a hand-over from the walking policy that waits for it to stand still."""
         self._first_step_delay = config.damp_time if first_step_at is None else first_step_at
         self._t0: float | None = None
         self._step = 0
@@ -98,6 +100,13 @@ class ScriptedRun:
         if fsm.faults != self._faults_seen:
             self._faults_seen = fsm.faults
             self.event(f"fault: {fsm.last_fault}; damping")
+        if fsm.pending is not None and self._pending is None:
+            self._pending = (t, fsm.pending)
+        elif fsm.pending is None and self._pending is not None:
+            since, target = self._pending
+            if fsm.state == target:
+                self.event(f"the walker stood still after {t - since:.2f} s: {int(target)} ({target.name.lower()}) takes the robot")
+            self._pending = None
         if self.stood_up_at is None and fsm.state == FsmId.STAND_UP and fsm.pose_reached:
             self.stood_up_at = t
             self.event("standing")
