@@ -12,6 +12,7 @@ from bessemer.commands.policy_options import load_policy
 
 def run(args: argparse.Namespace) -> int:
     from bessemer.commands import check_outputs, ignoring_interrupts, write_output
+    from bessemer.commands.record_options import check_recorded
     from bessemer.runtime.policy_host import InProcessPolicy
     from bessemer.runtime.session import ScriptedRun, SessionConfig
     from bessemer.runtime.low_level import LowLevel, LowLevelConfig
@@ -98,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         print_summary(summary)
         if args.summary_json:
             write_output(args.summary_json, json.dumps(summary, indent=2) + "\n", "summary")
+    check_recorded(summary.get("recording"))
     return 1 if summary["sequence"]["refused"] or summary["fsm"]["faults"] else 0
 
 

@@ -13,6 +13,7 @@ from bessemer.commands.policy_options import load_policy
 
 def run(args: argparse.Namespace) -> int:
     from bessemer.commands import check_outputs, ignoring_interrupts, write_output
+    from bessemer.commands.record_options import check_recorded
     from bessemer.runtime.policy_host import InProcessPolicy
     from bessemer.runtime.session import SessionConfig, SimSession
     from bessemer.runtime.low_level import SimLowLevel, LowLevelConfig
@@ -125,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         print_summary(summary)
         if args.summary_json:
             write_output(args.summary_json, json.dumps(summary, indent=2) + "\n", "summary")
+    check_recorded(recorded)
     return 1 if summary["sequence"]["refused"] else 0
 
 

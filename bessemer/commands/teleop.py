@@ -12,6 +12,7 @@ from bessemer.commands import CliError, arg_types
 
 def run(args: argparse.Namespace) -> int:
     from bessemer.commands import check_outputs, ignoring_interrupts, write_output
+    from bessemer.commands.record_options import check_recorded
     from bessemer.commands.policy_options import load_policy
     from bessemer.runtime.low_level import LowLevelConfig, SimLowLevel
     from bessemer.runtime.policy_host import InProcessPolicy
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         print_summary(summary)
         if args.summary_json:
             write_output(args.summary_json, json.dumps(summary, indent=2) + "\n", "summary")
+    check_recorded(recorded)
     return 1 if summary["sequence"]["refused"] or summary["fsm"]["faults"] else 0
 
 

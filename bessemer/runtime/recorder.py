@@ -148,8 +148,10 @@ class Recorder:
         self._events: list[tuple[int, float, int, str, str]] = []
         self._events_taken = 0
         self.ticks = 0
-        """Ticks offered by the loop; with `dropped`, what the summary reports."""
-        self.dropped = 0
+        """Ticks offered by the loop; those not `written` (a full ring in real time, a failed file) are dropped."""
+        self.targets_dropped = 0
+        self.error: str | None = None
+        """Why the file could not be written (set by the writer thread); the ticks after it are dropped."""
         self.written = 0
         self.targets_written = 0
         self.events_written = 0
@@ -246,11 +248,10 @@ class Recorder:
             self._sample_targets(k, now, seat.targets.seq, seat.targets.deadline, seat.targets.values)
         ring = self._ticks
         i = ring.free_slot()
-        while i is None and self.config.wait_when_full:
+        while i is None and self.config.wait_when_full and self.error is None:
             time.sleep(0.0005)
             i = ring.free_slot()
         if i is None:
-            self.dropped += 1
             return
         state, fsm = low.controller.state, low.fsm
         s_tick, s_time, s_robot_tick, s_stamp, s_values, c_tick, c_time, c_values, f_tick, f_time, f_state, \
@@ -287,7 +288,7 @@ class Recorder:
         ring = self._targets
         i = ring.free_slot()
         if i is None:
-            self.dropped += 1
+            self.targets_dropped += 1
             return
         t = ring.arrays["/policy/targets"][i]
         t["tick"], t["time"], t["seq"], t["deadline"] = k, now, seq, deadline
@@ -301,9 +302,16 @@ class Recorder:
         ring.head += 1
 
     def _write_loop(self) -> None:
+        """Until stopped, or until the file cannot be written (a full disk): then the loop goes on unrecorded,
+        its ticks counted as dropped, and `error` says why."""
         while True:
             stopping = self._stop.is_set()
-            if self._drain():
+            try:
+                wrote = self._drain()
+            except OSError as exc:
+                self.error = exc.strerror or str(exc)
+                return
+            if wrote:
                 time.sleep(0)
             elif stopping:
                 return
@@ -370,13 +378,21 @@ class Recorder:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        summary = {"path": str(self.path), "ticks": self.ticks, "written": self.written, "dropped": self.dropped,
-                   "events": self.events_written, "policy_targets": self.targets_written}
+        summary = {"path": str(self.path), "ticks": self.ticks, "written": self.written,
+                   "dropped": self.ticks - self.written, "events": self.events_written,
+                   "policy_targets": self.targets_written, "policy_targets_dropped": self.targets_dropped}
         for camera in self._cameras:
             summary[f"camera_{camera.name}"] = {"frames": camera.written, "dropped": camera.dropped}
-        self._writer.add_metadata("bessemer.summary", {k: json.dumps(v) for k, v in summary.items() if k != "path"})
-        self._writer.finish()
-        self._file.close()
+        try:
+            if self.error is None:
+                self._writer.add_metadata("bessemer.summary",
+                                          {k: json.dumps(v) for k, v in summary.items() if k != "path"})
+                self._writer.finish()
+            self._file.close()
+        except OSError as exc:
+            self.error = exc.strerror or str(exc)
+        if self.error is not None:
+            summary["error"] = self.error
         return {**summary, "bytes": self.path.stat().st_size}
 
 

@@ -39,6 +39,7 @@ def test_lockstep_sim_records_every_tick(tmp_path):
     ticks = summary["loop"]["ticks"]
     assert summary["recording"] == {"path": str(path), "ticks": ticks, "written": ticks, "dropped": 0,
                                     "events": summary["recording"]["events"], "policy_targets": 0,
+                                    "policy_targets_dropped": 0,
                                     "bytes": path.stat().st_size}
     recording = read_recording(path)
     assert recording.complete
@@ -223,3 +224,29 @@ def test_camera_frames_are_recorded_as_compressed_images_at_their_own_rate(camer
     assert [d.format for d in decoded] == ["jpeg"] * len(rendered)
     height, width, _ = rendered[-1].shape
     assert Image.open(io.BytesIO(bytes(decoded[-1].data))).size == (width, height)
+
+
+def _small_disk(limit: int):
+    """A file-size limit makes the recording's writes fail past `limit` bytes, as a full disk does."""
+    def apply() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def test_a_disk_that_fills_ends_the_run_with_one_line_and_a_readable_file(tmp_path):
+    """The loop runs on unrecorded (lock-step waits for no writer that has failed); the command ends with one
+    line naming the file and how much it holds, and the file reads up to the cut."""
+    path = tmp_path / "full.mcap"
+    proc = subprocess.run([sys.executable, "-m", "bessemer", "sim", "--lockstep", "--duration", "2", "--record",
+                           str(path)], cwd=ROOT, capture_output=True, text=True, timeout=240,
+                          preexec_fn=_small_disk(300_000))
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("bessemer: error: --record") and "File too large" in last and "reads up to the cut" in last
+    assert "sequence done" in proc.stderr, "the run went on to its end"
+    recording = read_recording(path)
+    assert not recording.complete
+    _assert_contiguous_from_start(recording)
