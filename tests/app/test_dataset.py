@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +113,20 @@ def test_camera_frames_become_lerobots_video_feature(camera_run, lerobot_python,
     others = [np.abs(shown.astype(int) - f).mean() for i, f in enumerate(camera_run.rendered) if i != held]
     assert error < 6.0 and error < min(others), "the video shows the camera's frame held at that time"
     assert "observation.images.head" in loaded["stats"]
+
+
+def test_a_disk_that_fills_leaves_no_half_dataset(walk, tmp_path):
+    """A file-size limit makes the writes fail as a full disk does."""
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    out = tmp_path / "dataset"
+    proc = subprocess.run([sys.executable, "-m", "bessemer", "dataset", str(walk), "--out", str(out)],
+                          cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=240,
+                          preexec_fn=small_disk)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "could not write --out" in err[0] and "File too large" in err[0], err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "no dataset and no partial folder"
