@@ -194,7 +194,11 @@ def train(args: argparse.Namespace) -> int:
     print(f"checkpoint {trainer.latest}  curve {run_dir / 'learning_curve.png'}  "
           f"tensorboard --logdir {run_dir / 'tensorboard'}")
     if not finished:
-        print(f"resume with: bessemer train --resume {run_dir}")
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        extra = "".join(f" {flag} {value}" for flag, value, usual in (
+            ("--backend", args.backend, "rollout"), ("--device", args.device, "cpu"), ("--nproc", world, 1))
+            if value != usual)
+        print(f"resume with: bessemer train --resume {run_dir}{extra}")
     return 0 if finished else 130
 
 
