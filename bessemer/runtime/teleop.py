@@ -1,11 +1,12 @@
 """Keyboard teleoperation of the upper body while the walking policy keeps the legs.
 
 Each key press changes a request made the way an `rt/arm_sdk` message makes it (rows q, dq, tau, kp, kd
-for the waist and arms, and a weight) and hands it to the same `UpperBodyOverride` that Unitree's
-arm_sdk input feeds, so the override's blending and speed limits shape what a user does with the keys
-exactly as they shape an arm_sdk client's. Walking keys set the policy's velocity command inside the
-trained ranges. Presses come from the terminal, or from a script of presses at stack times (headless
-runs, tests); each accepted press is a run event, so it lands in a recording beside what it moved.
+for the waist and arms, and a weight). In the simulator's own process it goes to the same
+`UpperBodyOverride` that Unitree's arm_sdk input feeds; beside a robot (`bessemer deploy`, real or
+the bridge) `ArmSdkPublisher` sends it as `rt/arm_sdk` itself. Either way the override's blending and
+speed limits shape what a user does with the keys exactly as they shape an arm_sdk client's. Walking
+keys set an in-process policy's velocity command inside the trained ranges. Presses come from the
+terminal, or from a script of presses at run times (headless runs, tests).
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ import sys
 import termios
 import threading
 import tty
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from control.upper_body import UPPER_BODY, UpperBodyOverride
+from bessemer.runtime.arm_service import ARM_SDK_TOPIC, WEIGHT_SLOT
+from control.upper_body import UPPER_BODY
 from policies.contract import COMMAND_RANGES
+from robots import unitree_hg as hg
+from robots.dds_transport import DdsLink, idl_type, write_bytes
 from robots.g1 import joints
 from robots.g1.poses import POSES
 
@@ -39,14 +43,19 @@ KEYS = {
     "w": "walk faster forward", "s": "slower / backward", "a": "turn left", "d": "turn right",
     "x": "stop walking (zero command)", "q": "quit",
 }
-HELP = "keys: " + ", ".join(f"{k} {v}" for k, v in KEYS.items())
+WALKING_KEYS = "wsadx"
+
+
+def help_line(walking: bool) -> str:
+    return "keys: " + ", ".join(f"{k} {v}" for k, v in KEYS.items() if walking or k not in WALKING_KEYS)
 
 
 class UpperBodyTeleop:
-    """Turns key presses into arm_sdk-style requests on `override` and a velocity command in `command`."""
+    """Turns key presses into arm_sdk-style requests, given to `request(values, weight)`, and, where a
+    policy runs in this process, a velocity command in `command`."""
 
-    def __init__(self, override: UpperBodyOverride, command: np.ndarray) -> None:
-        self.override, self.command = override, command
+    def __init__(self, request: Callable[[np.ndarray, float], None], command: np.ndarray | None = None) -> None:
+        self.send, self.command = request, command
         self.names = [joints.joint_names()[i].removesuffix("_joint") for i in UPPER_BODY]
         lower, upper, _, _ = joints.limits()
         self.lower, self.upper = lower[UPPER_BODY], upper[UPPER_BODY]
@@ -73,6 +82,8 @@ class UpperBodyTeleop:
         elif key == "0":
             self.request[0] = POSES["stand"][UPPER_BODY]
             said = "upper body back to the stand pose"
+        elif key in WALKING_KEYS and self.command is None:
+            return None
         elif key in "wsad":
             axis, sign = {"w": (0, 1), "s": (0, -1), "a": (2, 1), "d": (2, -1)}[key]
             low, high = COMMAND_RANGES[axis]
@@ -86,8 +97,36 @@ class UpperBodyTeleop:
             said = "quit"
         else:
             return None
-        self.override.request(self.request, self.weight)
+        self.send(self.request, self.weight)
         return f"teleop: {said}"
+
+
+class ArmSdkPublisher:
+    """The request as Unitree's `rt/arm_sdk`: a signed LowCmd_ with the waist and arm rows and the weight in
+    motor_cmd[29].q, sent at every `send` while the arms are taken; half a second of silence hands them back."""
+
+    rate_hz = 50.0
+
+    def __init__(self, link: DdsLink) -> None:
+        self._writer = link.writer(link.topic(ARM_SDK_TOPIC, idl_type(hg.LOW_CMD)))
+        self._codec = hg.LowCmdCodec()
+        self.values = np.zeros((5, len(UPPER_BODY)))
+        self.weight = 0.0
+        self.sent = 0
+
+    def request(self, values: np.ndarray, weight: float) -> None:
+        np.copyto(self.values, values)
+        self.weight = weight
+
+    def send(self) -> None:
+        if self.weight <= 0.0:
+            return
+        motors = self._codec.message["motor_cmd"]
+        for row, name in enumerate(("q", "dq", "tau", "kp", "kd")):
+            motors[name][UPPER_BODY] = self.values[row]
+        motors["q"][WEIGHT_SLOT] = self.weight
+        write_bytes(self._writer, self._codec.encode())
+        self.sent += 1
 
 
 class ScriptedKeys:

@@ -4,9 +4,13 @@ and the recorded session becomes a dataset episode whose actions carry the arm's
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 
 from bessemer.cli import main
 from bessemer.runtime.recording import read_recording
@@ -51,3 +55,51 @@ def test_without_a_terminal_or_a_script_it_says_what_to_do(capsys, monkeypatch):
     assert main(["teleop"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--keys" in err[0]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_keys_sent_as_rt_arm_sdk_move_the_arm_of_the_robot_deploy_drives_and_records(dds_domain, tmp_path):
+    """Beside `bessemer deploy` (the bridge's G1 walking in state 200), teleop's keys travel as Unitree's
+    rt/arm_sdk: the robot's left elbow rises to the keyed target, deploy's recording holds the motion, and
+    when teleop stops, silence hands the arm back to the policy."""
+    from robots.dds import DdsConfig, DdsRobot
+    from robots.dds_transport import DdsLink
+    from tests.app.test_dds_deploy import start_bridge, stop_bridge
+    from tests.app.test_shutdown import wait_for_line
+    from tests.app.test_unitree_arm import Joints
+
+    record, deployed = tmp_path / "deploy.mcap", tmp_path / "deploy.json"
+    bridge, bridge_summary = start_bridge(dds_domain, tmp_path)
+    elbow = joint_index("left_elbow")
+    target = POSES["stand"][elbow] + 0.5
+    deploy = teleop = None
+    try:
+        DdsRobot(DdsConfig(domain=dds_domain, first_state_timeout=60.0)).close()  # the bridge serves states
+        deploy = subprocess.Popen([sys.executable, "-m", "bessemer", "deploy", "--sim", "--domain", str(dds_domain),
+                                   "--sequence", "4,200", "--duration", "120", "--max-state-age", "1000",
+                                   "--record", str(record), "--summary-json", str(deployed)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert wait_for_line(deploy, "sequence done", 120), "deploy hands the legs to the walking policy"
+        teleop = subprocess.Popen([sys.executable, "-m", "bessemer", "teleop", "--sim", "--domain", str(dds_domain),
+                                   "--keys", "0:t]]]+++++", "--duration", "120"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert wait_for_line(teleop, "left_elbow target +1.50 rad", 60), "the keys were pressed"
+        joints = Joints(DdsLink(dds_domain, "lo").participant)
+        assert joints.reaches(elbow, lambda q: q > target - 0.1, 60.0), "the elbow follows the keys"
+        teleop.send_signal(signal.SIGINT)
+        assert teleop.wait(timeout=30) == 0, teleop.stderr.read()[-2000:]
+        assert joints.reaches(elbow, lambda q: q < POSES["stand"][elbow] + 0.15, 30.0), "silence hands it back"
+    finally:
+        for proc in (teleop, deploy):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                proc.wait(timeout=60)
+        stop_bridge(bridge, bridge_summary)
+    summary = json.loads(deployed.read_text())
+    assert summary["fsm"]["faults"] == 0 and summary["unitree_services"]["arm_sdk"]["received"] > 10
+    recording = read_recording(record)
+    command, fsm = recording.channels["/robot/command"], recording.channels["/fsm/state"]
+    walking = fsm["state"] == FsmId.START
+    assert abs(command["q"][walking][:, elbow].max() - target) < 1e-6, "deploy recorded the keyed target"
+    assert np.ptp(command["q"][walking][:, :12], axis=0).max() > 0.1, "while the policy kept the legs"
