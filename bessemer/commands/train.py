@@ -205,6 +205,7 @@ def train(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     from policies.checkpoint import CheckpointError
     from policies.contract import PolicyContract
+    from policies.inference import stored_contract
     from policies.training.export import export_policy
 
     checkpoint = Path(args.checkpoint)
@@ -217,7 +218,8 @@ def export(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     for path in paths:
         print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
-    print(f"contract {PolicyContract().hash()}: 12 leg joints, 47 observations, 50 Hz")
+    contract = PolicyContract().with_choices_of(stored_contract(paths[0]))
+    print(f"contract {contract.hash()}: 12 leg joints, 47 observations, 50 Hz")
     return 0
 
 

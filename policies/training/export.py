@@ -17,6 +17,7 @@ import torch
 from rsl_rl.models import MLPModel
 
 from policies.actor import CONTRACT_FILE, actor_from_checkpoint
+from policies.checkpoint import load_checkpoint
 from policies.contract import PolicyContract
 
 
@@ -25,10 +26,11 @@ def contract_metadata(contract: PolicyContract, source: str) -> str:
 
 
 def export_policy(checkpoint: Path, out: Path, contract: PolicyContract | None = None) -> tuple[Path, Path]:
-    """Write `out`.pt (TorchScript) and `out`.onnx from a training checkpoint; return both paths.
+    """Write `out`.pt (TorchScript) and `out`.onnx from a training checkpoint, under the robot's
+    contract with the checkpoint's own choices (its gait); return both paths.
     Both are written beside their final names first and moved there only once both exist, so a
     failure leaves neither (and any earlier pair untouched)."""
-    contract = contract or PolicyContract()
+    contract = (contract or PolicyContract()).with_choices_of(load_checkpoint(checkpoint)["contract"])
     actor = actor_from_checkpoint(checkpoint, contract)
     meta = contract_metadata(contract, checkpoint.name)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,8 @@ from robots.interface import RobotState
 TINY = TrainConfig(iterations=1, num_envs=4, steps_per_env=8, save_every=1, threads=1, actor_hidden=(32, 32),
                    critic_hidden=(32, 32))
 OTHER = replace(PolicyContract(), action_scale=0.5)
+TRAINED = replace(PolicyContract(), stand_still_below=TINY.stand_still_below)
+"""The contract TINY's runs train under: the robot's, with the gait training chooses by default."""
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,7 @@ def test_torchscript_and_onnx_exports_compute_the_actor_and_carry_the_contract(c
     (actions,) = ReferenceEvaluator(model).run(None, {"obs": obs.numpy()})
     np.testing.assert_allclose(actions, expected, atol=1e-5)
     for meta in (json.loads(files[CONTRACT_FILE]), json.loads({p.key: p.value for p in model.metadata_props}[CONTRACT_FILE])):
-        assert meta["contract_hash"] == PolicyContract().hash()
+        assert meta["contract_hash"] == TRAINED.hash()
         assert meta["contract"]["joint_names"][0] == "left_hip_pitch_joint" and meta["contract"]["control_dt"] == 0.02
 
 
@@ -118,7 +120,7 @@ def test_export_cli_writes_both_files(checkpoints, tmp_path):
     result = cli("export", str(checkpoints[0]), "--out", str(tmp_path / "walk"))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "walk.pt").stat().st_size > 0 and (tmp_path / "walk.onnx").stat().st_size > 0
-    assert PolicyContract().hash() in result.stdout
+    assert TRAINED.hash() in result.stdout
 
 
 def test_the_first_policies_contract_hash_is_unchanged_by_later_fields():
@@ -132,3 +134,16 @@ def test_a_runtime_takes_the_policys_own_gait_choice_from_its_file():
     assert PolicyContract().mismatch(stands.as_dict()) is None, "the policy's choice is not the robot's to refuse"
     assert PolicyContract().with_choices_of(stands.as_dict()) == stands
     assert stands.with_choices_of(PolicyContract().as_dict()) == PolicyContract(), "absent: the first policies' clock"
+
+
+def test_an_export_keeps_the_checkpoints_gait_so_the_runtime_stands_still_with_it(tmp_path):
+    stands = replace(PolicyContract(), stand_still_below=0.1)
+    Trainer(replace(TINY, stand_still_below=0.1), tmp_path / "run").run()
+    pt, _ = export_policy(tmp_path / "run" / "latest.pt", tmp_path / "policy")
+    policy = LearnedPolicy(pt)
+    assert policy.contract == stands and policy.can_stand_still
+    state, targets = RobotState(29), np.zeros((6, 29))
+    state.quat[0] = 1.0
+    for k in range(30):
+        policy.act(state, k * policy.contract.control_dt, targets)
+    assert policy.gait.steps[0] == 0 and policy.standing, "a zero command: the reference never left both feet down"
