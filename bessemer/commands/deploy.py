@@ -33,6 +33,10 @@ def run(args: argparse.Namespace) -> int:
     check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None},
                   {"--record": args.record, "--summary-json": args.summary_json}, keep=("--record",),
                   force=args.force)
+    if args.rerun:
+        from bessemer.commands.view import require_viewer
+
+        require_viewer("record with --record and write a Rerun file with `bessemer view FILE.mcap --save OUT.rrd`")
     interface = "lo" if args.sim else args.iface
     domain = args.domain if args.domain is not None else (1 if args.sim else 0)
     status = StatusLine()
@@ -77,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
     recording = Recorder(args.record, robot.num_motors) if args.record else None
     if recording is not None:
         recording.attach(run, policy)
+    live = None
+    if args.rerun:
+        from bessemer.runtime.rerun_live import LiveRerun
+
+        live = LiveRerun(run)
     try:
         low.loop.run(run.tick)
     except KeyboardInterrupt:
@@ -89,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
             status.event("exit: robot left in damp")
             if recording is not None:
                 summary["recording"] = recording.close()
+            if live is not None:
+                summary["rerun"] = live.close()
             status.close()
     with ignoring_interrupts():
         summary["command"] = "deploy"
@@ -126,6 +137,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     deploy_parser.add_argument("--record", type=arg_types.output_file, metavar="PATH.mcap",
                                help="record every tick's state, command and FSM state, the FSM's events and the "
                                     "policy's targets to an MCAP file (an existing one is kept)")
+    deploy_parser.add_argument("--rerun", action="store_true",
+                               help="stream the robot to the Rerun viewer as it runs (needs a display)")
     deploy_parser.add_argument("--max-state-age", type=arg_types.float_in(10.0, 1000.0, what="milliseconds"),
                                default=40.0, metavar="MS",
                                help="how old the newest valid state may be before the robot damps (default 40 ms; "

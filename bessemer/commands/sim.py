@@ -40,6 +40,10 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--viewer and --video cannot be combined: the viewer runs in real time, recording in lock-step")
     if args.viewer:
         require_display("run headless or record with --video")
+    if args.rerun:
+        from bessemer.commands.view import require_viewer
+
+        require_viewer("record with --record and write a Rerun file with `bessemer view FILE.mcap --save OUT.rrd`")
     check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None},
                   {"--video": args.video, "--record": args.record, "--summary-json": args.summary_json},
                   keep=("--video", "--record"), force=args.force)
@@ -75,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
     status = StatusLine()
     session.on_event = status.event
     session.every(25, status.update)
-    recorder = viewer = recording = None
+    recorder = viewer = recording = live = None
     recorded: dict | None = None
+    streamed: dict | None = None
     try:
         if args.record:
             recording = Recorder(args.record, low.robot.num_motors, RecorderConfig(wait_when_full=not realtime))
@@ -87,6 +92,10 @@ def run(args: argparse.Namespace) -> int:
             recorder = VideoRecorder(Path(args.video), low.robot.model, fps=30, camera=camera)
             session.every(round(1 / (30 * low.config.loop.period)), lambda s: recorder.capture(s.low.robot.data))
             status.event(f"recording {args.video} (lock-step: rendering is slower than real time)")
+        if args.rerun:
+            from bessemer.runtime.rerun_live import LiveRerun
+
+            live = LiveRerun(session)
         if args.viewer:
             import mujoco.viewer
 
@@ -115,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
                 recorded = recording.close()
             if viewer is not None:
                 viewer.close()
+            if live is not None:
+                streamed = live.close()
     with ignoring_interrupts():
         summary = session.summary()
         if task is not None:
@@ -123,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
             summary["video"] = {"path": str(args.video), "frames": recorder.frames}
         if recorded is not None:
             summary["recording"] = recorded
+        if streamed is not None:
+            summary["rerun"] = streamed
         print_summary(summary)
         if args.summary_json:
             write_output(args.summary_json, json.dumps(summary, indent=2) + "\n", "summary")
@@ -154,6 +167,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     sim_parser.add_argument("--record", type=arg_types.output_file, metavar="PATH.mcap",
                             help="record every tick's state, command and FSM state, the FSM's events and the "
                                  "policy's targets to an MCAP file (Foxglove, the mcap CLI)")
+    sim_parser.add_argument("--rerun", action="store_true",
+                            help="stream the run to the Rerun viewer as it runs (needs a display)")
     sim_parser.add_argument("--force", action="store_true", help="overwrite an existing --video or --record file")
     sim_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH",
                             help="write the final summary as JSON")

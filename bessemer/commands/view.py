@@ -13,12 +13,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_outputs({"FILE": args.file}, {"--save": args.save})
     if args.save is None:
-        if not has_display():
-            raise CliError("no display for the Rerun viewer (DISPLAY and WAYLAND_DISPLAY are unset): pass --save "
-                           "OUT.rrd and open it with `rerun OUT.rrd` where there is one")
-        if shutil.which("rerun") is None:
-            raise CliError("the Rerun viewer (`rerun`, from rerun-sdk) is not on PATH: pass --save OUT.rrd and open "
-                           "it where it is installed")
+        require_viewer("pass --save OUT.rrd and open it with `rerun OUT.rrd` where there is one")
     import rerun as rr
 
     from bessemer.runtime.recording import RecordingError, check_recording
@@ -49,6 +44,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {args.save} ({args.save.stat().st_size / 1e6:.1f} MB): {_said(logged)}; open it with "
           f"`rerun {args.save}`")
     return 0
+
+
+def require_viewer(instead: str) -> None:
+    """The Rerun viewer opens only where there is a display and its binary; else one line saying what to do."""
+    if not has_display():
+        raise CliError(f"no display for the Rerun viewer (DISPLAY and WAYLAND_DISPLAY are unset): {instead}")
+    if shutil.which("rerun") is None:
+        raise CliError(f"the Rerun viewer (`rerun`, from rerun-sdk) is not on PATH: {instead}")
 
 
 def _said(logged: dict) -> str:

@@ -78,41 +78,54 @@ def _scalars(stream: rr.RecordingStream, entity: str, seconds: np.ndarray, value
     stream.send_columns(entity, indexes=_times(seconds, t0), columns=rr.Scalars.columns(scalars=values))
 
 
+class RobotPoser:
+    """The G1's visual geoms logged once under `/world/robot/BODY` in each body's frame; `send` then moves the
+    bodies, posed by MuJoCo's kinematics from joint positions and a pelvis pose."""
+
+    def __init__(self, stream: rr.RecordingStream, variant: str, mesh_dir: Path | None = None) -> None:
+        self.stream = stream
+        self.robot = SimRobot(WorldConfig(variant=variant, mesh_dir=mesh_dir))
+        self.model, self.data = self.robot.model, mujoco.MjData(self.robot.model)
+        self.bodies = [b for b in range(1, self.model.nbody) if _log_geoms(self.model, b, stream)]
+        stream.log("/world/floor", rr.Boxes3D(half_sizes=[[2.5, 2.5, 0.001]], centers=[[0, 0, -0.001]],
+                                              colors=[[80, 84, 92]]), static=True)
+        self.qadr = {}
+        for i, name in enumerate(joint_names()):
+            jid = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_JOINT, name)
+            if jid >= 0:
+                self.qadr[i] = int(self.model.jnt_qposadr[jid])
+
+    def send(self, times: list[rr.TimeColumn], pos: np.ndarray, quat: np.ndarray, q: np.ndarray) -> None:
+        """One pose per row: pelvis position and w-x-y-z quaternion in the world, joint positions in DDS order."""
+        model, data = self.model, self.data
+        xpos, xquat = np.zeros((len(q), model.nbody, 3)), np.zeros((len(q), model.nbody, 4))
+        for f in range(len(q)):
+            data.qpos[:3], data.qpos[3:7] = pos[f], quat[f]
+            for i, adr in self.qadr.items():
+                data.qpos[adr] = q[f, i]
+            mujoco.mj_kinematics(model, data)
+            xpos[f], xquat[f] = data.xpos, data.xquat
+        for b in self.bodies:
+            self.stream.send_columns(f"/world/robot/{_body_name(model, b)}", indexes=times,
+                                     columns=rr.Transform3D.columns(translation=xpos[:, b],
+                                                                    quaternion=xquat[:, b][:, [1, 2, 3, 0]]))
+
+
 def _log_robot(recording: Recording, stream: rr.RecordingStream, config: ViewConfig, t0: float) -> int:
     meta = recording.metadata["bessemer"]
-    robot = SimRobot(WorldConfig(variant=meta["variant"], mesh_dir=config.mesh_dir))
-    model, data = robot.model, mujoco.MjData(robot.model)
-    bodies = [b for b in range(1, model.nbody) if _log_geoms(model, b, stream)]
-    stream.log("/world/floor", rr.Boxes3D(half_sizes=[[2.5, 2.5, 0.001]], centers=[[0, 0, -0.001]],
-                                          colors=[[80, 84, 92]]), static=True)
+    poser = RobotPoser(stream, meta["variant"], config.mesh_dir)
     state = recording.channels["/robot/state"]
     pelvis = recording.channels.get("/sim/pelvis")
-    period = float(meta["period_s"])
-    step = max(1, round(1.0 / (config.fps * period)))
+    step = max(1, round(1.0 / (config.fps * float(meta["period_s"]))))
     frames = np.arange(0, len(state), step)
-    qadr = {}
-    for i, name in enumerate(joint_names()):
-        jid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, name)
-        if jid >= 0:
-            qadr[i] = int(model.jnt_qposadr[jid])
-    height = robot.standing_height(state["q"][0])  # a robot's log has no pelvis position: where its joints stand
-    xpos = np.zeros((len(frames), model.nbody, 3))
-    xquat = np.zeros((len(frames), model.nbody, 4))
-    for f, k in enumerate(frames):
-        if pelvis is not None and k < len(pelvis):
-            data.qpos[:3], data.qpos[3:7] = pelvis["pos"][k], pelvis["quat"][k]
-        else:
-            data.qpos[:3], data.qpos[3:7] = (0.0, 0.0, height), state["quat"][k]
-        q = state["q"][min(k + 1, len(state) - 1)]
-        for i, adr in qadr.items():
-            data.qpos[adr] = q[i]
-        mujoco.mj_kinematics(model, data)
-        xpos[f], xquat[f] = data.xpos, data.xquat
-    times = _times(state["time"][frames], t0)
-    for b in bodies:
-        stream.send_columns(f"/world/robot/{_body_name(model, b)}", indexes=times,
-                            columns=rr.Transform3D.columns(translation=xpos[:, b],
-                                                           quaternion=xquat[:, b][:, [1, 2, 3, 0]]))
+    q = state["q"][np.minimum(frames + 1, len(state) - 1)]  # the joints after the tick's step, as the pelvis is
+    if pelvis is not None and len(pelvis):
+        held = np.minimum(frames, len(pelvis) - 1)
+        pos, quat = pelvis["pos"][held], pelvis["quat"][held]
+    else:
+        height = poser.robot.standing_height(state["q"][0])  # a robot's log has no pelvis position
+        pos, quat = np.tile([0.0, 0.0, height], (len(frames), 1)), state["quat"][frames]
+    poser.send(_times(state["time"][frames], t0), pos, quat, q)
     return len(frames)
 
 
@@ -167,7 +180,7 @@ def _log_joints(recording: Recording, stream: rr.RecordingStream, variant: str, 
 def _log_fsm(recording: Recording, stream: rr.RecordingStream, t0: float) -> int:
     fsm = recording.channels["/fsm/state"]
     changes = np.flatnonzero(np.diff(fsm["state"].astype(np.int64), prepend=-1))
-    names = np.array([_state_name(int(s)) for s in fsm["state"][changes]])
+    names = np.array([state_name(int(s)) for s in fsm["state"][changes]])
     stream.send_columns("/fsm/state", indexes=_times(fsm["time"][changes], t0),
                         columns=rr.StateChange.columns(state=names))
     faulted = fsm["faulted"].astype(np.int64)
@@ -180,7 +193,7 @@ def _log_fsm(recording: Recording, stream: rr.RecordingStream, t0: float) -> int
     return len(changes)
 
 
-def _state_name(state: int) -> str:
+def state_name(state: int) -> str:
     try:
         return f"{state} {FsmId(state).name.lower()}"
     except ValueError:

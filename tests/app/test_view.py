@@ -85,3 +85,39 @@ def test_camera_frames_show_as_images(camera_run, tmp_path):
     assert bytes(blobs[-1][0]) == frames.jpeg[-1]
     _, media = columns(out, "/camera/head", "EncodedImage:media_type")
     assert media[0] == ["image/jpeg"]
+
+
+def test_a_running_stack_streams_to_rerun_as_it_runs(tmp_path):
+    """`--rerun`'s streamer, pointed at a file instead of a viewer: the robot's poses, joints, FSM states and
+    events arrive from the sending process while the loop runs, and Rerun reads them back."""
+    from bessemer.runtime.low_level import LowLevelConfig, SimLowLevel
+    from bessemer.runtime.rerun_live import LiveConfig, LiveRerun
+    from bessemer.runtime.session import SessionConfig, SimSession
+    from control.loop import LoopConfig
+
+    low = SimLowLevel(LowLevelConfig(loop=LoopConfig(realtime=False)))
+    session = SimSession(low, SessionConfig(duration=0.2, hold=0.2))
+    out = tmp_path / "live.rrd"
+    live = LiveRerun(session, out, LiveConfig(rate_hz=50.0))
+    heights: list[float] = []
+    session.every(10, lambda run: heights.append(float(run.low.robot.data.qpos[2])))
+    low.loop.run(session.tick)
+    sent = live.close()
+    assert sent["sender_exit"] == 0 and sent["dropped"] == 0 and sent["sent"] == len(heights) > 40
+    times, poses = columns(out, "/world/robot/pelvis", "Transform3D:translation")
+    assert len(poses) == len(heights) and np.all(np.diff(times) > 0)
+    assert np.allclose(np.array(poses).reshape(-1, 3)[:, 2], heights, atol=1e-6), "posed as the robot stood"
+    _, knee = columns(out, "/joints/left_knee/commanded", "Scalars:scalars")
+    assert len(knee) == len(heights)
+    _, states = columns(out, "/fsm/state", "StateChange:state")
+    assert [s[0] for s in states] == ["1 damp", "4 stand_up"]
+    _, texts = columns(out, "/events", "TextLog:text")
+    assert any(t[0].endswith("standing") for t in texts)
+
+
+def test_rerun_without_a_display_is_refused_before_the_run(capsys, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["sim", "--rerun", "--lockstep", "--duration", "0.1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bessemer view FILE.mcap --save" in err[0]
