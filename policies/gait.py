@@ -53,20 +53,25 @@ class GaitClock:
     """The reference's clock for a batch of robots, in whole policy steps.
 
     It runs while a robot is told to move. With the contract's `stand_still_below`, a command under
-    it lets the clock run on to the next moment both feet are down (at most half a period) and stop
-    there, and the reference holds both feet on the floor in the default pose until a command
-    moves it again, from where it stopped: the targets never jump. Without it, the clock runs
-    always, as the first policies were trained. `steps` lives where the caller's arrays do (numpy,
-    or torch on the simulator's device).
+    it keeps the robot stepping in place for one gait period, which takes the walk's momentum out
+    and brings the feet together, then stops the clock at the next moment both feet are down: the
+    reference holds them on the floor in the default pose until a command moves it again, from
+    where it stopped, so the targets never jump. (Stopping at once leaves the feet a stride apart,
+    36 cm at 0.9 m/s, where no stand pose fits them.) A robot that starts under such a command
+    stands at once. Without `stand_still_below` the clock runs always, as the first policies were
+    trained. The arrays live where the caller's do (numpy, or torch on the simulator's device).
     """
 
     def __init__(self, contract: PolicyContract, steps: Any) -> None:
         """`steps`: an integer array of zeros, one per robot, in the caller's array library."""
         self.contract = contract
         self.steps = steps
-        period = round(contract.gait_period / contract.control_dt)
-        self._half = period // 2
-        self._double_support = max(1, round((contract.stance_fraction - 0.5) * period))
+        self.period = round(contract.gait_period / contract.control_dt)
+        """The gait period in policy steps."""
+        self.quiet = steps + self.period
+        """Policy steps each robot has been told to stand (counted up to one period)."""
+        self._half = self.period // 2
+        self._double_support = max(1, round((contract.stance_fraction - 0.5) * self.period))
 
     @property
     def t(self) -> Any:
@@ -82,12 +87,19 @@ class GaitClock:
         return xp.sum(commands * commands, axis=1) < below * below
 
     def stopped(self, commands: Any) -> Any:
-        """Which robots' clocks stand still under `commands`: told to stand, with both feet down."""
-        return self.standing(commands) & (self.steps % self._half < self._double_support)
+        """Which robots' clocks stand still under `commands`: told to stand for a period, both feet down."""
+        return (self.standing(commands) & (self.quiet >= self.period)
+                & (self.steps % self._half < self._double_support))
 
     def advance(self, commands: Any) -> None:
         """One policy step on, given the commands the robots now follow."""
-        self.steps += namespace(self.steps).astype(~self.stopped(commands), self.steps.dtype)
+        xp = namespace(self.steps)
+        stop = self.stopped(commands)
+        standing = xp.astype(self.standing(commands), self.steps.dtype)
+        self.quiet[...] = xp.clip(self.quiet + 1, max=self.period) * standing
+        self.steps += xp.astype(~stop, self.steps.dtype)
 
     def reset(self, rows: Any) -> None:
+        """Robots that start anew, standing: a command under the threshold keeps them so."""
         self.steps[rows] = 0
+        self.quiet[rows] = self.period

@@ -252,8 +252,12 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
             obs = self._observe()
         return obs, rewards, terminated, truncated, info
 
-    _SNAPSHOT = ("states", "commands", "last_actions", "steps", "gait_steps", "variant", "quat", "gyro",
-                 "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push")
+    _SNAPSHOT = ("states", "commands", "last_actions", "steps", "gait_steps", "gait_quiet", "variant", "quat",
+                 "gyro", "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push")
+
+    @property
+    def gait_quiet(self):
+        return self.gait.quiet
 
     @property
     def gait_steps(self) -> np.ndarray:
@@ -268,6 +272,8 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         arrays = snapshot["arrays"]
         if "gait_steps" not in arrays:  # a run from before the gait clock, whose clock was each robot's steps
             arrays = {**arrays, "gait_steps": arrays["steps"]}
+        if "gait_quiet" not in arrays:  # a run from before stepping in place ahead of a stop
+            arrays = {**arrays, "gait_quiet": np.full_like(self.gait.quiet, self.gait.period)}
         for key, value in arrays.items():
             if getattr(self, key).shape != value.shape:
                 raise ValueError(f"snapshot of {key} has shape {value.shape}, this env {getattr(self, key).shape}")

@@ -298,8 +298,12 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         return obs, rewards, terminated, truncated, info
 
     # -- persistence ---------------------------------------------------------------------------------
-    _SNAPSHOT = ("qpos", "qvel", "commands", "last_actions", "steps", "gait_steps", "variant", "quat", "gyro",
-                 "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push")
+    _SNAPSHOT = ("qpos", "qvel", "commands", "last_actions", "steps", "gait_steps", "gait_quiet", "variant",
+                 "quat", "gyro", "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push")
+
+    @property
+    def gait_quiet(self):
+        return self.gait.quiet
 
     @property
     def gait_steps(self) -> torch.Tensor:
