@@ -42,8 +42,14 @@ def train(args: argparse.Namespace) -> int:
     minutes = (time.perf_counter() - start) / 60
     print(f"trained on {len(samples.windows)} frames of {config.tracks} throws ({config.epochs} epochs) in "
           f"{minutes:.1f} min on {args.threads} thread(s)")
-    predictor.save(out, trained={"first_seed": TRAIN_FIRST_SEED, "tracks": config.tracks, "epochs": config.epochs,
-                                 "frames": len(samples.windows)})
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        predictor.save(partial, trained={"first_seed": TRAIN_FIRST_SEED, "tracks": config.tracks,
+                                         "epochs": config.epochs, "frames": len(samples.windows)})
+        partial.replace(out)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise CliError(f"could not write the predictor {out}: {exc.strerror}") from None
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")
     recorded = record_held_out(args.eval_tracks, quiet=args.quiet)
     print_ball_report(judge(predictor, recorded))
@@ -56,7 +62,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     actions = ball.add_subparsers(dest="ball_command", required=True)
     p = actions.add_parser("train", help="roll and watch throws, train the predictor, write its weights, "
                                          "judge it on held-out throws against a constant-velocity Kalman filter")
-    p.add_argument("--tracks", type=arg_types.int_in(1, 40_000, "a number of throws"),
+    p.add_argument("--tracks", type=arg_types.int_in(1, 10**6, "a number of throws"),
                    help="training throws (default: the shipped predictor's recipe, 400)")
     p.add_argument("--epochs", type=arg_types.int_in(1, 10**4, "a number of epochs"),
                    help="passes over their frames (default: the recipe's)")
