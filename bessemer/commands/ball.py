@@ -1,5 +1,6 @@
-"""`bessemer ball train`: the ball predictor, learned from throws the project's own simulation rolls and
-its head camera watches, then judged on held-out throws against a constant-velocity Kalman filter."""
+"""`bessemer ball train` and `bessemer ball plot`: the ball predictor, learned from throws the project's
+own simulation rolls and its head camera watches, judged on held-out throws against a constant-velocity
+Kalman filter, and drawn on them."""
 
 from __future__ import annotations
 
@@ -56,6 +57,24 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+def plot(args: argparse.Namespace) -> int:
+    import torch
+
+    from bessemer.bench.ball_prediction import record_held_out
+    from perception.ball_predictor import SHIPPED_WEIGHTS, BallPredictor
+    from perception.training.ball import evaluate_predictor
+    from perception.training.ball_plot import plot_forecasts
+
+    out = Path(args.out)
+    check_outputs({"--weights": args.weights}, {"--out": out}, keep=("--out",), force=args.force)
+    torch.set_num_threads(1)
+    predictor = BallPredictor.load(args.weights or SHIPPED_WEIGHTS)
+    tracks = record_held_out(args.throws, quiet=args.quiet)
+    drawn = plot_forecasts(predictor, tracks, evaluate_predictor(predictor, tracks).kalman, out)
+    print(f"wrote {out}: {drawn} of {args.throws} held-out throws (those seen rolling for half a second)")
+    return 0
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Defaults left as None come from `BallTrainConfig`, read when the command runs (no torch to build the parser)."""
     ball = sub.add_parser("ball", help="the rolling-ball predictor: train it on simulated throws the head camera watched")
@@ -74,3 +93,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=train)
+
+    p = actions.add_parser("plot", help="held-out throws seen from above: the true path, the detections, and the "
+                                        "learned and constant-velocity forecasts from one moment, as a PNG")
+    p.add_argument("--out", type=arg_types.output_file, default="ball_forecasts.png", metavar="PATH.png",
+                   help="image to write (default ball_forecasts.png)")
+    p.add_argument("--weights", type=arg_types.existing_file, metavar="PATH",
+                   help="predictor weights (default: the shipped predictor)")
+    p.add_argument("--throws", type=arg_types.int_in(1, 1000, "a number of throws"), default=8,
+                   help="held-out throws to render, of which the first four seen rolling are drawn (default 8)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=plot)
