@@ -18,16 +18,17 @@ from rich.table import Table
 from perception.training.ball import HELD_OUT_FIRST_SEED, BallEval
 
 
-def record_held_out(count: int, first_seed: int = HELD_OUT_FIRST_SEED, quiet: bool = False):
-    """`count` held-out tracks under a progress bar."""
+def record_held_out(count: int, rate_hz: float, first_seed: int = HELD_OUT_FIRST_SEED, quiet: bool = False):
+    """`count` held-out tracks, `rate_hz` frames a second, under a progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from sim.ball_tracks import record_tracks
+    from sim.ball_tracks import TrackConfig, record_tracks
 
     columns = (TextColumn(f"[bold]throws[/] seeds {first_seed}+"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, disable=quiet) as progress:
         task = progress.add_task("throws", total=count)
-        return record_tracks(range(first_seed, first_seed + count), progress=lambda done: progress.update(task, completed=done))
+        return record_tracks(range(first_seed, first_seed + count), TrackConfig(rate_hz=rate_hz),
+                             progress=lambda done: progress.update(task, completed=done))
 
 
 def judge(predictor, recorded) -> dict:
@@ -52,7 +53,7 @@ def bench_ball(tracks: int = 60, weights: str | None = None, quiet: bool = False
     from perception.ball_predictor import BallPredictor, load_shipped
     torch.set_num_threads(1)
     predictor = BallPredictor.load(weights) if weights else load_shipped()
-    recorded = record_held_out(tracks, quiet=quiet)
+    recorded = record_held_out(tracks, predictor.config.rate_hz, quiet=quiet)
     results = judge(predictor, recorded)
     window = recorded[0].detected[:predictor.config.window].copy()
     window[-1] = recorded[0].truth[predictor.config.window - 1, :2]

@@ -16,9 +16,10 @@ def train(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from bessemer.bench.ball_prediction import judge, print_ball_report, record_held_out
+    from perception.ball_predictor import BallPredictorConfig
     from perception.training.ball import (HELD_OUT_FIRST_SEED, TRAIN_FIRST_SEED, BallTrainConfig, samples_from_tracks,
                                           train_predictor)
-    from sim.ball_tracks import record_tracks
+    from sim.ball_tracks import TrackConfig, record_tracks
 
     given = {k: getattr(args, k) for k in ("tracks", "epochs") if getattr(args, k) is not None}
     config = BallTrainConfig(**given)
@@ -34,11 +35,13 @@ def train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with Progress(*columns, disable=args.quiet) as progress:
         task = progress.add_task(f"throws (seeds {TRAIN_FIRST_SEED}+)", total=config.tracks, status="")
+        predictor_config = BallPredictorConfig()
         tracks = record_tracks(range(TRAIN_FIRST_SEED, TRAIN_FIRST_SEED + config.tracks),
+                               TrackConfig(rate_hz=predictor_config.rate_hz),
                                progress=lambda done: progress.update(task, completed=done))
-        samples = samples_from_tracks(tracks)
+        samples = samples_from_tracks(tracks, predictor_config)
         task = progress.add_task("train", total=config.epochs, status="")
-        predictor = train_predictor(samples, config, on_epoch=lambda row: progress.update(
+        predictor = train_predictor(samples, config, predictor_config, on_epoch=lambda row: progress.update(
             task, completed=row["epoch"], status=f"loss {row['loss']:.4f}"))
     minutes = (time.perf_counter() - start) / 60
     print(f"trained on {len(samples.windows)} frames of {config.tracks} throws ({config.epochs} epochs) in "
@@ -52,7 +55,7 @@ def train(args: argparse.Namespace) -> int:
         partial.unlink(missing_ok=True)
         raise CliError(f"could not write the predictor {out}: {exc.strerror}") from None
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")
-    recorded = record_held_out(args.eval_tracks, quiet=args.quiet)
+    recorded = record_held_out(args.eval_tracks, predictor_config.rate_hz, quiet=args.quiet)
     print_ball_report(judge(predictor, recorded))
     return 0
 
@@ -69,7 +72,7 @@ def plot(args: argparse.Namespace) -> int:
     check_outputs({"--weights": args.weights}, {"--out": out}, keep=("--out",), force=args.force)
     torch.set_num_threads(1)
     predictor = BallPredictor.load(args.weights or SHIPPED_WEIGHTS)
-    tracks = record_held_out(args.throws, quiet=args.quiet)
+    tracks = record_held_out(args.throws, predictor.config.rate_hz, quiet=args.quiet)
     drawn = plot_forecasts(predictor, tracks, evaluate_predictor(predictor, tracks).kalman, out)
     print(f"wrote {out}: {drawn} of {args.throws} held-out throws (those seen rolling for half a second)")
     return 0

@@ -5,8 +5,8 @@ predictor's forecast.
 The scene is drawn from a seed (where the ball lies, how hard and which way it is pushed, the floor's
 sliding and rolling friction and the bounce), so a failing scene can be replayed. The ball rolls in
 its own MuJoCo model (`sim.rolling_ball`) stepped in lock-step with the robot's and is shown in the
-robot's world as its target ball; it is pushed the moment the walking policy takes over. At 10 Hz the
-head camera renders, the detector places the ball on the floor from the camera's pose, and the
+robot's world as its target ball; it is pushed the moment the walking policy takes over. At the ball
+predictor's rate the head camera renders, the detector places the ball on the floor from the camera's pose, and the
 `Intercept` controller steers. The run ends once the ball has been at rest and the robot at the
 forecast rest point for `SETTLE_S`, or at the time limit; the judge is the pelvis's distance to where
 the ball came to rest.
@@ -30,8 +30,6 @@ from sim.ball_frames import BallFramesConfig
 from sim.rolling_ball import BallThrow, RollingBall, RollingBallConfig
 from sim.world import TARGET_BALL
 
-PERCEPTION_HZ = 10.0
-"""Camera frames per second: the ball predictor's rate."""
 BALL_STEP_TICKS = 5
 """Control ticks (2 ms) between advances of the ball's own model (1 ms steps)."""
 ROOM_M = RollingBallConfig().room_m
@@ -73,7 +71,7 @@ class InterceptTask:
         self.frames = 0
         tick = session.low.config.loop.period
         session.every(BALL_STEP_TICKS, self._roll)
-        session.every(round(1 / (PERCEPTION_HZ * tick)), self._perceive)
+        session.every(round(1 / (controller.tracker.predictor.config.rate_hz * tick)), self._perceive)
 
     def _show_ball(self) -> None:
         self.data.mocap_pos[self._mocap] = self.ball.position

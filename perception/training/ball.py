@@ -61,6 +61,9 @@ def samples_from_tracks(tracks: Sequence[BallTrack], config: BallPredictorConfig
     w, steps = config.window, [round(h * config.rate_hz) for h in config.horizons_s]
     windows, targets, valid, moving, frames = [], [], [], [], []
     for k, track in enumerate(tracks):
+        if len(track.times) > 1 and abs((track.times[1] - track.times[0]) * config.rate_hz - 1) > 1e-6:
+            raise ValueError(f"throw {track.seed} was watched at {1 / (track.times[1] - track.times[0]):g} frames/s, "
+                             f"the predictor takes {config.rate_hz:g}")
         padded = np.concatenate([np.full((w - 1, 2), np.nan), track.detected])
         speed = np.linalg.norm(np.gradient(track.truth[:, :2], track.times, axis=0), axis=1)
         last = len(track.times) - 1

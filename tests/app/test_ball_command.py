@@ -16,7 +16,7 @@ def test_a_small_training_run_writes_a_predictor_that_loads_and_reports_the_held
     predictor = BallPredictor.load(out)
     assert predictor.trained == {"first_seed": TRAIN_FIRST_SEED, "tracks": 2, "epochs": 1,
                                  "frames": predictor.trained["frames"]} and predictor.trained["frames"] > 10
-    assert np.isfinite(predictor.predict(np.zeros((1, 10, 2)))).all()
+    assert np.isfinite(predictor.predict(np.zeros((1, predictor.config.window, 2)))).all()
     assert [p.name for p in tmp_path.iterdir()] == ["ball.pt"], "nothing partial left beside it"
 
 

@@ -40,9 +40,9 @@ def intercept() -> tuple[Intercept, StubWalker]:
     return Intercept(walker, BallTracker(load_shipped())), walker
 
 
-def see_resting_ball(controller: Intercept, pose, ball, frames: int = 10) -> None:
+def see_resting_ball(controller: Intercept, pose, ball) -> None:
     rng = np.random.default_rng(0)
-    for _ in range(frames):
+    for _ in range(controller.tracker.predictor.config.window):
         controller.observe(pose, np.asarray(ball) + rng.normal(0, 0.003, 2))
 
 
@@ -56,11 +56,13 @@ def test_a_resting_ball_is_forecast_to_stay_where_it_lies():
 
 def test_a_ball_rolling_away_is_forecast_further_on_than_it_is_and_short_of_constant_speed():
     controller, _ = intercept()
-    for k in range(10):
-        controller.observe((0.0, 0.0, 0.0), np.array([1.0 + 0.08 * k, 0.0]))
+    rate = controller.tracker.predictor.config.rate_hz
+    for k in range(round(rate)):
+        controller.observe((0.0, 0.0, 0.0), np.array([1.0 + 0.8 * k / rate, 0.0]))
     forecast = controller.tracker.forecast
-    assert forecast.ahead[1.0][0] > 1.72 + 0.3 and forecast.rest[0] > forecast.ahead[2.0][0] > forecast.ahead[1.0][0]
-    assert forecast.ahead[2.0][0] < 1.72 + 2 * 0.8 - 0.1, "a rolling ball slows"
+    now = forecast.now[0]
+    assert forecast.ahead[1.0][0] > now + 0.3 and forecast.rest[0] > forecast.ahead[2.0][0] > forecast.ahead[1.0][0]
+    assert forecast.ahead[2.0][0] < now + 2 * 0.8 - 0.1, "a rolling ball slows"
     assert abs(forecast.rest[1]) < 0.3
 
 
