@@ -144,14 +144,13 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         return torch.as_tensor(a, dtype=torch.float32, device=self.device)
 
     def _varied_fields(self, mjw) -> list[str]:
-        """The Warp model fields that differ between the model variants: each robot gets its own row."""
+        """The Warp model fields that differ between the model variants: each robot gets its own row.
+        Only fields MuJoCo Warp batches per world qualify (their shape starts with `*`); of the others
+        the variants differ only in `dof_length`, which only sleeping reads (off in this model)."""
         import dataclasses
 
-        from mujoco_warp._src import warp_util
-
         base = self.variants[0].model
-        batched = [f.name for f in dataclasses.fields(mjw.Model)
-                   if warp_util.is_array_spec(f.type) and getattr(f.type, "shape", ())[:1] == ("*",)]
+        batched = [f.name for f in dataclasses.fields(mjw.Model) if getattr(f.type, "shape", ())[:1] == ("*",)]
         return [name for name in batched if hasattr(base, name) and any(
             not np.array_equal(getattr(v.model, name), getattr(base, name)) for v in self.variants[1:])]
 
