@@ -1,18 +1,24 @@
-"""Where a sound comes from, in the head frame, so the robot can turn toward a speaker.
+"""Where a sound comes from, in the head frame, so the robot can turn toward a speaker, on whatever
+array the user declares.
 
-The head array is only a few centimetres wide: inter-mic delays are a couple of samples at 16 kHz,
-so the peak of one pair's cross-correlation is too coarse, and in a room the reflections rival the
-direct path. SRP-PHAT keeps only the phase of every pair's cross-spectrum, so no loud band or room
-mode dominates, and sums all pairs over a grid of directions, which resolves delays finer than a
-sample. PHAT weighs every frequency alike, though, and a chirp or a voice's harmonics leave most
-frequencies to noise, while the room keeps ringing at each frequency after the sound there has moved
-on, with phases that point at the walls. So each time-frequency cell is weighed by its SNR over two
-floors: the noise, tracked per frequency over the last second or two (not taken from the block at
-hand, where a broadband sound fills every cell and would pass for noise), and the echo, what earlier
-frames at that frequency may still be ringing with as the room decays. Single estimates still jump to
-reflections now and then, so a tracker on the circle smooths them, rides through pauses and rejects
-what disagrees with the track. Silence gives no bearing and clipping is flagged (`perception.input_check`
-judges both), since a caller steering the head must know when to trust the figure.
+A head array is only a few centimetres wide: inter-mic delays are a couple of samples at 16 kHz, and
+in a room the reflections rival the direct path. Per frequency, the block's frames give a spatial
+covariance whose principal direction is where one source's sound comes from; MUSIC scores each
+direction by how close its steering vector lies to it (1 / the distance to the noise subspace),
+which resolves far sharper than steering the pairs' phases (SRP-PHAT), and NormMUSIC scales every
+frequency to the same peak, so no loud band or room mode dominates. Not every frame deserves a say,
+though: a chirp or a voice's harmonics leave most cells to noise, and the room keeps ringing at each
+frequency after the sound there has moved on, with phases that point at the walls. So each
+time-frequency cell enters the covariance weighed by its SNR over two floors: the noise, tracked per
+frequency over the last second or two (not taken from the block at hand, where a broadband sound
+fills every cell and would pass for noise), and the echo, what earlier frames at that frequency may
+still be ringing with as the room decays; and each frequency by what its phase tells of a delay.
+Between sounds only noise and echoes remain, and a bearing then would be a confident guess, so a
+source detector (`perception.source_detector`) says "no source" instead. Single estimates still jump
+to reflections now and then, so a tracker on the circle smooths them, rides through pauses and
+rejects what disagrees with the track. Silence gives no bearing and clipping is flagged
+(`perception.input_check` judges both), since a caller steering the head must know when to trust
+the figure.
 """
 
 from __future__ import annotations
@@ -27,19 +33,27 @@ import numpy as np
 from perception.acoustic_scene import AudioSource
 from perception.input_check import check_input
 from perception.microphones import MicArray
+from perception.source_detector import FEATURES, SourceDetector
 
-Reason = Literal["silence", "clipped", "non-finite"]
+Reason = Literal["no source", "silence", "clipped", "non-finite"]
 
 
 @dataclass(frozen=True)
 class BearingConfig:
     frame: int = 512
     """FFT length in samples (32 ms at 16 kHz); `block` is cut into frames `hop` apart."""
-    hop: int = 256
+    hop: int = 128
+    """Frames overlap by three quarters, so that an onset, where the direct sound leads the echoes, is
+    caught near the start of some frame."""
     block: int = 3200
     """Samples behind one estimate (200 ms at 16 kHz)."""
     band_hz: tuple[float, float] = (300.0, 6000.0)
     grid_deg: float = 1.0
+    coarse_deg: float = 4.0
+    """The steered response is taken every `coarse_deg` first, then on the grid around the best of those:
+    a few-centimetre array's lobes are tens of degrees wide, so the coarse peak lies on the main lobe,
+    and the search costs a quarter of the whole grid's. Both sums are einsums, which stay on the calling
+    thread, where a BLAS call would wake a thread pool on the cores the control loop needs."""
     speed_of_sound: float = 343.0
     floor_blocks: int = 8
     """Blocks (1.6 s) over which a frequency's noise floor is the quietest block's: long enough to take in
@@ -50,11 +64,22 @@ class BearingConfig:
     noise_margin: float = 1.5
     """A time-frequency cell counts only above this multiple of the noise floor, which noise alone
     rarely reaches, so faint sounds are not drowned by the many cells of noise around them."""
-    room_rt60_s: float = 0.3
-    """Reverberation time assumed of the room (a furnished living room): the echo floor decays 60 dB in it."""
+    room_rt60_s: float = 0.7
+    """Reverberation time assumed of the room (a bare one rather than a furnished one): the echo floor
+    decays 60 dB in it. Too long only discounts steady sound in favour of onsets; too short lets a
+    long room's ringing, which points at the walls, pass for the source."""
     reverb_snr: float = 10.0
     """A cell's SNR counts for no more than this: early reflections, inside the same frame as the direct
     sound and so under no floor, then limit how well its phase points at the source."""
+    delay_weight: float = 2.0
+    """Weights grow as frequency to this power: what a phase tells of a delay (its Fisher information)
+    grows as the square of frequency, and on a few-centimetre array the low bands, whose phases barely
+    differ across directions, are the ones reflections and noise bend most. The growth stops where even
+    the closest two mics are half a wavelength apart: above it every pair's phase wraps, and more
+    weight would go to directions that alias the source's."""
+    power_iterations: int = 4
+    """Power iterations for each bin's principal direction: the weighted covariance is near rank one where
+    a source sounds, so a few suffice."""
     evidence_cells: float = 30.0
     """Independent cells above the noise floor at which the confidence is halved."""
 
@@ -64,42 +89,53 @@ class Bearing:
     azimuth_deg: float | None
     """In the array's frame: 0 ahead (+x), positive to the left (+y), in (-180, 180]; None if no estimate."""
     confidence: float
-    """The steered response at the peak (1 when every pair agrees on one direction at every frequency),
-    discounted when few time-frequency cells rise above the noise floor."""
+    """The weighted share of frequencies whose MUSIC peak lies at the estimate (1 when all agree), discounted
+    when few time-frequency cells rise above the noise floor."""
     reason: Reason | None = None
-    """Why the estimate is degraded or missing; None when clean."""
+    """Why the estimate is degraded or missing; None when clean. "no source": the block holds only noise
+    and the room's echoes (`perception.source_detector`), so there is nothing to point at."""
 
     @property
     def degraded(self) -> bool:
-        return self.reason is not None
+        """The input itself is at fault (not merely without a source)."""
+        return self.reason not in (None, "no source")
 
 
 class BearingEstimator:
-    """Frame-wise SRP-PHAT over a grid of azimuths, with far-field delays in the horizontal plane.
+    """Weighted NormMUSIC over a grid of azimuths, with far-field delays in the horizontal plane.
 
     It remembers the noise and echo floors of the blocks it was given, so one estimator follows one
     stream, block after consecutive block.
     """
 
-    def __init__(self, array: MicArray, config: BearingConfig = BearingConfig()) -> None:
+    def __init__(self, array: MicArray, config: BearingConfig = BearingConfig(),
+                 detector: SourceDetector | Literal["shipped"] | None = "shipped") -> None:
+        """`detector`: the shipped source detector by default; None gives a bearing for every usable block."""
         array.check_resolves_bearing()
         self.array, self.config = array, config
+        self.detector = SourceDetector.load() if detector == "shipped" else detector
+        self.features = np.zeros(len(FEATURES))
+        """The last block's statistics for the source detector."""
         self.azimuths = np.arange(-180.0 + config.grid_deg, 180.0 + config.grid_deg / 2, config.grid_deg)
         frequencies = np.fft.rfftfreq(config.frame, 1.0 / array.sample_rate)
         self._bins = np.flatnonzero((frequencies >= config.band_hz[0]) & (frequencies <= config.band_hz[1]))
-        self._pairs = np.triu_indices(array.channels, 1)
         directions = np.radians(self.azimuths)
         look = np.stack([np.cos(directions), np.sin(directions), np.zeros_like(directions)], axis=1)
-        baselines = array.xyz[self._pairs[0]] - array.xyz[self._pairs[1]]
-        lead_s = look @ baselines.T / config.speed_of_sound
-        phase = 2 * np.pi * lead_s[:, :, None] * frequencies[self._bins][None, None, :]
-        self._steer_re = np.cos(phase).reshape(len(directions), -1)
-        self._steer_im = np.sin(phase).reshape(len(directions), -1)
+        lead_s = look @ array.xyz.T / config.speed_of_sound
+        phase = 2 * np.pi * frequencies[self._bins][None, :, None] * lead_s[:, None, :]
+        self._steer = (np.exp(-1j * phase) / np.sqrt(array.channels)).astype(np.complex64)
+        """Conjugate unit steering vectors, (directions, bins, mics): a plane wave from a direction reaches a
+        mic earlier by the projection of its position on that direction."""
+        self._stride = max(1, round(config.coarse_deg / config.grid_deg))
+        self._coarse_steer = np.ascontiguousarray(self._steer[::self._stride])
         self._window = np.hanning(config.frame)
         self._floors: deque[np.ndarray] = deque(maxlen=config.floor_blocks)
         self._floor_reach = round(config.floor_span_hz / 2 / (frequencies[1] - frequencies[0]))
         self._decay_per_sample = 10 ** (-6.0 / (config.room_rt60_s * array.sample_rate))
         self._echo = np.zeros(len(self._bins))
+        spacing = np.linalg.norm(array.xyz[:, None] - array.xyz[None], axis=-1)
+        unaliased_hz = config.speed_of_sound / (2 * np.min(spacing[np.triu_indices(array.channels, 1)]))
+        self._delay_weight = (np.minimum(frequencies[self._bins], unaliased_hz) / 1000.0) ** config.delay_weight
 
     def estimate(self, block: np.ndarray) -> Bearing:
         """One bearing from samples shaped (channels, n), n >= frame, floats with full scale at 1.0."""
@@ -116,29 +152,71 @@ class BearingEstimator:
             return Bearing(None, 0.0, "silence")
         frames = np.lib.stride_tricks.sliding_window_view(x, self.config.frame, axis=1)[:, ::self.config.hop]
         spectra = np.fft.rfft(frames * self._window, axis=-1)[..., self._bins]
-        weight = self._weigh(np.mean(np.abs(spectra) ** 2, axis=0), x.shape[1])
-        cross = spectra[self._pairs[0]] * np.conj(spectra[self._pairs[1]])
-        cross = (weight * cross / np.maximum(np.abs(cross), 1e-30)).sum(axis=1).reshape(-1)
+        power = np.mean(np.abs(spectra) ** 2, axis=0)
+        noise = self._noise_floor(power)
+        weight = self._weigh(power, noise, x.shape[1])
         total = max(float(weight.sum()), 1e-30)
-        response = (self._steer_re @ cross.real + self._steer_im @ cross.imag) / (len(self._pairs[0]) * total)
-        peak = int(np.argmax(response))
+        principal = self._principal_directions(spectra, weight)
+        per_bin = np.maximum(weight.sum(axis=0), 1e-30)
+        coarse, top = self._pseudospectrum(self._coarse_steer, principal, per_bin, None)
+        near = (self._stride * int(np.argmax(coarse)) + np.arange(-self._stride - 1, self._stride + 2)) % len(self.azimuths)
+        fine, _ = self._pseudospectrum(self._steer[near], principal, per_bin, top)
+        coarse, fine = coarse / total, fine / total
+        peak = int(np.argmax(fine))
         cells = total**2 / max(float(np.sum(weight**2)), 1e-30)
-        confidence = float(np.clip(response[peak], 0.0, 1.0)) * cells / (cells + self.config.evidence_cells)
-        return Bearing(float(self.azimuths[peak]), confidence, "clipped" if check.clipped else None)
+        self.features = block_features(power, noise, float(fine[peak]), float(coarse.mean()), cells)
+        if self.detector is not None and self.detector.probability(self.features) < self.detector.threshold:
+            return Bearing(None, 0.0, "no source")
+        confidence = float(np.clip(fine[peak], 0.0, 1.0)) * cells / (cells + self.config.evidence_cells)
+        return Bearing(self._refine(fine, peak, float(self.azimuths[near[peak]])), confidence,
+                       "clipped" if check.clipped else None)
 
-    def _weigh(self, power: np.ndarray, samples: int) -> np.ndarray:
+    def _principal_directions(self, spectra: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """Per bin, the principal eigenvector (bins, mics) of the covariance of the block's frames, each
+        frame's mic vector scaled to unit length (its phases and level differences, not its loudness)
+        and weighed as `_weigh` says; by power iteration from the loudest mic's column, as only the one
+        source's direction is wanted."""
+        unit = spectra.transpose(2, 0, 1)
+        unit = unit / np.maximum(np.sqrt(np.sum(unit.real**2 + unit.imag**2, axis=1, keepdims=True)), 1e-30)
+        covariance = (unit * weight.T[:, None, :]) @ unit.conj().transpose(0, 2, 1)
+        vector = covariance[np.arange(len(covariance)), :, np.argmax(covariance.diagonal(axis1=1, axis2=2).real, axis=1)]
+        for _ in range(self.config.power_iterations):
+            vector = np.einsum("kij,kj->ki", covariance, vector)
+            vector /= np.maximum(np.linalg.norm(vector, axis=1, keepdims=True), 1e-30)
+        return vector
+
+    @staticmethod
+    def _pseudospectrum(steer: np.ndarray, principal: np.ndarray, per_bin: np.ndarray,
+                        top: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """MUSIC's 1 / (distance to the noise subspace) per direction and bin, each bin scaled to peak at its
+        weight (`top`: each bin's peak, from the coarse pass when given), summed over bins."""
+        fit = np.abs(np.einsum("dkm,km->dk", steer, principal)) ** 2
+        music = 1.0 / np.maximum(1.0 - fit, 1e-6)
+        top = music.max(axis=0) if top is None else top
+        return music @ (per_bin / top), top
+
+    def _refine(self, response: np.ndarray, peak: int, azimuth: float) -> float:
+        """The peak's azimuth between grid points, from the parabola through it and its neighbours."""
+        if not 0 < peak < len(response) - 1:
+            return azimuth
+        left, centre, right = response[peak - 1], response[peak], response[peak + 1]
+        curvature = left - 2 * centre + right
+        shift = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
+        return _wrap(azimuth + float(np.clip(shift, -0.5, 0.5)) * self.config.grid_deg)
+
+    def _weigh(self, power: np.ndarray, noise: np.ndarray, samples: int) -> np.ndarray:
         """Per frame and bin of a block's power, the weight its phase deserves.
 
         The weight is the maximum-likelihood one of generalised cross-correlation, g²/(1 - g²) for a
         coherence g = s/(1 + s) at an SNR s, which is s²/(1 + 2s): near 0 at the floors, growing with s,
         and held at `reverb_snr` by taking s as the harmonic combination of the SNR over the floors and
-        `reverb_snr`.
+        `reverb_snr`; then scaled by frequency to `delay_weight`.
         """
-        noise = self.config.noise_margin * self._noise_floor(power)
+        noise = self.config.noise_margin * noise
         floor = noise + self._echo_floor(np.maximum(power - noise, 0.0), samples)
         snr = np.maximum(power / np.maximum(floor, 1e-30) - 1.0, 0.0)
         snr = snr * self.config.reverb_snr / (snr + self.config.reverb_snr)
-        return snr**2 / (1.0 + 2.0 * snr)
+        return self._delay_weight * snr**2 / (1.0 + 2.0 * snr)
 
     def _noise_floor(self, power: np.ndarray) -> np.ndarray:
         """Per bin, the median power over a block's frames, as the mean of an exponential (noise)
@@ -259,3 +337,16 @@ def _wrap(degrees: float) -> float:
     """The same angle in (-180, 180]."""
     wrapped = (degrees + 180.0) % 360.0 - 180.0
     return 180.0 if wrapped == -180.0 else wrapped
+
+
+def block_features(power: np.ndarray, noise: np.ndarray, peak: float, mean: float, cells: float) -> np.ndarray:
+    """The statistics `perception.source_detector` reads, in the order of its FEATURES."""
+    floor = max(float(noise.sum()), 1e-30)
+    level = 10 * np.log10(np.maximum(power.sum(axis=1) - floor, 0.1 * floor) / floor)
+    t = np.arange(len(level)) - (len(level) - 1) / 2
+    decay = float(np.dot(t, level) / np.dot(t, t)) * (len(level) - 1)
+    late = max(1, len(power) // 3)
+    return np.array([np.log10(1.0 + cells), peak, peak - mean,
+                     10 * np.log10(max(float(power.mean()), 1e-30) / (floor / len(noise))), decay,
+                     float(np.max(np.diff(level), initial=0.0)),
+                     10 * np.log10(max(float(power[-late:].mean()), 1e-30) / (floor / len(noise)))])

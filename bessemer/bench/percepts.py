@@ -2,7 +2,8 @@
 
 Vision tokens and encoder frames/s at 224x224 (goal 30), audio tokenization as a multiple of real
 time (goal 100x) with the codebook's reconstruction error, the sound bearing's error beside
-pyroomacoustics' SRP-PHAT on the very same blocks (goal: no worse), and what the simulated room costs
+pyroomacoustics' SRP-PHAT, NormMUSIC and TOPS on the very same blocks (goal: no worse than the best),
+and what the simulated room costs
 to stream to a walking head (it must outrun the simulation it feeds).
 """
 
@@ -36,7 +37,7 @@ def bench_listening_room(seconds: float = 4.0, chunk_s: float = 0.02, move_every
             "realtime_x": seconds / cpu}
 
 
-def bench_perception(bearing_scenes: int = 20) -> dict:
+def bench_perception(bearing_scenes: int = 10) -> dict:
     import torch
 
     threads = torch.get_num_threads()

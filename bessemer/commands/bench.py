@@ -9,7 +9,12 @@ from bessemer.commands import arg_types, write_output
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.perception:
+    if args.bearing:
+        from bessemer.bench.audio_bearing import bench_bearing, print_bearing_report
+
+        results = bench_bearing()
+        print_bearing_report(results)
+    elif args.perception:
         from bessemer.bench.percepts import bench_perception, print_perception_report
 
         results = bench_perception()
@@ -50,6 +55,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                               help="benchmark the DDS path instead: codec, loopback round trip, deploy loop against a bridge")
     bench_parser.add_argument("--perception", action="store_true",
                               help="benchmark perception instead: vision frames/s, audio tokens, sound bearing vs pyroomacoustics")
+    bench_parser.add_argument("--bearing", action="store_true",
+                              help="benchmark the sound bearing alone instead: unseen arrays and rooms vs pyroomacoustics' "
+                                   "SRP-PHAT, NormMUSIC and TOPS, and silent blocks flagged (about 10 minutes)")
     bench_parser.add_argument("--envs", action="store_true",
                               help="benchmark the training envs instead: batched vector env vs SyncVectorEnv and physics")
     bench_parser.add_argument("--backend", choices=("rollout", "warp"), default="rollout",

@@ -4,12 +4,15 @@ In simulation it keeps its own copy of the world, posed from the simulator's sta
 camera (the D435i pose) and, given a sound scene, hears it through the head's mics (`SimPerception`).
 On hardware its frames come from the JPEG-over-ZMQ stream of Unitree's image server and its sound
 from the G1's mono microphone stream (tokens only: one channel has no bearing). Each tick it
-publishes a PERCEPT (the target's detection, sound bearing, audio tokens, what is degraded and why)
-and the camera frame as an IMAGE. Torch is held to the threads it is given, since it shares the CPU
+publishes a PERCEPT (the target's detection, sound bearing, audio tokens, what is sounding, what is
+degraded and why) and the camera frame as an IMAGE. What is sounding is read from the last second of
+tokens, whichever way they came, so simulation and the robot share one classifier. Torch is held to the threads it is given, since it shares the CPU
 with the 500 Hz loop. Losing this node never touches safety: the policy only marks itself degraded.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import mujoco
 import numpy as np
@@ -25,6 +28,7 @@ from perception.audio_perception import StreamingTokenizer, input_fault
 from perception.camera_stream import CameraStream, CameraStreamConfig
 from perception.codebook import SHIPPED_CODEBOOK, AudioCodebook
 from perception.g1_audio_stream import G1AudioStream, G1AudioStreamConfig, StreamState
+from perception.sound_classifier import SoundClassifier, StreamingSoundClass
 from perception.vision_encoder import load_shipped
 from sim.world import TARGET_BALL, WorldConfig, build_world
 
@@ -47,6 +51,8 @@ class PerceptionNode:
         self.camera: CameraStream | None = None
         self.microphone: G1AudioStream | None = None
         self.sim: SimPerception | None = None
+        self.sound_class = StreamingSoundClass(SoundClassifier.load())
+        self._heard = ""
         if camera is not None:
             self.camera = CameraStream(camera, self.ctx)
             self.encoder = load_shipped()
@@ -65,6 +71,11 @@ class PerceptionNode:
 
     def tick(self, k: int) -> bool:
         percept, frame = self._sim_percept() if self.sim is not None else self._robot_percept()
+        if len(percept.tokens) and (heard := self.sound_class.push(percept.tokens)) is not None:
+            self._heard = heard.name
+        elif percept.audio_degraded:
+            self._heard = ""
+        percept = dataclasses.replace(percept, sound_class=self._heard)
         self._seq += 1
         self.percept_out.send_multipart(wire.percept_frames(self.sid, self._seq, percept), zmq.NOBLOCK)
         if frame is not None:

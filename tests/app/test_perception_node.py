@@ -146,3 +146,32 @@ def test_the_robots_mono_microphone_stream_gives_tokens_and_its_silence_is_flagg
         node.close()
         inbox.sock.close(0)
         ctx.term()
+
+
+def test_what_the_robots_microphone_hears_is_named_in_the_percept_once_a_second_of_it_arrived(endpoints):
+    from perception.training.sound_classifier import HELD_OUT_SEED, room_responses, scene_audio
+
+    ctx = zmq.Context()
+    node = PerceptionNode(endpoints, ctx=ctx, microphone=G1AudioStreamConfig(group="127.0.0.1", port=0,
+                                                                             multicast=False))
+    inbox = percepts(endpoints, ctx)
+    room = room_responses(1, HELD_OUT_SEED + 9_000)[0]
+    sound = np.round(scene_audio("alarm", HELD_OUT_SEED + 9_001, 3.0, room) * 32767).astype(np.int16)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sent, classes = 0, []
+    try:
+        def named(p: wire.Percept) -> bool:
+            nonlocal sent
+            if sent < len(sound):
+                sender.sendto(sound[sent:sent + 1600].tobytes(), ("127.0.0.1", node.microphone.port))
+                sent += 1600
+            classes.append((sent, p.sound_class))
+            return p.sound_class == "alarm" and sent >= len(sound)
+
+        tick_until(node, inbox, named)
+        assert all(heard == "" for at, heard in classes if at < 16_000 - 1600), "nothing is named from under a second"
+    finally:
+        sender.close()
+        node.close()
+        inbox.sock.close(0)
+        ctx.term()
