@@ -323,12 +323,11 @@ class Trainer:
 def _rank_state(saved: dict, ranks: Ranks, engine: Engine, path: Path) -> dict:
     """This rank's robots and random streams in a checkpoint, refused in one line when the checkpoint
     was written by another number of ranks or by the other backend."""
+    backend = "warp" if "qpos" in saved["env"]["env"]["arrays"] else "rollout"
+    if backend != engine.backend:
+        raise CheckpointError(f"{path} holds the {backend} backend's robots: resume it with --backend {backend}")
     others = saved.get("ranks", [])
     if len(others) + 1 != ranks.world:
         raise CheckpointError(f"{path} was saved by {len(others) + 1} process(es): resume it with --nproc "
                               f"{len(others) + 1}")
-    own = saved if ranks.rank == 0 else others[ranks.rank - 1]
-    backend = "warp" if "qpos" in own["env"]["env"]["arrays"] else "rollout"
-    if backend != engine.backend:
-        raise CheckpointError(f"{path} holds the {backend} backend's robots: resume it with --backend {backend}")
-    return own
+    return saved if ranks.rank == 0 else others[ranks.rank - 1]

@@ -6,10 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 import torch.multiprocessing as mp
 
-from policies.checkpoint import load_checkpoint
+from policies.checkpoint import CheckpointError, load_checkpoint
 from policies.training.trainer import RankMismatch, Trainer, TrainConfig
 
 TINY = TrainConfig(iterations=4, num_envs=4, steps_per_env=8, save_every=2, threads=1,
@@ -58,6 +59,8 @@ def test_two_ranks_hold_the_same_networks_after_every_update_and_resume_exactly(
     saved = load_checkpoint(tmp_path / "straight" / "latest.pt")
     assert saved["env_steps"] == 2 * TINY.iterations * TINY.num_envs * TINY.steps_per_env
     assert len(saved["ranks"]) == 1, "rank 0's checkpoint carries rank 1's robots"
+    with pytest.raises(CheckpointError, match=r"was saved by 2 process\(es\): resume it with --nproc 2"):
+        Trainer(TINY, tmp_path / "straight", resume=True)
     refusal = "rank 1's training configuration differs from rank 0's in num_envs (6 vs 4)"
     assert [r["refusal"][: len(refusal)] for r in ranks] == [refusal, refusal], "both ranks refuse, before building"
     assert not (tmp_path / "disagree").exists()

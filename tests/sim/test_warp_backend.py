@@ -186,3 +186,24 @@ def test_a_warp_without_a_needed_feature_is_refused_in_one_line(monkeypatch):
     monkeypatch.setattr(support, "_version", lambda p: (1, 18) if p == "warp-lang" else real(p))
     assert support.warp_problem("cpu") == ("the Warp backend needs warp-lang >= 1.19 (found 1.18): "
                                            "pip install -e '.[warp]'")
+
+
+@pytest.mark.slow
+def test_bessemer_train_nproc_runs_two_warp_processes_that_resume_together(tmp_path, capsys):
+    """The one command for several processes (about 45 s on two loaded cores: two interpreters)."""
+    from bessemer.cli import main
+    from policies.checkpoint import load_checkpoint
+
+    run = tmp_path / "warp-run"
+    small = ["--num-envs", "2", "--steps-per-env", "4", "--threads", "1", "--quiet"]
+    assert main(["train", "--backend", "warp", "--nproc", "2", "--run-dir", str(run), "--iterations", "2",
+                 *small]) == 0
+    saved = load_checkpoint(run / "latest.pt")
+    assert saved["iteration"] == 2 and saved["env_steps"] == 2 * 2 * 2 * 4, "two ranks' samples per iteration"
+    assert len(saved["ranks"]) == 1 and "qpos" in saved["ranks"][0]["env"]["env"]["arrays"]
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--backend", "warp", "--iterations", "3", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "was saved by 2 process(es): resume it with --nproc 2" in err[0]
+    assert main(["train", "--resume", str(run), "--backend", "warp", "--nproc", "2", "--iterations", "3"]) == 0
+    assert load_checkpoint(run / "latest.pt")["iteration"] == 3
