@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from policies.contract import PolicyContract
 from sim.envs.g1_walk import WalkConfig
 from sim.envs.randomization import Randomization
 from sim.envs.vector import G1WalkVectorEnv
@@ -46,18 +47,21 @@ class Agreement:
         assert self.tight >= SHARE * self.total, f"only {self.tight / self.total:.1%} within {TIGHT:g}"
 
 
-def _both(randomization: Randomization, config: WalkConfig = SHORT, seed: int = 7):
-    rollout = G1WalkVectorEnv(ROBOTS, config, threads=1, randomization=randomization, seed=seed)
-    warp = G1WalkWarpEnv(ROBOTS, config, randomization=randomization, seed=seed)
+def _both(randomization: Randomization, config: WalkConfig = SHORT, seed: int = 7,
+          contract: PolicyContract | None = None):
+    rollout = G1WalkVectorEnv(ROBOTS, config, contract, threads=1, randomization=randomization, seed=seed)
+    warp = G1WalkWarpEnv(ROBOTS, config, contract, randomization=randomization, seed=seed)
     return rollout, warp
 
 
-@pytest.mark.parametrize("randomization", [
-    Randomization.none(),
-    replace(Randomization(models=4), push_seconds=(0.1, 0.2), push_speed=0.5),
-], ids=["nominal", "randomized-pushed"])
-def test_the_warp_backend_steps_as_the_rollout_backend_does(randomization):
-    rollout, warp = _both(randomization)
+@pytest.mark.parametrize("randomization, contract", [
+    (Randomization.none(), None),
+    (replace(Randomization(models=4), push_seconds=(0.1, 0.2), push_speed=0.5), PolicyContract(stand_still_below=0.1)),
+], ids=["nominal", "randomized-pushed-standing"])
+def test_the_warp_backend_steps_as_the_rollout_backend_does(randomization, contract):
+    """The second case also stops the gait clock of robots told to stand (half of the commands)."""
+    config = replace(SHORT, standing_fraction=0.5) if contract is not None else SHORT
+    rollout, warp = _both(randomization, config, contract=contract)
     _agree = Agreement()
     obs_a, _ = rollout.reset(seed=7)
     obs_b, _ = warp.reset(seed=7)
@@ -65,7 +69,7 @@ def test_the_warp_backend_steps_as_the_rollout_backend_does(randomization):
     if randomization.models > 1:
         assert len(set(warp.variant)) > 1, "robots step on different model variants"
     rng = np.random.default_rng(0)
-    contact_agree, contact_total, resets = 0, 0, 0
+    contact_agree, contact_total, resets, clock_stopped = 0, 0, 0, False
     for k in range(STEPS):
         actions = rng.normal(0, ACTION_STD, (ROBOTS, 12)).astype(np.float32)
         obs_a, rew_a, term_a, trunc_a, info_a = rollout.step(actions)
@@ -90,9 +94,12 @@ def test_the_warp_backend_steps_as_the_rollout_backend_does(randomization):
                 np.testing.assert_allclose(info_b[name].numpy(), value, atol=TERM_TOL, rtol=TERM_TOL,
                                            err_msg=f"{name} at step {k}")
         np.testing.assert_array_equal(warp.variant, rollout.variant)
+        np.testing.assert_array_equal(warp.gait.steps.numpy(), rollout.gait.steps)
+        clock_stopped |= bool((rollout.gait.steps < rollout.steps).any())
     _agree.check()
     assert resets >= 2 * ROBOTS, "every robot was reset within the horizon"
     assert contact_agree >= 0.95 * contact_total
+    assert clock_stopped == (contract is not None), "robots told to stand stopped their gait clock"
 
 
 def test_the_shipped_policy_walks_on_the_warp_backend_as_on_the_rollout_backend():
