@@ -4,7 +4,7 @@ A token already says what a 40 ms slice of the spectrum looks like, so the class
 embedding per token and reads a second of them (25 tokens) with one small convolution over time,
 which sees what a bag of tokens cannot: a beep's on and off, a syllable's rise and fall, a knock's
 ring. Mean and max over time then make the answer independent of where in the window the sound
-falls. It is small enough (about 45 k weights) to run on every update of the perception node.
+falls. It is small enough (38 k weights) to run on every update of the perception node.
 """
 
 from __future__ import annotations

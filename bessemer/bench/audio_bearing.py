@@ -94,7 +94,7 @@ def bench_bearing(scenes: int = 10, rt60s: tuple[float, ...] = (0.25, 0.5, 0.8),
     block_s = BearingEstimator(MicArray.g1_head(), detector=None).config.block / 16_000
     speeds = _seconds_per_block(blocks)
     return {"scenes": scenes, "seconds": seconds, "block_ms": 1000 * block_s, "rows": rows,
-            "realtime_x": {name: block_s / s for name, s in speeds.items()}}
+            "speed_array": next(iter(arrays)), "realtime_x": {name: block_s / s for name, s in speeds.items()}}
 
 
 def _seconds_per_block(blocks: list[tuple[MicArray, np.ndarray]]) -> dict[str, float]:
@@ -137,7 +137,7 @@ def print_bearing_report(r: dict) -> None:
                       *(f"{row[name][0]:.1f} / {row[name][1]:.1f}" for name in ("ours", *BASELINES)),
                       "yes" if met else "NO", f"{row['silent_flagged']} of {row['silent']}")
     speeds = r["realtime_x"]
-    table.add_row("speed, 1 core", "", "", "", *(f"x{speeds[name]:,.0f} real time" for name in ("ours", *BASELINES)),
+    table.add_row(f"speed, 1 core, {r['speed_array']}", "", "", "", *(f"x{speeds[name]:,.0f} real time" for name in ("ours", *BASELINES)),
                   "", "")
     Console(highlight=False).print(table)
     flagged = sum(row["silent_flagged"] for row in r["rows"])

@@ -6,8 +6,9 @@ On hardware its frames come from the JPEG-over-ZMQ stream of Unitree's image ser
 from the G1's mono microphone stream (tokens only: one channel has no bearing). Each tick it
 publishes a PERCEPT (the target's detection, sound bearing, audio tokens, what is sounding, what is
 degraded and why) and the camera frame as an IMAGE. What is sounding is read from the last second of
-tokens, whichever way they came, so simulation and the robot share one classifier. Torch is held to the threads it is given, since it shares the CPU
-with the 500 Hz loop. Losing this node never touches safety: the policy only marks itself degraded.
+tokens, whichever way they came, so simulation and the robot share one classifier. Torch is held to
+the threads it is given, since it shares the CPU with the 500 Hz loop. Losing this node never
+touches safety: the policy only marks itself degraded.
 """
 
 from __future__ import annotations
