@@ -54,7 +54,8 @@ def observation_noise(contract: PolicyContract, levels: dict[str, float]) -> np.
     return np.concatenate(parts)
 
 
-def _sensor(model: mujoco.MjModel, name: str) -> slice:
+def sensor_slice(model: mujoco.MjModel, name: str) -> slice:
+    """Where a named sensor's values lie in `sensordata`."""
     sid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SENSOR, name)
     return slice(int(model.sensor_adr[sid]), int(model.sensor_adr[sid] + model.sensor_dim[sid]))
 
@@ -113,7 +114,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         """qpos and qvel addresses of the contract's joints, DDS order."""
         self._legs = LegJoints.of(self.contract, self.config.soft_limit_fraction)
         self._feet = FootSensors(self.model)
-        self._imu_quat, self._imu_gyro = _sensor(self.model, "pelvis_quat"), _sensor(self.model, "pelvis_gyro")
+        self._imu_quat, self._imu_gyro = sensor_slice(self.model, "pelvis_quat"), sensor_slice(self.model, "pelvis_gyro")
         self.quat = np.zeros((num_envs, 4))
         self.gyro = np.zeros((num_envs, 3))
         """The pelvis IMU as the single env reads it: the sensors of the last physics step."""

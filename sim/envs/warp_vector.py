@@ -30,7 +30,7 @@ from sim.envs.feet import FootSensors
 from sim.envs.g1_walk import G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, sample_commands, walk_rewards
 from sim.envs.randomization import Randomization, model_variants
 from sim.envs.upper_body import UpperBodyTargets
-from sim.envs.vector import PRIVILEGED_SIZE, observation_noise, rotate_into_body
+from sim.envs.vector import PRIVILEGED_SIZE, observation_noise, rotate_into_body, sensor_slice
 from sim.envs.warp_support import import_warp
 
 _STATE = mujoco.mjtState.mjSTATE_FULLPHYSICS
@@ -44,11 +44,6 @@ class WarpConfig:
     """Contact slots per robot; a fallen G1 touches the floor at up to ~20 points."""
     constraints_per_world: int = 256
     """Constraint rows per robot (contacts, joint limits, joint friction); a fallen G1 needs ~110."""
-
-
-def _sensor(model: mujoco.MjModel, name: str) -> slice:
-    sid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SENSOR, name)
-    return slice(int(model.sensor_adr[sid]), int(model.sensor_adr[sid] + model.sensor_dim[sid]))
 
 
 class G1WalkWarpEnv(gym.vector.VectorEnv):
@@ -121,7 +116,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         legs = LegJoints.of(self.contract, self.config.soft_limit_fraction)
         self._legs = LegJoints(*(self._tensor(a) for a in (legs.lower, legs.upper, legs.default)))
         self._feet = FootSensors(m)
-        self._imu_quat, self._imu_gyro = _sensor(m, "pelvis_quat"), _sensor(m, "pelvis_gyro")
+        self._imu_quat, self._imu_gyro = sensor_slice(m, "pelvis_quat"), sensor_slice(m, "pelvis_gyro")
         self.quat = torch.zeros((num_envs, 4), device=self.device)
         self.gyro = torch.zeros((num_envs, 3), device=self.device)
         self.privileged = torch.zeros((num_envs, PRIVILEGED_SIZE), device=self.device)
