@@ -1,9 +1,13 @@
-"""A Python with LeRobot's dataset class, beside the project's: LeRobot pins a torch below the project's
-2.13.0 and its dataset package needs torchvision, whose CPU build does not import beside our CPU torch."""
+"""A Python with LeRobot's dataset class beside the project's, built small: LeRobot's dataset package with
+only what its dataset class imports, and the project's own CPU torch linked in rather than downloaded
+(torchvision, which pip would pair with a CUDA torch of several GB, is installed alone)."""
 
 from __future__ import annotations
 
+import fcntl
+import importlib.metadata
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,19 +15,53 @@ from pathlib import Path
 import pytest
 
 LEROBOT_DATASET = "lerobot-dataset==0.4.4"
-TORCHVISION = "torchvision==0.29.1"
-"""torchvision 0.29.1 brings its own torch (2.14.1) into that virtualenv; the project's is untouched."""
+TORCHVISION = "torchvision==0.28.0"
+"""The torchvision built for torch 2.13 (the project's); PyPI has only its CUDA build, whose C++ ops then
+cannot load: lerobot_load.py says how torchvision imports without them."""
+LOADING_NEEDS = ("datasets>=4.0.0,<4.2.0", "huggingface-hub>=0.34.2,<0.36.0", "av>=15.0.0,<16.0.0",
+                 "jsonlines>=4.0.0,<5.0.0", "deepdiff>=7.0.1,<9.0.0", "termcolor>=2.4.0,<4.0.0",
+                 "packaging>=24.2,<26.0", "pillow")
+"""lerobot-dataset's own requirements that its dataset class imports, in its ranges; the rest (cmake,
+opencv-python-headless, imageio[ffmpeg]) serve recording and encoding and are left out."""
+
+
+def _torch_requirements() -> list[str]:
+    """What the project's torch needs beside it (sympy, networkx, ...), without its optional extras."""
+    return [r for r in importlib.metadata.requires("torch") or [] if "extra ==" not in r]
+
+
+def _link_project_torch(venv: Path) -> None:
+    """Expose the project's torch to the virtualenv through a folder of links named by a .pth file: only
+    torch's own top-level names are seen, nothing else of the project's environment. Done after every pip
+    run, so no pip there ever sees (or could replace) the project's torch."""
+    torch = importlib.metadata.distribution("torch")
+    names = {Path(str(f)).parts[0] for f in torch.files or [] if not str(f).startswith("..")}
+    site = Path(str(torch.locate_file("")))
+    links = venv / "project-torch"
+    if all((links / n).is_symlink() and (links / n).readlink() == site / n for n in names):
+        return
+    shutil.rmtree(links, ignore_errors=True)
+    links.mkdir()
+    for name in sorted(names):
+        (links / name).symlink_to(site / name)
+    purelib = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    (purelib / "project-torch.pth").write_text(f"{links}\n")
 
 
 @pytest.fixture(scope="session")
 def lerobot_python() -> str:
-    """Built once (minutes: torch and torchvision) and cached outside the clone."""
+    """Built once (about a minute) and cached outside the clone; xdist workers build it one at a time."""
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bessemer"
-    venv = cache / "lerobot-dataset-0.4.4-py3.11"
+    venv = cache / f"lerobot-dataset-0.4.4-torch-{importlib.metadata.version('torch')}-py3.11"
     python = venv / "bin" / "python"
-    ready = venv / ".ready"
-    if not ready.exists():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", LEROBOT_DATASET, TORCHVISION], check=True)
-        ready.touch()
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f"{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / ".ready").exists():
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+            pip = [str(python), "-m", "pip", "install", "-q"]
+            subprocess.run([*pip, "--no-deps", LEROBOT_DATASET, TORCHVISION], check=True)
+            subprocess.run([*pip, *LOADING_NEEDS, *_torch_requirements()], check=True)
+            (venv / ".ready").touch()
+        _link_project_torch(venv)
     return str(python)

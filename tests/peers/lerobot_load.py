@@ -1,12 +1,13 @@
 """Load a dataset folder with LeRobot's own `LeRobotDataset`, as a training script would: run by the tests
-in a virtualenv of `lerobot-dataset` (LeRobot's dataset package on its own) and nothing of the project.
+in a virtualenv of `lerobot-dataset` (LeRobot's dataset package on its own) with nothing of the project
+but its torch.
 
 Usage: lerobot_load.py ROOT INDEX [FRAMES_DIR]. Prints one JSON line: the dataset's fps, frames, episodes
 and features, the item at INDEX as lists, and the action a delta-timestamps query returns for it. For a
 dataset with videos, each video's frame for INDEX is found as LeRobot finds it (the episode's
 `from_timestamp` plus the item's timestamp, within LeRobot's tolerance) and saved to FRAMES_DIR/KEY.npy;
-it is decoded with PyAV, as LeRobot's torchvision path cannot run here (torchvision 0.29 has no
-VideoReader and torchcodec has no build for this torch).
+it is decoded with PyAV, as LeRobot's torchvision path cannot run here (torchvision 0.28
+without its C++ ops has no VideoReader and torchcodec has no build for this torch).
 """
 
 import json
@@ -15,7 +16,16 @@ from pathlib import Path
 
 import av
 import numpy as np
-from ledataset.datasets.lerobot_dataset import LeRobotDataset
+import torch
+
+# torchvision's PyPI wheel is a CUDA build whose C++ ops cannot load beside the project's CPU torch; torchvision
+# supports running without them, except that it registers fake kernels for these two ops unguarded
+# (pytorch/vision#9337). Declared here without kernels, any call to them still fails loudly; LeRobot's
+# dataset class only imports torchvision.
+for op in ("nms", "qnms"):
+    torch.library.define(f"torchvision::{op}", "(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+
+from ledataset.datasets.lerobot_dataset import LeRobotDataset  # noqa: E402 (after the declarations above)
 
 root, index = sys.argv[1], int(sys.argv[2])
 dataset = LeRobotDataset("local/bessemer", root=root)
