@@ -126,6 +126,11 @@ class DdsBridge:
         imu["temperature"] = IMU_TEMPERATURE_C
         self._sport_codec.message["imu_state"]["temperature"] = IMU_TEMPERATURE_C
 
+    @property
+    def command(self) -> JointCommand:
+        """What the robot applies: the newest valid LowCmd_'s fields (zero before the first)."""
+        return self._command
+
     def set_remote(self, remote: RemoteState) -> None:
         self.remote = remote
         self._remote_bytes = np.frombuffer(remote.encode(), np.uint8)

@@ -14,7 +14,8 @@ BRIDGE_RT_PRIORITY = 40
 
 
 def run(args: argparse.Namespace) -> int:
-    from bessemer.commands import ignoring_interrupts, write_output
+    from bessemer.commands import check_outputs, ignoring_interrupts, write_output
+    from bessemer.commands.record_options import check_recorded
     from control.loop import FixedRateLoop, LoopConfig
     from robots.remote import RemoteState
     from sim.bridge import BridgeConfig, BridgeStartupError, DdsBridge
@@ -25,6 +26,8 @@ def run(args: argparse.Namespace) -> int:
     presses = args.remote_script
     if args.viewer:
         require_display("run the bridge headless")
+    check_outputs({}, {"--record": args.record, "--summary-json": args.summary_json}, keep=("--record",),
+                  force=args.force)
     try:
         bridge = DdsBridge(BridgeConfig(world=WorldConfig(variant=args.variant), domain=args.domain,
                                         interface=args.iface, mode_machine=args.mode_machine, band=not args.no_band,
@@ -45,6 +48,14 @@ def run(args: argparse.Namespace) -> int:
         from bessemer.keyboard_remote import HELP, KeyboardRemote
 
         keyboard = KeyboardRemote()
+    recording = before = None
+    if args.record:
+        from bessemer.runtime.recorder import Recorder
+        from robots.interface import RobotState
+
+        recording = Recorder(args.record, bridge.robot.num_motors)
+        before = RobotState(bridge.robot.num_motors)
+        recording.attach_bridge(bridge.robot, bridge.command, before, loop.config.period, args.spawn_pose)
     if (hint := loopback_multicast_hint(args.iface)) is not None:
         print(f"bessemer bridge: {hint}", file=sys.stderr, flush=True)
     print(f"bessemer bridge: G1 {args.variant} on DDS domain {args.domain} via {args.iface}, mode_machine "
@@ -75,7 +86,13 @@ def run(args: argparse.Namespace) -> int:
         elif keyboard is not None and k % 10 == 0 and keyboard.held() != held:
             held = keyboard.held()
             bridge.set_remote(RemoteState(set(held)))
+        if recording is not None:
+            state = bridge.robot.read()
+            before.values[:] = state.values
+            before.tick, before.stamp = state.tick, state.stamp
         bridge.tick(k)
+        if recording is not None:
+            recording.sample()
         if viewer is not None and k % 16 == 0:
             if not viewer.is_running():
                 return False
@@ -93,16 +110,20 @@ def run(args: argparse.Namespace) -> int:
             if viewer is not None:
                 viewer.close()
             bridge.close()
+            recorded = recording.close() if recording is not None else None
     summary = {"command": "bridge", "domain": args.domain, "interface": args.iface, "mode_machine": bridge.mode_machine,
                "sim_time_s": round(bridge.robot.time, 4), "base_height_m": round(bridge.robot.base_height, 4),
                "base_xy_m": [round(float(v), 4) for v in bridge.robot.data.qpos[:2]],
                "band_engaged": bridge.robot.band_engaged, "counters": vars(bridge.counters),
                "motion_switcher": {"mode": bridge.motion_switcher.mode.name, **vars(bridge.motion_switcher.server.counters)},
                "loop": loop.timing.summary().as_dict()}
+    if recorded is not None:
+        summary["recording"] = recorded
     with ignoring_interrupts():
         print(json.dumps(summary, indent=2))
         if args.summary_json:
             write_output(args.summary_json, json.dumps(summary, indent=2) + "\n", "summary")
+    check_recorded(recorded)
     return 0
 
 
@@ -128,4 +149,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     bridge_parser.add_argument("--viewer", action="store_true", help="open the MuJoCo viewer (needs a display)")
     bridge_parser.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH",
                                help="write the bridge's counters at exit as JSON")
+    bridge_parser.add_argument("--record", type=arg_types.output_file, metavar="PATH.mcap",
+                               help="record every tick's simulated state, the command applied and the pelvis to an "
+                                    "MCAP file (replays with `bessemer replay`)")
+    bridge_parser.add_argument("--force", action="store_true", help="overwrite an existing --record file")
     bridge_parser.set_defaults(func=run)

@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
 def _lowlevel(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from bessemer.commands.record_options import check_recorded
     from bessemer.nodes.heartbeat import Heartbeats
     from bessemer.nodes.lowlevel import LowLevelNode
     from bessemer.runtime.low_level import LowLevel, SimLowLevel, LowLevelConfig
@@ -71,6 +72,12 @@ def _lowlevel(args: argparse.Namespace) -> int:
             return low.robot.data.qpos
 
     node = LowLevelNode(low, endpoints_from(args), heartbeats, sim_pose=sim_pose)
+    recording = None
+    if args.record:
+        from bessemer.runtime.recorder import Recorder
+
+        recording = Recorder(args.record, low.robot.num_motors)
+        recording.attach_low_level(low)
     print(f"low-level node up: stack {args.stack!r}, {'G1 over DDS on ' + args.iface if args.iface else 'simulated G1'}",
           file=sys.stderr, flush=True)
 
@@ -78,6 +85,8 @@ def _lowlevel(args: argparse.Namespace) -> int:
 
     def tick(k: int) -> bool:
         node.tick(k)
+        if recording is not None:
+            recording.sample()
         parent.check(k)
         return True
 
@@ -88,6 +97,8 @@ def _lowlevel(args: argparse.Namespace) -> int:
     finally:
         low.damp_before_exit()
         node.close()
+        recorded = recording.close() if recording is not None else None
+    check_recorded(recorded)
     return 0
 
 
@@ -173,6 +184,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                              help="lowlevel with --iface: DDS domain (default 0)")
     node_parser.add_argument("--variant", type=arg_types.variant, default="29dof")
     node_parser.add_argument("--no-band", action="store_true")
+    node_parser.add_argument("--record", type=arg_types.output_file, metavar="PATH.mcap",
+                             help="lowlevel: record every tick to an MCAP file (as `bessemer sim --record`)")
     node_parser.add_argument("--rate", type=arg_types.rate_hz, default=None,
                              help="policy 50 Hz, perception 10 Hz by default")
     node_parser.add_argument("--threads", type=arg_types.threads, default=1,

@@ -30,10 +30,12 @@ def run(args: argparse.Namespace) -> int:
     if args.policy != "wave":
         _check_learned_policy(args)
     check_outputs({"--policy": args.policy if isinstance(args.policy, Path) else None, "--keys": args.keys},
-                  {"--summary-json": args.summary_json})
+                  {"--summary-json": args.summary_json, "--record": args.record}, keep=("--record",), force=args.force)
     node_args = ["--variant", args.variant] + (["--iface", args.iface, "--domain", str(args.domain)] if args.iface else [])
     if args.no_band:
         node_args.append("--no-band")
+    if args.record:
+        node_args += ["--record", str(args.record.resolve())]
     status_line = StatusLine()
     launcher = Launcher(LaunchConfig(endpoints_from(args), node_args, sequence=sequence, hold=args.hold,
                                      duration=args.duration, variant=args.variant,
@@ -64,6 +66,11 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(final, indent=2))
             if args.summary_json:
                 write_output(args.summary_json, json.dumps(final, indent=2) + "\n", "summary")
+    low = launcher.procs.get("lowlevel")
+    if args.record and low is not None and low.returncode:
+        print((low.stderr.read().strip().splitlines() or [f"the low-level node exited {low.returncode}"])[-1],
+              file=sys.stderr)
+        code = 1
     return code
 
 
@@ -159,6 +166,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run_parser.add_argument("--follow-sound", type=arg_types.seed, metavar="SEED",
                             help="simulation: the follow-sound scene of SEED; the policy node steers the walking policy "
                                  "to the sound with the perception node's percepts")
+    run_parser.add_argument("--record", type=arg_types.output_file, metavar="PATH.mcap",
+                            help="the low-level node records every tick's state, command and FSM state, the FSM's "
+                                 "events and the policy's targets to an MCAP file (as `bessemer sim --record`)")
+    run_parser.add_argument("--force", action="store_true", help="overwrite an existing --record file")
     add_stack_options(run_parser)
     run_parser.set_defaults(func=run)
 

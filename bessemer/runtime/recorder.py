@@ -1,6 +1,8 @@
 """Recording a run to MCAP: every tick's state, command and FSM state, the FSM's events, the policy's
 observations, actions and targets, and in simulation the pelvis; metadata says what ran (variant, contract,
 stack version, timing) and a simulated run carries MuJoCo's initial state, so a replay can start where it did.
+What is recorded is the stack's low level (a scripted run, or the low-level node of `bessemer run`) or the
+simulated robot that `bessemer bridge` serves (its state, the commands it applied and the pelvis; no FSM).
 
 The loop only copies each tick's arrays into preallocated ring slots (no I/O, no lock, no allocation
 beyond the rare event); a writer thread serialises and writes them. In real time a full ring drops the
@@ -24,7 +26,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 import numpy as np
 from mcap.writer import CompressionType, Writer
@@ -32,9 +34,11 @@ from mcap.writer import CompressionType, Writer
 import bessemer
 from bessemer.runtime import camera_frames
 from bessemer.runtime.camera_frames import CameraFrames, FrameSource
-from bessemer.runtime.low_level import SimLowLevel
+from bessemer.runtime.low_level import LowLevel, SimLowLevel
 from bessemer.runtime.session import ScriptedRun
 from policies.contract import PolicyContract
+from robots.interface import JointCommand, RobotState
+from sim.robot import SimRobot
 
 ROS1_TYPES = {"uint8": "u1", "int32": "<i4", "uint64": "<u8", "int64": "<i8", "float64": "<f8"}
 INITIAL_STATE = "initial_state.mjstate"
@@ -66,7 +70,8 @@ class Layout:
 
 STAMPED = (("tick", "uint64"), ("time", "float64"))
 """Every message begins with the loop's tick (counted from the first recorded one) and the stack's clock
-in seconds: simulated time in `bessemer sim`, CLOCK_MONOTONIC in `bessemer deploy`; log times are the same."""
+in seconds: simulated time in `bessemer sim` and `bessemer bridge`, CLOCK_MONOTONIC in `bessemer deploy` and
+`bessemer run`; log times are the same."""
 
 
 def layouts(num_motors: int, contract: PolicyContract | None = None) -> dict[str, Layout]:
@@ -97,6 +102,7 @@ EVENT_SCHEMA = b"uint64 tick\nfloat64 time\nint32 state\nstring kind\nstring tex
 event lines: requests, refusals, the band's release)."""
 EVENT_HEAD = struct.Struct("<Qdi")
 PER_TICK = ("/robot/state", "/robot/command", "/fsm/state")
+BRIDGE_TICK = ("/robot/state", "/robot/command")
 POLICY_STEP = ("/policy/targets", "/policy/observation", "/policy/action")
 
 
@@ -143,6 +149,13 @@ class Recorder:
         self._command_flat = np.zeros(0)
         """The controller's command rows as one flat view, set by `attach`."""
         self._qpos = self._qvel = np.zeros(0)
+        self._sim: SimRobot | None = None
+        self._state_of: Callable[[], RobotState] = lambda: RobotState(num_motors)
+        self._fsm = None
+        self._seat = None
+        self._clock: Callable[[], float] = time.monotonic
+        self._run_lines: list[str] = []
+        """The run's own event lines, recorded as they are appended."""
         self._policy = None
         self._cameras: list[CameraFrames] = []
         self._events: list[tuple[int, float, int, str, str]] = []
@@ -170,34 +183,62 @@ class Recorder:
         """Record `run` from its next tick; `policy` (one with a `contract`, an `observation` and a `last_action`,
         as `LearnedPolicy`) adds its observations and actions, `cameras` their new frames as `/camera/NAME`.
         What ran goes first, as metadata."""
-        low = run.low
+        self.attach_low_level(run.low, run.config.spawn_pose, run.events, policy, cameras)
+        run.every(1, lambda _: self.sample())
+
+    def attach_low_level(self, low: LowLevel, spawn_pose: str = "stand", events: list[str] | None = None,
+                         policy=None, cameras: dict[str, FrameSource] | None = None) -> None:
+        """Record `low` from the next `sample()`, called once a tick after it ticked (the low-level node);
+        `events` is a list the run appends its event lines to."""
+        self._fsm, self._seat, self._clock = low.fsm, low.policy, low.clock
+        self._state_of = lambda: low.controller.state
+        sim = low.robot if isinstance(low, SimLowLevel) else None
+        self._start(low.controller.command, sim, PER_TICK, events if events is not None else [], policy, cameras, {
+            "variant": low.robot.variant.name, "period_s": repr(low.config.loop.period),
+            "mode": "realtime" if low.config.loop.realtime else "lockstep",
+            "backend": "sim" if sim is not None else "robot"}, spawn_pose)
+
+    def attach_bridge(self, robot: SimRobot, command: JointCommand, state: RobotState, period: float,
+                      spawn_pose: str) -> None:
+        """Record the simulated robot a bridge serves from the next `sample()`, called after each tick: `state`
+        is what it read before the tick's step (as a controller reads it), `command` what it applied."""
+        self._clock = lambda: robot.time
+        self._state_of = lambda: state
+        self._start(command, robot, BRIDGE_TICK, [], None, None, {
+            "variant": robot.variant.name, "period_s": repr(period), "mode": "realtime", "backend": "bridge"},
+            spawn_pose)
+
+    def _start(self, command: JointCommand, sim: SimRobot | None, per_tick: tuple[str, ...], events: list[str],
+               policy, cameras: dict[str, FrameSource] | None, ran: dict[str, str], spawn_pose: str) -> None:
         self._cameras = [CameraFrames(name, source) for name, source in (cameras or {}).items()]
         contract = getattr(policy, "contract", None) or PolicyContract()
-        sim = isinstance(low, SimLowLevel)
         self.layouts = layouts(self.num_motors, contract)
-        self._per_tick = PER_TICK + (("/sim/pelvis",) if sim else ())
+        self._per_tick = per_tick + (("/sim/pelvis",) if sim is not None else ())
+        self._run_lines = events
         self._policy = policy if policy is not None and hasattr(policy, "observation") else None
-        step = POLICY_STEP if self._policy is not None else POLICY_STEP[:1]
+        step = () if self._fsm is None else POLICY_STEP if self._policy is not None else POLICY_STEP[:1]
         cap = self.config.capacity
         self._ticks = _Ring(cap, {c: self.layouts[c].storage for c in self._per_tick})
         self._targets = _Ring(max(16, cap // 8), {c: self.layouts[c].storage for c in step})
-        state, command, fsm = (self._ticks.arrays[c] for c in PER_TICK)
+        state, command_ring = (self._ticks.arrays[c] for c in PER_TICK[:2])
         self._columns = [state[f] for f in ("tick", "time", "robot_tick", "stamp", "values")]
-        self._columns += [command[f] for f in ("tick", "time", "values")]
-        self._columns += [fsm[f] for f in ("tick", "time", "state", "faulted")]
-        self._command_flat = low.controller.command.values.reshape(-1)
-        self._write_header(run, contract, step)
-        if sim:
+        self._columns += [command_ring[f] for f in ("tick", "time", "values")]
+        if self._fsm is not None:
+            fsm = self._ticks.arrays["/fsm/state"]
+            self._columns += [fsm[f] for f in ("tick", "time", "state", "faulted")]
+        self._command_flat = command.values.reshape(-1)
+        self._write_header(contract, step, ran, sim, spawn_pose)
+        if sim is not None:
             pelvis = self._ticks.arrays["/sim/pelvis"]
             self._pelvis_columns = [pelvis[f] for f in ("tick", "time", "band", "values")]
-            self._qpos, self._qvel = low.robot.data.qpos[:7], low.robot.data.qvel[:6]
-            self._sim = low.robot
+            self._qpos, self._qvel = sim.data.qpos[:7], sim.data.qvel[:6]
+            self._sim = sim
         self._thread = threading.Thread(target=self._write_loop, name="recorder", daemon=True)
         self._thread.start()
-        run.every(1, self.sample)
 
-    def _write_header(self, run: ScriptedRun, contract: PolicyContract, step: tuple[str, ...]) -> None:
-        low, writer = run.low, self._writer
+    def _write_header(self, contract: PolicyContract, step: tuple[str, ...], ran: dict[str, str],
+                      sim: SimRobot | None, spawn_pose: str) -> None:
+        writer = self._writer
         for topic in self._per_tick + step:
             layout = self.layouts[topic]
             schema = writer.register_schema(layout.name, "ros1msg", layout.schema)
@@ -210,39 +251,34 @@ class Recorder:
                 self._channels[f"/camera/{camera.name}"] = writer.register_channel(f"/camera/{camera.name}", "ros1",
                                                                                    schema)
         writer.add_metadata("bessemer", {
-            "stack_version": bessemer.__version__, "variant": low.robot.variant.name,
-            "num_motors": str(self.num_motors), "period_s": repr(low.config.loop.period),
-            "mode": "realtime" if low.config.loop.realtime else "lockstep",
-            "backend": "sim" if isinstance(low, SimLowLevel) else "robot",
+            "stack_version": bessemer.__version__, "num_motors": str(self.num_motors), **ran,
             "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "policy": getattr(self._policy, "name", "") or "",
             "contract_hash": contract.hash(), "contract": json.dumps(contract.as_dict()),
         })
-        if isinstance(low, SimLowLevel):
+        if sim is not None:
             import mujoco
 
-            robot = low.robot
-            world = {k: v for k, v in asdict(robot.config).items() if k != "mesh_dir"}
+            world = {k: v for k, v in asdict(sim.config).items() if k != "mesh_dir"}
             writer.add_metadata("sim", {
-                "world": json.dumps(world), "band": json.dumps(robot.band_engaged),
-                "spawn_pose": run.config.spawn_pose, "mujoco_version": mujoco.__version__,
+                "world": json.dumps(world), "band": json.dumps(sim.band_engaged),
+                "spawn_pose": spawn_pose, "mujoco_version": mujoco.__version__,
                 "state_spec": str(int(mujoco.mjtState.mjSTATE_INTEGRATION)),
             })
             spec = mujoco.mjtState.mjSTATE_INTEGRATION
-            state = np.zeros(mujoco.mj_stateSize(robot.model, spec))
-            mujoco.mj_getState(robot.model, robot.data, state, spec)
-            stamp = round(low.now * 1e9)
+            state = np.zeros(mujoco.mj_stateSize(sim.model, spec))
+            mujoco.mj_getState(sim.model, sim.data, state, spec)
+            stamp = round(self._clock() * 1e9)
             writer.add_attachment(stamp, stamp, INITIAL_STATE, "application/octet-stream", state.tobytes())
 
-    def sample(self, run: ScriptedRun) -> None:
+    def sample(self) -> None:
         """On the loop's thread, every tick: copy, never serialise or write."""
-        low = run.low
-        k, now = self.ticks, low.now
+        k, now = self.ticks, self._clock()
         self.ticks += 1
-        self._note_events(run, k, now)
+        self._note_events(k, now)
         for camera in self._cameras:
             camera.sample(k, now)
-        seat = low.policy
+        seat = self._seat
         if seat is not None and seat.targets.seq != self._targets_seq:
             self._targets_seq = seat.targets.seq
             self._sample_targets(k, now, seat.targets.seq, seat.targets.deadline, seat.targets.values)
@@ -253,14 +289,16 @@ class Recorder:
             i = ring.free_slot()
         if i is None:
             return
-        state, fsm = low.controller.state, low.fsm
-        s_tick, s_time, s_robot_tick, s_stamp, s_values, c_tick, c_time, c_values, f_tick, f_time, f_state, \
-            f_faulted = self._columns
-        s_tick[i] = c_tick[i] = f_tick[i] = k
-        s_time[i] = c_time[i] = f_time[i] = now
-        s_robot_tick[i], s_stamp[i], f_state[i], f_faulted[i] = state.tick, state.stamp, fsm.state, fsm.fault is not None
+        state, fsm = self._state_of(), self._fsm
+        s_tick, s_time, s_robot_tick, s_stamp, s_values, c_tick, c_time, c_values = self._columns[:8]
+        s_tick[i] = c_tick[i] = k
+        s_time[i] = c_time[i] = now
+        s_robot_tick[i], s_stamp[i] = state.tick, state.stamp
         s_values[i] = state.values
         c_values[i] = self._command_flat
+        if fsm is not None:
+            f_tick, f_time, f_state, f_faulted = self._columns[8:]
+            f_tick[i], f_time[i], f_state[i], f_faulted[i] = k, now, fsm.state, fsm.fault is not None
         if self._pelvis_columns:
             p_tick, p_time, p_band, p_values = self._pelvis_columns
             p_tick[i], p_time[i], p_band[i] = k, now, self._sim.band_engaged
@@ -268,20 +306,20 @@ class Recorder:
             p_values[i, 7:] = self._qvel
         ring.head += 1
 
-    def _note_events(self, run: ScriptedRun, k: int, now: float) -> None:
-        fsm = run.low.fsm
-        state = int(fsm.state)
-        if state != self._last_state:
+    def _note_events(self, k: int, now: float) -> None:
+        fsm, lines = self._fsm, self._run_lines
+        state = int(fsm.state) if fsm is not None else -1
+        if fsm is not None and state != self._last_state:
             if self._last_state is not None:
                 self._events.append((k, now, state, "state", f"{self._last_state} -> {state}"))
             self._last_state = state
-        if fsm.faults != self._faults:
+        if fsm is not None and fsm.faults != self._faults:
             self._faults = fsm.faults
             self._events.append((k, now, state, "fault", str(fsm.last_fault)))
-        if len(run.events) != self._run_events:
-            for line in run.events[self._run_events:]:
+        if len(lines) != self._run_events:
+            for line in lines[self._run_events:]:
                 self._events.append((k, now, state, "run", line))
-            self._run_events = len(run.events)
+            self._run_events = len(lines)
 
     def _sample_targets(self, k: int, now: float, seq: int, deadline: float, values: np.ndarray) -> None:
         """The policy's new targets, and the observation and action they came from (the same tick, just before)."""
@@ -355,6 +393,8 @@ class Recorder:
 
     def _write_targets(self, upto: int | None) -> None:
         ring = self._targets
+        if not ring.arrays:
+            return
         first = ring.arrays["/policy/targets"]
         while ring.tail < ring.head and (upto is None or first[ring.tail % ring.capacity]["tick"] <= upto):
             i = ring.tail % ring.capacity

@@ -180,19 +180,34 @@ def test_an_existing_recording_is_kept_unless_forced(tmp_path, capsys):
 
 
 @pytest.mark.timeout(120)
-def test_deploy_records_the_robot_it_drives_over_dds(dds_domain, tmp_path):
+def test_deploy_and_the_bridge_record_the_robot_each_from_its_side(dds_domain, tmp_path):
+    """The bridge's log (the simulated robot's states, the commands it applied, the pelvis) replays to numerical
+    noise: each tick's state and command are paired as a controller sees them."""
     from robots.dds import DdsConfig, DdsRobot
     from tests.app.test_dds_deploy import start_bridge, stop_bridge
 
-    path, summary_path = tmp_path / "deploy.mcap", tmp_path / "deploy.json"
-    proc, bridge_summary = start_bridge(dds_domain, tmp_path)
+    path, summary_path, bridge_path = tmp_path / "deploy.mcap", tmp_path / "deploy.json", tmp_path / "bridge.mcap"
+    proc, bridge_summary = start_bridge(dds_domain, tmp_path, "--record", str(bridge_path))
     try:
         DdsRobot(DdsConfig(domain=dds_domain, first_state_timeout=60.0)).close()  # the bridge serves states
         code = main(["deploy", "--sim", "--domain", str(dds_domain), "--duration", "1", "--no-unitree-services",
                      "--max-state-age", "1000", "--record", str(path), "--summary-json", str(summary_path)])
     finally:
-        stop_bridge(proc, bridge_summary)
+        bridged = stop_bridge(proc, bridge_summary)
     summary = json.loads(summary_path.read_text())
+    assert bridged["recording"]["written"] == bridged["recording"]["ticks"] == bridged["loop"]["ticks"]
+    served = read_recording(bridge_path)
+    assert served.complete and set(served.channels) == {"/robot/state", "/robot/command", "/sim/pelvis"}
+    for topic, channel in served.channels.items():
+        assert np.array_equal(channel["tick"], np.arange(bridged["loop"]["ticks"])), topic
+    assert served.metadata["bessemer"]["backend"] == "bridge"
+    assert served.channels["/robot/command"]["kp"].max() > 0, "the deploy's stand-up gains, as applied"
+    out = tmp_path / "replay.json"
+    assert main(["replay", str(bridge_path), "--json", str(out)]) == 0
+    replayed = json.loads(out.read_text())
+    assert replayed["start"] == "exact" and replayed["stopped_at_tick"] is None
+    assert max(j["q_rad"]["max"] for j in replayed["joints"].values()) < 1e-9
+    assert replayed["pelvis"]["position_m"]["max"] < 1e-9
     assert code == 0, summary["events"]
     recording = read_recording(path)
     state = recording.channels["/robot/state"]
@@ -200,6 +215,24 @@ def test_deploy_records_the_robot_it_drives_over_dds(dds_domain, tmp_path):
     assert summary["recording"]["written"] + summary["recording"]["dropped"] == summary["loop"]["ticks"]
     assert np.all(np.diff(state["robot_tick"].astype(np.int64)) >= 0), "the robot's own ticks, in order"
     assert recording.channels["/fsm/state"]["state"][-1] == FsmId.STAND_UP
+
+
+def test_bessemer_run_records_every_tick_of_its_low_level_node(base_port, tmp_path):
+    path, summary_path = tmp_path / "run.mcap", tmp_path / "run.json"
+    assert main(["run", "--sim", "--stack", "recorded", "--base-port", str(base_port), "--no-perception",
+                 "--hold", "0.5", "--duration", "0.5", "--record", str(path), "--summary-json", str(summary_path)]) == 0
+    recording = read_recording(path)
+    assert recording.complete
+    ticks = len(recording.channels["/robot/state"])
+    assert recording.metadata["bessemer.summary"]["dropped"] == "0"
+    for topic in ("/robot/state", "/robot/command", "/fsm/state", "/sim/pelvis"):
+        assert np.array_equal(recording.channels[topic]["tick"], np.arange(ticks)), topic
+    fsm = recording.channels["/fsm/state"]["state"]
+    assert FsmId.START in fsm and fsm[-1] == FsmId.DAMP, "stood, drove, and damped at shutdown"
+    assert {("state", "1 -> 4"), ("state", "4 -> 200")} <= {(e["kind"], e["text"]) for e in recording.events}
+    targets = recording.channels["/policy/targets"]
+    assert len(targets) > 10 and np.all(np.diff(targets["seq"]) > 0), "the policy node's targets, as they came"
+    assert recording.metadata["bessemer"]["mode"] == "realtime"
 
 
 @SHARED
