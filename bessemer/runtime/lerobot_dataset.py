@@ -107,8 +107,9 @@ def check_recordings(recordings: dict[Path, Recording]) -> tuple[dict, bool, dic
 
 def _driven(recording: Recording) -> bool:
     """Whether a policy drove (state 200) and its observations and actions were recorded."""
-    fsm = recording.channels["/fsm/state"]
-    return len(recording.channels.get("/policy/action", ())) > 0 and bool(np.any(fsm["state"] == FsmId.START))
+    fsm = recording.channels.get("/fsm/state")
+    return (fsm is not None and len(recording.channels.get("/policy/action", ())) > 0
+            and bool(np.any(fsm["state"] == FsmId.START)))
 
 
 def episode_frames(recording: Recording, fps: int,

@@ -62,7 +62,7 @@ def log_recording(recording: Recording, stream: rr.RecordingStream, config: View
     t0 = float(state["time"][0])
     logged = {"frames": _log_robot(recording, stream, config, t0)}
     logged["joints"] = _log_joints(recording, stream, meta["variant"], t0)
-    logged["fsm_changes"] = _log_fsm(recording, stream, t0)
+    logged["fsm_changes"] = _log_fsm(recording, stream, t0) if "/fsm/state" in recording.channels else 0
     logged["events"] = _log_events(recording, stream, t0)
     logged["policy_steps"] = _log_policy(recording, stream, t0)
     logged["camera_frames"] = _log_cameras(recording, stream, t0)

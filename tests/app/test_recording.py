@@ -208,6 +208,8 @@ def test_deploy_and_the_bridge_record_the_robot_each_from_its_side(dds_domain, t
     assert replayed["start"] == "exact" and replayed["stopped_at_tick"] is None
     assert max(j["q_rad"]["max"] for j in replayed["joints"].values()) < 1e-9
     assert replayed["pelvis"]["position_m"]["max"] < 1e-9
+    assert main(["view", str(bridge_path), "--save", str(tmp_path / "bridge.rrd"), "--fps", "25"]) == 0
+    assert main(["dataset", str(bridge_path), "--out", str(tmp_path / "bridge_dataset"), "--fps", "25"]) == 0
     assert code == 0, summary["events"]
     recording = read_recording(path)
     state = recording.channels["/robot/state"]
