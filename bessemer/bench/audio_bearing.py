@@ -63,7 +63,7 @@ def _summary(errors: list[float]) -> tuple[float, float]:
 def bench_bearing(scenes: int = 10, rt60s: tuple[float, ...] = (0.25, 0.5, 0.8), snrs_db: tuple[float, ...] = (20.0, 5.0),
                   seconds: float = 4.0, seed: int = JUDGING_SEED) -> dict:
     arrays = {"6-mic circle, r 46 mm": circle_array(6, 0.046),
-              f"G1 head, 4 mics, {1000 * G1_HEAD_SIDE_M:.0f} mm square (assumed)": MicArray.g1_head()}
+              f"G1 head square, {1000 * G1_HEAD_SIDE_M:.0f} mm (assumed)": MicArray.g1_head()}
     print(f"bearing: {len(arrays)} arrays x {len(rt60s)} RT60s x {len(snrs_db)} SNRs x {scenes} rooms of "
           f"{seconds:g} s", file=sys.stderr, flush=True)
     rows, blocks, at = [], [], seed
@@ -139,7 +139,7 @@ def print_bearing_report(r: dict) -> None:
     speeds = r["realtime_x"]
     table.add_row(f"speed, 1 core, {r['speed_array']}", "", "", "", *(f"x{speeds[name]:,.0f} real time" for name in ("ours", *BASELINES)),
                   "", "")
-    Console(highlight=False).print(table)
+    Console(highlight=False, width=max(Console().width, 160)).print(table)
     flagged = sum(row["silent_flagged"] for row in r["rows"])
     silent = sum(row["silent"] for row in r["rows"])
     print(f"silent blocks flagged \"no source\": {flagged} of {silent} ({100 * flagged / max(silent, 1):.1f} %, "
