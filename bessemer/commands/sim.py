@@ -85,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.record:
             recording = Recorder(args.record, low.robot.num_motors, RecorderConfig(wait_when_full=not realtime))
-            recording.attach(session, walker,
-                             cameras={"head": task.perception} if args.task == "follow-sound" else None)
+            sound = args.task == "follow-sound"
+            recording.attach(session, walker, cameras={"head": task.perception} if sound else None,
+                             percepts=task if sound else None)
         if args.video:
             camera = {"follow-sound": ROOM_CAMERA, "intercept": WALLED_ROOM_CAMERA}.get(args.task, "follow")
             recorder = VideoRecorder(Path(args.video), low.robot.model, fps=30, camera=camera)

@@ -16,6 +16,7 @@ def run(args: argparse.Namespace) -> int:
         require_viewer("pass --save OUT.rrd and open it with `rerun OUT.rrd` where there is one")
     import rerun as rr
 
+    from bessemer.runtime.recorder import PERCEPT
     from bessemer.runtime.recording import RecordingError, check_recording
     from bessemer.runtime.rerun_view import ViewConfig, blueprint, log_recording
 
@@ -26,14 +27,14 @@ def run(args: argparse.Namespace) -> int:
     stream = rr.RecordingStream("bessemer", recording_id=f"{args.file.name}")
     config = ViewConfig(fps=args.fps, mesh_dir=args.mesh_dir)
     if args.save is None:
-        stream.spawn(default_blueprint=blueprint(tuple(recording.cameras)))
+        stream.spawn(default_blueprint=blueprint(tuple(recording.cameras), PERCEPT in recording.channels))
         logged = log_recording(recording, stream, config)
         stream.flush()
         print(f"sent {args.file} to the Rerun viewer: {_said(logged)}")
         return 0
     partial = args.save.with_name(f".{args.save.name}.partial")
     try:
-        stream.save(partial, default_blueprint=blueprint(tuple(recording.cameras)))
+        stream.save(partial, default_blueprint=blueprint(tuple(recording.cameras), PERCEPT in recording.channels))
         logged = log_recording(recording, stream, config)
         stream.flush()
         stream.disconnect()
@@ -57,7 +58,7 @@ def require_viewer(instead: str) -> None:
 def _said(logged: dict) -> str:
     return (f"{logged['frames']} robot poses, {logged['joints']} joints, {logged['fsm_changes']} FSM states, "
             f"{logged['events']} events, {logged['policy_steps']} policy steps, "
-            f"{logged['camera_frames']} camera frames")
+            f"{logged['camera_frames']} camera frames, {logged['percepts']} percepts")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -26,7 +26,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Protocol
 
 import numpy as np
 from mcap.writer import CompressionType, Writer
@@ -36,6 +36,8 @@ from bessemer.runtime import camera_frames
 from bessemer.runtime.camera_frames import CameraFrames, FrameSource
 from bessemer.runtime.low_level import LowLevel, SimLowLevel
 from bessemer.runtime.session import ScriptedRun
+from bessemer.wire import Percept
+from perception.sound_classes import SOUND_CLASSES
 from policies.contract import PolicyContract
 from robots.interface import JointCommand, RobotState
 from sim.robot import SimRobot
@@ -74,6 +76,18 @@ in seconds: simulated time in `bessemer sim` and `bessemer bridge`, CLOCK_MONOTO
 `bessemer run`; log times are the same."""
 
 
+PERCEPT = "/perception/percept"
+"""Each percept as the task received it (NaN: not known). `sound_class` counts from 1 in the `perception`
+metadata's `sound_classes`; 0 is unknown."""
+
+
+class PerceptSource(Protocol):
+    """What perceives in the loop's thread: how many percepts so far, and the latest."""
+
+    percepts: int
+    last_percept: Percept | None
+
+
 def layouts(num_motors: int, contract: PolicyContract | None = None) -> dict[str, Layout]:
     """`/sim/pelvis` (simulation only): the free joint after the tick's physics step (position, quaternion and
     linear velocity in the world, angular velocity in the pelvis frame, as MuJoCo keeps them) and whether the
@@ -94,6 +108,10 @@ def layouts(num_motors: int, contract: PolicyContract | None = None) -> dict[str
         "/policy/action": Layout("bessemer/PolicyAction", step, (("action", contract.action_size),)),
         "/sim/pelvis": Layout("bessemer/SimPelvis", STAMPED + (("band", "uint8"),),
                               (("pos", 3), ("quat", 4), ("linvel", 3), ("angvel", 3))),
+        PERCEPT: Layout("bessemer/Percept", STAMPED + (
+            ("sound_bearing_deg", "float64"), ("target_probability", "float64"), ("target_bearing_deg", "float64"),
+            ("target_distance_m", "float64"), ("sound_class", "uint8"), ("audio_degraded", "uint8"),
+            ("vision_degraded", "uint8"))),
     }
 
 
@@ -156,6 +174,10 @@ class Recorder:
         self._clock: Callable[[], float] = time.monotonic
         self._run_lines: list[str] = []
         """The run's own event lines, recorded as they are appended."""
+        self._percept_source: PerceptSource | None = None
+        self._percepts_seen = 0
+        self._percepts = _Ring(0, {})
+        self.percepts_written = self.percepts_dropped = 0
         self._policy = None
         self._cameras: list[CameraFrames] = []
         self._events: list[tuple[int, float, int, str, str]] = []
@@ -179,10 +201,14 @@ class Recorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def attach(self, run: ScriptedRun, policy=None, cameras: dict[str, FrameSource] | None = None) -> None:
+    def attach(self, run: ScriptedRun, policy=None, cameras: dict[str, FrameSource] | None = None,
+               percepts: PerceptSource | None = None) -> None:
         """Record `run` from its next tick; `policy` (one with a `contract`, an `observation` and a `last_action`,
-        as `LearnedPolicy`) adds its observations and actions, `cameras` their new frames as `/camera/NAME`.
-        What ran goes first, as metadata."""
+        as `LearnedPolicy`) adds its observations and actions, `cameras` their new frames as `/camera/NAME`,
+        `percepts` each new percept on `/perception/percept`. What ran goes first, as metadata."""
+        if percepts is not None:
+            self._percept_source, self._percepts_seen = percepts, percepts.percepts
+            self._percepts = _Ring(64, {PERCEPT: layouts(self.num_motors)[PERCEPT].storage})
         self.attach_low_level(run.low, run.config.spawn_pose, run.events, policy, cameras)
         run.every(1, lambda _: self.sample())
 
@@ -239,7 +265,7 @@ class Recorder:
     def _write_header(self, contract: PolicyContract, step: tuple[str, ...], ran: dict[str, str],
                       sim: SimRobot | None, spawn_pose: str) -> None:
         writer = self._writer
-        for topic in self._per_tick + step:
+        for topic in self._per_tick + step + tuple(self._percepts.arrays):
             layout = self.layouts[topic]
             schema = writer.register_schema(layout.name, "ros1msg", layout.schema)
             self._channels[topic] = writer.register_channel(topic, "ros1", schema)
@@ -256,6 +282,8 @@ class Recorder:
             "policy": getattr(self._policy, "name", "") or "",
             "contract_hash": contract.hash(), "contract": json.dumps(contract.as_dict()),
         })
+        if self._percepts.arrays:
+            writer.add_metadata("perception", {"sound_classes": json.dumps(SOUND_CLASSES)})
         if sim is not None:
             import mujoco
 
@@ -278,6 +306,10 @@ class Recorder:
         self._note_events(k, now)
         for camera in self._cameras:
             camera.sample(k, now)
+        source = self._percept_source
+        if source is not None and source.percepts != self._percepts_seen:
+            self._percepts_seen = source.percepts
+            self._sample_percept(k, now, source.last_percept)
         seat = self._seat
         if seat is not None and seat.targets.seq != self._targets_seq:
             self._targets_seq = seat.targets.seq
@@ -339,6 +371,20 @@ class Recorder:
                 r["values"] = values
         ring.head += 1
 
+    def _sample_percept(self, k: int, now: float, p: Percept) -> None:
+        ring = self._percepts
+        i = ring.free_slot()
+        if i is None:
+            self.percepts_dropped += 1
+            return
+        r = ring.arrays[PERCEPT][i]
+        r["tick"], r["time"] = k, now
+        r["sound_bearing_deg"], r["target_probability"] = p.sound_bearing_deg, p.target_probability
+        r["target_bearing_deg"], r["target_distance_m"] = p.target_bearing_deg, p.target_distance_m
+        r["sound_class"] = SOUND_CLASSES.index(p.sound_class) + 1 if p.sound_class in SOUND_CLASSES else 0
+        r["audio_degraded"], r["vision_degraded"] = p.audio_degraded, p.vision_degraded
+        ring.head += 1
+
     def _write_loop(self) -> None:
         """Until stopped, or until the file cannot be written (a full disk): then the loop goes on unrecorded,
         its ticks counted as dropped, and `error` says why."""
@@ -366,7 +412,8 @@ class Recorder:
             i = j % ring.capacity
             tick = int(state[i]["tick"])
             self._write_events(tick)
-            self._write_targets(tick)
+            self.targets_written += self._write_ring(self._targets, tick)
+            self.percepts_written += self._write_ring(self._percepts, tick)
             self._write_frames(tick)
             for topic in self._per_tick:
                 record = ring.arrays[topic][i]
@@ -376,7 +423,8 @@ class Recorder:
             self.written += 1
         if end == ring.head:
             self._write_events(None)
-            self._write_targets(None)
+            self.targets_written += self._write_ring(self._targets, None)
+            self.percepts_written += self._write_ring(self._percepts, None)
             self._write_frames(None)
         self._file.flush()
         return end > start
@@ -391,11 +439,12 @@ class Recorder:
             self._events_taken += 1
             self.events_written += 1
 
-    def _write_targets(self, upto: int | None) -> None:
-        ring = self._targets
+    def _write_ring(self, ring: _Ring, upto: int | None) -> int:
+        """Write a ring's entries up to tick `upto` (all if None), each on its topics; return how many."""
         if not ring.arrays:
-            return
-        first = ring.arrays["/policy/targets"]
+            return 0
+        first = next(iter(ring.arrays.values()))
+        start = ring.tail
         while ring.tail < ring.head and (upto is None or first[ring.tail % ring.capacity]["tick"] <= upto):
             i = ring.tail % ring.capacity
             for topic, array in ring.arrays.items():
@@ -404,7 +453,7 @@ class Recorder:
                 self._writer.add_message(self._channels[topic], stamp, record.tobytes(), stamp,
                                          sequence=int(record["tick"]))
             ring.tail += 1
-            self.targets_written += 1
+        return ring.tail - start
 
     def _write_frames(self, upto: int | None) -> None:
         for camera in self._cameras:
@@ -423,6 +472,8 @@ class Recorder:
                    "policy_targets": self.targets_written, "policy_targets_dropped": self.targets_dropped}
         for camera in self._cameras:
             summary[f"camera_{camera.name}"] = {"frames": camera.written, "dropped": camera.dropped}
+        if self._percept_source is not None:
+            summary["percepts"] = {"written": self.percepts_written, "dropped": self.percepts_dropped}
         try:
             if self.error is None:
                 self._writer.add_metadata("bessemer.summary",

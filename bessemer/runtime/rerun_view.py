@@ -10,6 +10,7 @@ recorded joints and pelvis. Series go in as columns (`send_columns`), one call p
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import numpy as np
 import rerun as rr
 import rerun.blueprint as rrb
 
+from bessemer.runtime.recorder import PERCEPT
 from bessemer.runtime.recording import Recording
 from control.fsm import FsmId
 from robots.g1.joints import joint_names
@@ -37,8 +39,11 @@ class ViewConfig:
     mesh_dir: Path | None = None
 
 
-def blueprint(cameras: tuple[str, ...] = ()) -> rrb.Blueprint:
+def blueprint(cameras: tuple[str, ...] = (), percepts: bool = False) -> rrb.Blueprint:
+    """`percepts`: the sound's and the target's bearings and what is sounding, for a recording that has them."""
     robot = rrb.Spatial3DView(origin="/world", name="robot")
+    sound = ((rrb.TimeSeriesView(origin="/perception", name="sound and target bearing (deg)"),
+              rrb.StateTimelineView(origin="/sound", name="what is sounding")) if percepts else ())
     if cameras:
         robot = rrb.Horizontal(robot, *(rrb.Spatial2DView(origin=f"/camera/{c}", name=f"{c} camera") for c in cameras),
                                column_shares=[2] + [1] * len(cameras))
@@ -50,6 +55,7 @@ def blueprint(cameras: tuple[str, ...] = ()) -> rrb.Blueprint:
             rrb.Vertical(rrb.TimeSeriesView(origin="/joints", name="joints: measured and commanded (rad)"),
                          rrb.TimeSeriesView(origin="/policy", name="policy actions"),
                          rrb.TimeSeriesView(origin="/pelvis", name="pelvis"),
+                         *sound,
                          rrb.TextLogView(origin="/events", name="events")),
             column_shares=[3, 2]),
         collapse_panels=True)
@@ -66,6 +72,7 @@ def log_recording(recording: Recording, stream: rr.RecordingStream, config: View
     logged["events"] = _log_events(recording, stream, t0)
     logged["policy_steps"] = _log_policy(recording, stream, t0)
     logged["camera_frames"] = _log_cameras(recording, stream, t0)
+    logged["percepts"] = _log_percepts(recording, stream, t0)
     _log_pelvis(recording, stream, t0)
     return logged
 
@@ -227,6 +234,21 @@ def _log_cameras(recording: Recording, stream: rr.RecordingStream, t0: float) ->
                             columns=rr.EncodedImage.columns(blob=frames.jpeg,
                                                             media_type=["image/jpeg"] * len(frames.jpeg)))
     return sum(len(frames.jpeg) for frames in recording.cameras.values())
+
+
+def _log_percepts(recording: Recording, stream: rr.RecordingStream, t0: float) -> int:
+    """Bearings as plots (gaps where not known), the sound's class as a lane that changes when it does."""
+    percepts = recording.channels.get(PERCEPT)
+    if percepts is None or not len(percepts):
+        return 0
+    for name in ("sound_bearing_deg", "target_bearing_deg"):
+        _scalars(stream, f"/perception/{name}", percepts["time"], percepts[name], t0)
+    classes = json.loads(recording.metadata.get("perception", {}).get("sound_classes", "[]"))
+    names = np.array([classes[c - 1] if 0 < c <= len(classes) else "unknown" for c in percepts["sound_class"]])
+    changes = np.flatnonzero(np.r_[True, names[1:] != names[:-1]])
+    stream.send_columns("/sound/class", indexes=_times(percepts["time"][changes], t0),
+                        columns=rr.StateChange.columns(state=names[changes]))
+    return len(percepts)
 
 
 def _log_pelvis(recording: Recording, stream: rr.RecordingStream, t0: float) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from bessemer.tasks.follow_sound import FollowSound, Phase
 from bessemer.runtime.session import SimSession
+from bessemer.wire import Percept
 from bessemer.tasks.sim_perception import SimPerception, SoundScene
 from control.fsm import FsmId
 from perception.acoustic_scene import SOURCE_KINDS, Room
@@ -74,10 +75,12 @@ class FollowSoundTask:
         self.started_at: float | None = None
         self.arrived_at: float | None = None
         self.percepts = 0
+        self.last_percept: Percept | None = None
+        """The latest percept, for a recorder (`percepts` counts them)."""
         session.every(round(self.period / session.low.config.loop.period), self._perceive)
 
     def _perceive(self, run: SimSession) -> None:
-        percept = self.perception.update(self.data, self.period)
+        percept = self.last_percept = self.perception.update(self.data, self.period)
         self.percepts += 1
         if self.arrived_at is not None and run.elapsed - self.arrived_at >= SETTLE_S:
             run.low.loop.stop()
