@@ -23,6 +23,7 @@ import json
 import struct
 import threading
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -79,6 +80,14 @@ in seconds: simulated time in `bessemer sim` and `bessemer bridge`, CLOCK_MONOTO
 PERCEPT = "/perception/percept"
 """Each percept as the task received it (NaN: not known). `sound_class` counts from 1 in the `perception`
 metadata's `sound_classes`; 0 is unknown."""
+
+
+TOKENS = "/perception/tokens"
+TOKENS_SCHEMA = b"uint64 tick\nfloat64 time\nuint16[] tokens\n"
+"""The audio codebook ids a percept brought (those since the one before), oldest first."""
+TOKENS_HEAD = struct.Struct("<QdI")
+MAX_QUEUED_PERCEPTS = 64
+"""Percepts (6 s at 10 Hz) waiting for the writer before new ones are dropped."""
 
 
 class PerceptSource(Protocol):
@@ -177,6 +186,8 @@ class Recorder:
         self._percept_source: PerceptSource | None = None
         self._percepts_seen = 0
         self._percepts = _Ring(0, {})
+        self._tokens: deque[tuple[int, float, np.ndarray]] = deque()
+        """Percepts are rare (10 Hz): their tokens, of any count, are copied into a queue, not a slot."""
         self.percepts_written = self.percepts_dropped = 0
         self._policy = None
         self._cameras: list[CameraFrames] = []
@@ -208,7 +219,7 @@ class Recorder:
         `percepts` each new percept on `/perception/percept`. What ran goes first, as metadata."""
         if percepts is not None:
             self._percept_source, self._percepts_seen = percepts, percepts.percepts
-            self._percepts = _Ring(64, {PERCEPT: layouts(self.num_motors)[PERCEPT].storage})
+            self._percepts = _Ring(MAX_QUEUED_PERCEPTS, {PERCEPT: layouts(self.num_motors)[PERCEPT].storage})
         self.attach_low_level(run.low, run.config.spawn_pose, run.events, policy, cameras)
         run.every(1, lambda _: self.sample())
 
@@ -283,6 +294,8 @@ class Recorder:
             "contract_hash": contract.hash(), "contract": json.dumps(contract.as_dict()),
         })
         if self._percepts.arrays:
+            schema = writer.register_schema("bessemer/AudioTokens", "ros1msg", TOKENS_SCHEMA)
+            self._channels[TOKENS] = writer.register_channel(TOKENS, "ros1", schema)
             writer.add_metadata("perception", {"sound_classes": json.dumps(SOUND_CLASSES)})
         if sim is not None:
             import mujoco
@@ -383,6 +396,7 @@ class Recorder:
         r["target_bearing_deg"], r["target_distance_m"] = p.target_bearing_deg, p.target_distance_m
         r["sound_class"] = SOUND_CLASSES.index(p.sound_class) + 1 if p.sound_class in SOUND_CLASSES else 0
         r["audio_degraded"], r["vision_degraded"] = p.audio_degraded, p.vision_degraded
+        self._tokens.append((k, now, np.array(p.tokens, np.uint16)))
         ring.head += 1
 
     def _write_loop(self) -> None:
@@ -413,6 +427,7 @@ class Recorder:
             tick = int(state[i]["tick"])
             self._write_events(tick)
             self.targets_written += self._write_ring(self._targets, tick)
+            self._write_tokens(tick)
             self.percepts_written += self._write_ring(self._percepts, tick)
             self._write_frames(tick)
             for topic in self._per_tick:
@@ -424,6 +439,7 @@ class Recorder:
         if end == ring.head:
             self._write_events(None)
             self.targets_written += self._write_ring(self._targets, None)
+            self._write_tokens(None)
             self.percepts_written += self._write_ring(self._percepts, None)
             self._write_frames(None)
         self._file.flush()
@@ -454,6 +470,14 @@ class Recorder:
                                          sequence=int(record["tick"]))
             ring.tail += 1
         return ring.tail - start
+
+    def _write_tokens(self, upto: int | None) -> None:
+        queue = self._tokens
+        while queue and (upto is None or queue[0][0] <= upto):
+            tick, now, tokens = queue.popleft()
+            stamp = round(now * 1e9)
+            data = TOKENS_HEAD.pack(tick, now, len(tokens)) + tokens.astype("<u2").tobytes()
+            self._writer.add_message(self._channels[TOKENS], stamp, data, stamp, sequence=tick)
 
     def _write_frames(self, upto: int | None) -> None:
         for camera in self._cameras:

@@ -17,7 +17,7 @@ from mcap.stream_reader import StreamReader
 
 from bessemer.runtime import camera_frames
 from bessemer.runtime.camera_frames import Frames
-from bessemer.runtime.recorder import EVENT_HEAD, ROS1_TYPES
+from bessemer.runtime.recorder import EVENT_HEAD, ROS1_TYPES, TOKENS, TOKENS_HEAD
 from policies.contract import PolicyContract
 from robots.g1.variants import VARIANTS
 
@@ -40,6 +40,8 @@ class Recording:
     attachments: dict[str, bytes] = field(default_factory=dict)
     cameras: dict[str, Frames] = field(default_factory=dict)
     """Camera name (`/camera/NAME`) -> its frames."""
+    tokens: list[tuple[int, float, np.ndarray]] = field(default_factory=list)
+    """Each percept's audio codebook ids: (tick, time, ids), in order."""
     complete: bool = True
     """False when the file ends early (a killed run): everything before the cut is still here."""
 
@@ -83,6 +85,8 @@ def read_recording(path: Path) -> Recording:
             recording.cameras[topic.removeprefix("/camera/")] = camera_frames.decode(messages)
         elif topic == "/fsm/events":
             recording.events = [_decode_event(m) for m in messages]
+        elif topic == TOKENS:
+            recording.tokens = [_decode_tokens(m) for m in messages]
         elif dtypes.get(topic) is not None:
             recording.channels[topic] = np.frombuffer(b"".join(messages), dtypes[topic])
     return recording
@@ -124,6 +128,11 @@ def check_contract(recording: Recording) -> PolicyContract:
         raise RecordingError(f"the recording was made under another policy contract, differing in {problem}: "
                              f"use the Bessemer version that recorded it")
     return contract
+
+
+def _decode_tokens(data: bytes) -> tuple[int, float, np.ndarray]:
+    tick, now, count = TOKENS_HEAD.unpack_from(data)
+    return tick, now, np.frombuffer(data, "<u2", count, TOKENS_HEAD.size)
 
 
 def _decode_event(data: bytes) -> dict:

@@ -326,6 +326,13 @@ def test_percepts_are_recorded_as_the_task_received_them_and_shown(tmp_path):
     assert np.isfinite(percepts["sound_bearing_deg"][-1]), "the sound was heard"
     assert json.loads(recording.metadata["perception"]["sound_classes"]) == list(SOUND_CLASSES)
     assert [SOUND_CLASSES[c - 1] if c else "" for c in percepts["sound_class"]] == [p.sound_class for p in sent]
+    assert [t for t, _, _ in recording.tokens] == list(percepts["tick"])
+    assert all(np.array_equal(ids, p.tokens) for (_, _, ids), p in zip(recording.tokens, sent))
+    assert sum(len(p.tokens) for p in sent) > 0, "the microphones' sound became codebook tokens"
+    with path.open("rb") as f:
+        decoded = [list(m.tokens) for _, _, _, m in make_reader(f, decoder_factories=[DecoderFactory()])
+                   .iter_decoded_messages(topics=["/perception/tokens"])]
+    assert decoded == [list(p.tokens) for p in sent], "a third-party ROS1 decoder reads the tokens"
 
     from tests.app.test_view import columns
 
