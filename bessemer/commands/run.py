@@ -68,9 +68,8 @@ def run(args: argparse.Namespace) -> int:
                 write_output(args.summary_json, json.dumps(final, indent=2) + "\n", "summary")
     low = launcher.procs.get("lowlevel")
     if args.record and low is not None and low.returncode:
-        print((low.stderr.read().strip().splitlines() or [f"the low-level node exited {low.returncode}"])[-1],
-              file=sys.stderr)
-        code = 1
+        said = low.stderr.read().strip().splitlines() or [f"the low-level node exited {low.returncode}"]
+        raise CliError(said[-1].removeprefix("bessemer: error: "))
     return code
 
 

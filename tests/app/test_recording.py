@@ -239,6 +239,23 @@ def test_bessemer_run_records_every_tick_of_its_low_level_node(base_port, tmp_pa
     assert recording.metadata["bessemer"]["mode"] == "realtime"
 
 
+def test_a_disk_that_fills_under_bessemer_run_ends_it_with_the_nodes_one_line(base_port, tmp_path):
+    """The low-level node that records is another process: its one line reaches the user, and the run still
+    damped the robot first."""
+    path = tmp_path / "full.mcap"
+    proc = subprocess.run([sys.executable, "-m", "bessemer", "run", "--sim", "--stack", "full", "--base-port",
+                           str(base_port), "--no-perception", "--sequence", "4", "--hold", "0.5", "--duration", "0.5",
+                           "--record", str(path)], cwd=ROOT, capture_output=True, text=True, timeout=240,
+                          preexec_fn=_small_disk(300_000))
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("bessemer: error: --record") and "File too large" in last and "reads up to the cut" in last
+    assert "robot damped" in proc.stderr
+    recording = read_recording(path)
+    assert not recording.complete
+    _assert_contiguous_from_start(recording)
+
+
 @SHARED
 def test_camera_frames_are_recorded_as_compressed_images_at_their_own_rate(camera_run):
     """Every frame of a camera rendered at 10 Hz beside the 500 Hz loop lands as a JPEG
