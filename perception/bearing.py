@@ -71,10 +71,12 @@ class BearingConfig:
     reverb_snr: float = 10.0
     """A cell's SNR counts for no more than this: early reflections, inside the same frame as the direct
     sound and so under no floor, then limit how well its phase points at the source."""
-    delay_weight: float = 2.0
-    """Weights grow as frequency to this power: what a phase tells of a delay (its Fisher information)
-    grows as the square of frequency, and on a few-centimetre array the low bands, whose phases barely
-    differ across directions, are the ones reflections and noise bend most. The growth stops where even
+    delay_weight: float = 1.0
+    """Weights grow as frequency to this power: a phase pins a delay down in proportion to frequency, and
+    on a few-centimetre array the low bands, whose phases barely differ across directions, are the ones
+    reflections and noise bend most. The first power, not the square by which a delay's Fisher
+    information grows: on a regular array the high bands alias early, and the square hands them the
+    decision. The growth stops where even
     the closest two mics are half a wavelength apart: above it every pair's phase wraps, and more
     weight would go to directions that alias the source's."""
     power_iterations: int = 4
