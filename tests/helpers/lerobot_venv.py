@@ -20,7 +20,7 @@ TORCHVISION = "torchvision==0.28.0"
 cannot load: lerobot_load.py says how torchvision imports without them."""
 LOADING_NEEDS = ("datasets>=4.0.0,<4.2.0", "huggingface-hub>=0.34.2,<0.36.0", "av>=15.0.0,<16.0.0",
                  "jsonlines>=4.0.0,<5.0.0", "deepdiff>=7.0.1,<9.0.0", "termcolor>=2.4.0,<4.0.0",
-                 "packaging>=24.2,<26.0", "pillow")
+                 "packaging>=24.2,<26.0", "setuptools>=71.0.0,<81.0.0", "pillow")
 """lerobot-dataset's own requirements that its dataset class imports, in its ranges; the rest (cmake,
 opencv-python-headless, imageio[ffmpeg]) serve recording and encoding and are left out."""
 
@@ -48,6 +48,13 @@ def _link_project_torch(venv: Path) -> None:
     (purelib / "project-torch.pth").write_text(f"{links}\n")
 
 
+def _pip(python: Path, *args: str) -> None:
+    """Quiet unless it fails: pip's resolver always warns of the requirements left out on purpose."""
+    out = subprocess.run([str(python), "-m", "pip", "install", "-q", *args], capture_output=True, text=True)
+    if out.returncode != 0:
+        pytest.fail(f"pip install {' '.join(args)} failed:\n{out.stderr[-3000:]}")
+
+
 @pytest.fixture(scope="session")
 def lerobot_python() -> str:
     """Built once (about a minute) and cached outside the clone; xdist workers build it one at a time."""
@@ -59,9 +66,8 @@ def lerobot_python() -> str:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (venv / ".ready").exists():
             subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-            pip = [str(python), "-m", "pip", "install", "-q"]
-            subprocess.run([*pip, "--no-deps", LEROBOT_DATASET, TORCHVISION], check=True)
-            subprocess.run([*pip, *LOADING_NEEDS, *_torch_requirements()], check=True)
+            _pip(python, "--no-deps", LEROBOT_DATASET, TORCHVISION)
+            _pip(python, *LOADING_NEEDS, *_torch_requirements())
             (venv / ".ready").touch()
         _link_project_torch(venv)
     return str(python)
