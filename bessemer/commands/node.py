@@ -72,12 +72,14 @@ def _lowlevel(args: argparse.Namespace) -> int:
             return low.robot.data.qpos
 
     node = LowLevelNode(low, endpoints_from(args), heartbeats, sim_pose=sim_pose)
-    recording = None
+    recording = percepts = None
     if args.record:
+        from bessemer.nodes.percept_feed import PerceptFeed
         from bessemer.runtime.recorder import Recorder
 
+        percepts = PerceptFeed(node.ctx, node.endpoints, node.sid)
         recording = Recorder(args.record, low.robot.num_motors)
-        recording.attach_low_level(low)
+        recording.attach_low_level(low, percepts=percepts)
     print(f"low-level node up: stack {args.stack!r}, {'G1 over DDS on ' + args.iface if args.iface else 'simulated G1'}",
           file=sys.stderr, flush=True)
 
@@ -86,6 +88,8 @@ def _lowlevel(args: argparse.Namespace) -> int:
     def tick(k: int) -> bool:
         node.tick(k)
         if recording is not None:
+            if k % 10 == 0:
+                percepts.poll()
             recording.sample()
         parent.check(k)
         return True
@@ -97,7 +101,10 @@ def _lowlevel(args: argparse.Namespace) -> int:
     finally:
         low.damp_before_exit()
         node.close()
-        recorded = recording.close() if recording is not None else None
+        recorded = None
+        if recording is not None:
+            percepts.close()
+            recorded = recording.close()
     check_recorded(recorded)
     return 0
 

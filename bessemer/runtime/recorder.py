@@ -217,16 +217,17 @@ class Recorder:
         """Record `run` from its next tick; `policy` (one with a `contract`, an `observation` and a `last_action`,
         as `LearnedPolicy`) adds its observations and actions, `cameras` their new frames as `/camera/NAME`,
         `percepts` each new percept on `/perception/percept`. What ran goes first, as metadata."""
-        if percepts is not None:
-            self._percept_source, self._percepts_seen = percepts, percepts.percepts
-            self._percepts = _Ring(MAX_QUEUED_PERCEPTS, {PERCEPT: layouts(self.num_motors)[PERCEPT].storage})
-        self.attach_low_level(run.low, run.config.spawn_pose, run.events, policy, cameras)
+        self.attach_low_level(run.low, run.config.spawn_pose, run.events, policy, cameras, percepts)
         run.every(1, lambda _: self.sample())
 
     def attach_low_level(self, low: LowLevel, spawn_pose: str = "stand", events: list[str] | None = None,
-                         policy=None, cameras: dict[str, FrameSource] | None = None) -> None:
+                         policy=None, cameras: dict[str, FrameSource] | None = None,
+                         percepts: PerceptSource | None = None) -> None:
         """Record `low` from the next `sample()`, called once a tick after it ticked (the low-level node);
         `events` is a list the run appends its event lines to."""
+        if percepts is not None:
+            self._percept_source, self._percepts_seen = percepts, percepts.percepts
+            self._percepts = _Ring(MAX_QUEUED_PERCEPTS, {PERCEPT: layouts(self.num_motors)[PERCEPT].storage})
         self._fsm, self._seat, self._clock = low.fsm, low.policy, low.clock
         self._state_of = lambda: low.controller.state
         sim = low.robot if isinstance(low, SimLowLevel) else None

@@ -239,6 +239,19 @@ def test_bessemer_run_records_every_tick_of_its_low_level_node(base_port, tmp_pa
     assert recording.metadata["bessemer"]["mode"] == "realtime"
 
 
+@pytest.mark.slow
+def test_bessemer_run_records_the_perception_nodes_percepts(base_port, tmp_path):
+    """Slow: the perception node takes seconds to load its models before its first percept."""
+    path = tmp_path / "run.mcap"
+    assert main(["run", "--sim", "--stack", "percepts", "--base-port", str(base_port), "--sequence", "4",
+                 "--hold", "0.5", "--duration", "8", "--record", str(path)]) == 0
+    recording = read_recording(path)
+    percepts = recording.channels["/perception/percept"]
+    assert len(percepts) >= 10 and np.all(np.diff(percepts["tick"]) > 0), "the perception node's, as they came"
+    assert np.all((percepts["target_probability"] >= 0) & (percepts["target_probability"] <= 1))
+    assert len(recording.tokens) == len(percepts)
+
+
 def test_a_disk_that_fills_under_bessemer_run_ends_it_with_the_nodes_one_line(base_port, tmp_path):
     """The low-level node that records is another process: its one line reaches the user, and the run still
     damped the robot first."""
