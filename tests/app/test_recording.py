@@ -349,7 +349,7 @@ def test_percepts_are_recorded_as_the_task_received_them_and_shown(tmp_path):
     assert summary["percepts"] == {"written": task.percepts, "dropped": 0} and len(percepts) == task.percepts >= 5
     state = recording.channels["/robot/state"]
     assert np.array_equal(state["time"][percepts["tick"]], percepts["time"])
-    assert np.all(np.diff(percepts["tick"]) == 50), "at the perception rate, 10 Hz of 500 Hz ticks"
+    assert np.all(np.diff(percepts["tick"]) == round(task.period / low.config.loop.period)), "at the task's rate"
     sent = [p for _, p in received]
     for name in ("sound_bearing_deg", "target_probability", "target_bearing_deg", "target_distance_m"):
         assert np.array_equal(percepts[name], [getattr(p, name) for p in sent], equal_nan=True), name
