@@ -27,8 +27,8 @@ from sim.world import WorldConfig
 
 @dataclass(frozen=True)
 class TrackConfig:
-    rate_hz: float = 10.0
-    """Camera frames per second, the perception node's rate."""
+    rate_hz: float = 20.0
+    """Camera frames per second: the ball predictor's."""
     max_seconds: float = 15.0
     after_rest_s: float = 1.0
     """Seconds a track goes on once the ball is at rest."""

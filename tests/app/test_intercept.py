@@ -15,6 +15,7 @@ from bessemer.tasks.intercept_scene import InterceptScene
 from perception.ball_predictor import SHIPPED_WEIGHTS, load_shipped
 from perception.ball_tracker import BallTracker
 from perception.training.ball import TRAIN_FIRST_SEED
+from sim.rolling_ball import BallPhysics, BallThrow
 from policies.inference import SHIPPED_WALK_POLICY
 from robots.interface import RobotState
 
@@ -54,16 +55,24 @@ def test_a_resting_ball_is_forecast_to_stay_where_it_lies():
     assert all(np.linalg.norm(p - (1.6, -0.3)) < 0.1 for p in forecast.ahead.values())
 
 
-def test_a_ball_rolling_away_is_forecast_further_on_than_it_is_and_short_of_constant_speed():
+def test_a_ball_rolling_in_the_room_is_forecast_where_the_physics_takes_it_and_closer_than_constant_speed():
     controller, _ = intercept()
     rate = controller.tracker.predictor.config.rate_hz
-    for k in range(round(rate)):
-        controller.observe((0.0, 0.0, 0.0), np.array([1.0 + 0.8 * k / rate, 0.0]))
+    ball = BallThrow(0, BallPhysics(sliding_friction=0.6, rolling_friction=0.008, restitution=0.5), (1.0, 0.5),
+                     (1.8, 0.4, 0.0)).ball()
+    seen = []
+    for _ in range(round(1.5 * rate)):
+        ball.step(1 / rate)
+        seen.append(ball.position[:2])
+        controller.observe((0.0, 0.0, 0.0), seen[-1])
     forecast = controller.tracker.forecast
-    now = forecast.now[0]
-    assert forecast.ahead[1.0][0] > now + 0.3 and forecast.rest[0] > forecast.ahead[2.0][0] > forecast.ahead[1.0][0]
-    assert forecast.ahead[2.0][0] < now + 2 * 0.8 - 0.1, "a rolling ball slows"
-    assert abs(forecast.rest[1]) < 0.3
+    constant_speed = seen[-1] + (seen[-1] - seen[-2]) * rate
+    ball.step(1.0)
+    ahead = ball.position[:2]
+    assert np.linalg.norm(forecast.ahead[1.0] - ahead) < 0.5 * np.linalg.norm(constant_speed - ahead)
+    while not ball.at_rest:
+        ball.step(0.1)
+    assert np.linalg.norm(forecast.rest - ball.position[:2]) < 0.3
 
 
 def test_it_turns_toward_a_point_behind_then_walks_once_it_lies_ahead_and_closes_the_last_metre_stepping():
@@ -128,3 +137,17 @@ def test_the_robot_walks_to_where_the_ball_stops_in_at_least_8_of_10_scenes(seed
     missed = [r for r in (json.loads(p.read_text())["intercept"] for p in sorted(scene_results.glob("scene*.json")))
               if not r["reached"]]
     assert len(missed) <= 2, missed
+
+
+def test_a_lone_sighting_after_a_gap_keeps_the_forecast_of_the_last_run_until_a_new_run_begins():
+    controller, _ = intercept()
+    tracker = controller.tracker
+    see_resting_ball(controller, (0.0, 0.0, 0.0), (1.5, 0.0))
+    before = tracker.forecast
+    for _ in range(3):
+        controller.observe((0.0, 0.0, 0.0), None)
+    controller.observe((0.0, 0.0, 0.0), np.array([2.0, -0.5]))
+    assert tracker.forecast is before, "one glimpse says where the ball is, not where it goes"
+    for _ in range(tracker.run_frames - 1):
+        controller.observe((0.0, 0.0, 0.0), np.array([2.0, -0.5]))
+    assert np.linalg.norm(tracker.forecast.now - (2.0, -0.5)) < 1e-6
