@@ -9,7 +9,12 @@ from bessemer.commands import arg_types, write_output
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.bearing:
+    if args.ball:
+        from bessemer.bench.ball_prediction import bench_ball, print_ball_report
+
+        results = bench_ball(args.ball_throws)
+        print_ball_report(results)
+    elif args.bearing:
         from bessemer.bench.audio_bearing import bench_bearing, print_bearing_report
 
         results = bench_bearing()
@@ -55,6 +60,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                               help="benchmark the DDS path instead: codec, loopback round trip, deploy loop against a bridge")
     bench_parser.add_argument("--perception", action="store_true",
                               help="benchmark perception instead: vision frames/s, audio tokens, sound bearing vs pyroomacoustics")
+    bench_parser.add_argument("--ball", action="store_true",
+                              help="benchmark the rolling-ball predictor instead: its forecasts 0.5, 1 and 2 s ahead vs "
+                                   "a constant-velocity Kalman filter, on held-out throws, against the simulator's truth")
+    bench_parser.add_argument("--ball-throws", type=arg_types.int_in(1, 10**4, "a number of throws"), default=60,
+                              help="held-out throws for --ball (default 60, a few minutes of rendering)")
     bench_parser.add_argument("--bearing", action="store_true",
                               help="benchmark the sound bearing alone instead: unseen arrays and rooms vs pyroomacoustics' "
                                    "SRP-PHAT, NormMUSIC and TOPS, and silent blocks flagged (about 10 minutes)")
