@@ -94,6 +94,11 @@ def print_summary(summary: dict, stream: TextIO | None = None) -> None:
         stopped = f", stopped after {task['stopped_after_s']:.1f} s" if task["stopped_after_s"] is not None else ""
         table.add_row("follow-sound", f"scene {task['seed']} ({task['sound']}): ended {task['final_distance_m']:.2f} m "
                                       f"from the ball{stopped}: {'REACHED' if task['reached'] else 'not reached'}")
+    if task := summary.get("intercept"):
+        rest = "at rest" if task["ball_at_rest"] else "still rolling"
+        table.add_row("intercept", f"scene {task['seed']} (pushed at {task['push_m_s']:.1f} m/s): the ball {rest}, the "
+                                   f"robot {task['final_distance_m']:.2f} m from it: "
+                                   f"{'REACHED' if task['reached'] else 'not reached'}")
     if summary["max_tilt_after_standup_rad"] is not None:
         table.add_row("max tilt after stand-up", f"{summary['max_tilt_after_standup_rad']:.3f} rad")
     if "sim_time_s" in summary:

@@ -134,6 +134,7 @@ def test_the_robot_walks_to_where_the_ball_stops_in_at_least_8_of_10_scenes(seed
     os.replace(out, scene_results / out.name)
     result = json.loads((scene_results / out.name).read_text())["intercept"]
     assert not result["fell"] and result["ball_at_rest"], result
+    assert ("REACHED" if result["reached"] else "reached") in run.stdout, "the summary table says how it went"
     missed = [r for r in (json.loads(p.read_text())["intercept"] for p in sorted(scene_results.glob("scene*.json")))
               if not r["reached"]]
     assert len(missed) <= 2, missed
