@@ -68,10 +68,6 @@ def stored_contract(path: Path) -> dict:
         return {}
 
 
-SETTLE_SECONDS = 0.5
-"""How long a stopped walker stands on both feet before it counts as standing still (`standing`)."""
-
-
 class LearnedPolicy:
     name = "learned"
 
@@ -91,8 +87,6 @@ class LearnedPolicy:
         self._t = np.zeros(1)
         self.gait = GaitClock(self.contract, np.zeros(1, dtype=np.int64))
         self.can_stand_still = self.contract.stand_still_below is not None
-        self._still_steps = 0
-        self._settle_steps = round(SETTLE_SECONDS / self.contract.control_dt)
         self._zero = np.zeros(3)
 
     def actions(self, obs: np.ndarray) -> np.ndarray:
@@ -101,9 +95,8 @@ class LearnedPolicy:
 
     @property
     def standing(self) -> bool:
-        """Whether the policy has stood with both feet down (its reference clock stopped) long enough
-        to take the walk's momentum out of the body."""
-        return self._still_steps >= self._settle_steps
+        """Whether the policy stands with both feet down: its reference clock has stopped."""
+        return bool(self.gait.stopped(self.command[None])[0])
 
     def act(self, state: RobotState, t: float, targets: np.ndarray) -> None:
         """`t`: seconds since the policy took the robot (0 at the hand-over). A policy that stands
@@ -111,7 +104,6 @@ class LearnedPolicy:
         if t == 0.0:
             self.last_action[:] = 0.0
             self.gait.reset(slice(None))
-            self._still_steps = 0
         stands_still = self.can_stand_still
         self._t[0] = self.gait.t[0] if stands_still else t
         command = self._zero if stands_still and self.gait.standing(self.command[None])[0] else self.command
@@ -122,6 +114,4 @@ class LearnedPolicy:
         self.last_action[:] = action
         np.copyto(targets, self.mapper.map(action, float(self._t[0])).values)
         if stands_still:
-            stopped = bool(self.gait.stopped(self.command[None])[0])
-            self._still_steps = self._still_steps + 1 if stopped else 0
             self.gait.advance(self.command[None])
