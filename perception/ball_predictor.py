@@ -14,14 +14,14 @@ Weights are stored in float16 with the config and how they were trained, as the 
 from __future__ import annotations
 
 import functools
-import pickle
-import zipfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+
+from perception.weights_file import read_weights
 
 SHIPPED_WEIGHTS = Path(__file__).parent / "assets" / "ball_predictor.pt"
 FILE_FORMAT = "bessemer-ball-predictor"
@@ -115,17 +115,7 @@ class BallPredictor(nn.Module):
     @classmethod
     def load(cls, path: str | Path) -> BallPredictor:
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no ball predictor weights at {path}")
-        try:
-            blob = torch.load(path, map_location="cpu", weights_only=True)
-        except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as exc:
-            raise BallWeightsError(f"{path} is not a ball predictor file ({type(exc).__name__})") from None
-        if not isinstance(blob, dict) or blob.get("format") != FILE_FORMAT:
-            raise BallWeightsError(f"{path} is not a ball predictor file")
-        if blob.get("version") != FILE_VERSION:
-            raise BallWeightsError(f"{path} is a ball predictor file of version {blob.get('version')}, "
-                                   f"this code reads version {FILE_VERSION}")
+        blob = read_weights(path, FILE_FORMAT, FILE_VERSION, "ball predictor", BallWeightsError)
         stored = blob["config"]
         if not isinstance(stored, dict) or set(stored) != {f.name for f in fields(BallPredictorConfig)}:
             raise BallWeightsError(f"{path} holds a predictor config this code does not know")

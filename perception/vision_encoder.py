@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import functools
 import math
-import pickle
-import zipfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from perception.patches import to_patches
+from perception.weights_file import read_weights
 
 SHIPPED_WEIGHTS = Path(__file__).parent / "assets" / "ball_vit.pt"
 FILE_FORMAT = "bessemer-vision-encoder"
@@ -170,17 +169,7 @@ class VisionEncoder(nn.Module):
     def load(cls, path: str | Path, config: VisionEncoderConfig | None = None) -> VisionEncoder:
         """The encoder saved at `path`, in eval mode; with `config`, refused unless the file holds that one."""
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no vision encoder weights at {path}")
-        try:
-            blob = torch.load(path, map_location="cpu", weights_only=True)
-        except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as exc:
-            raise VisionWeightsError(f"{path} is not a vision encoder file ({type(exc).__name__})") from None
-        if not isinstance(blob, dict) or blob.get("format") != FILE_FORMAT:
-            raise VisionWeightsError(f"{path} is not a vision encoder file")
-        if blob.get("version") != FILE_VERSION:
-            raise VisionWeightsError(f"{path} is a vision encoder file of version {blob.get('version')}, "
-                                     f"this code reads version {FILE_VERSION}")
+        blob = read_weights(path, FILE_FORMAT, FILE_VERSION, "vision encoder", VisionWeightsError)
         stored = blob["config"]
         names = {f.name for f in fields(VisionEncoderConfig)}
         if not isinstance(stored, dict) or set(stored) != names:
