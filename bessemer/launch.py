@@ -4,7 +4,8 @@ The launcher is a supervisor, not part of the control path: the 500 Hz loop live
 low-level node. Nodes run in their own sessions, so a Ctrl-C reaches the launcher alone and the
 shutdown keeps its order (damp, then stop); a node whose launcher vanishes stops by itself. It checks the ports first, starts the low-level node and waits until it answers,
 then the policy and perception nodes; it scripts FSM requests, shows a live status line, and on
-Ctrl-C or the death of any node asks the low-level node to damp before stopping everything.
+Ctrl-C or the death of any node asks the low-level node to damp before stopping everything. A task
+that ends by itself (the intercept) ends the hold, and its judge is taken before the damp.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 from bessemer.control_client import StackUnreachable, request_fsm, request_status
 from bessemer.endpoints import ROLES, EndpointError, Endpoints
+from bessemer.tasks.intercept_watch import InterceptWatch
 from control.fsm import POSE_OF_STATE, FsmId
 
 
@@ -39,6 +41,8 @@ class LaunchConfig:
     target_deadline_ms: float = 50.0
     follow_sound: int | None = None
     """Scene seed of the follow-sound task: perception hears its ball, the policy steers to it."""
+    intercept: int | None = None
+    """Scene seed of the intercept task: perception rolls and sees its ball, the policy walks to where it stops."""
     events: list[str] = field(default_factory=list)
 
 
@@ -63,6 +67,7 @@ class Launcher:
         self.show = show
         self.procs: dict[str, subprocess.Popen] = {}
         self.died: str | None = None
+        self.watch = InterceptWatch(config.intercept) if config.intercept is not None else None
 
     def _stack_args(self) -> list[str]:
         e = self.config.endpoints
@@ -98,12 +103,14 @@ class Launcher:
                     raise
         self.say("low-level node up")
         policy = ["--rate", str(self.config.policy_rate)] if self.config.policy == "wave" else ["--variant", self.config.variant]
-        task = self.config.follow_sound
+        sound, ball = self.config.follow_sound, self.config.intercept
+        task = ["--follow-sound"] if sound is not None else ["--intercept"] if ball is not None else []
+        scene = (["--scene-seed", str(sound)] if sound is not None
+                 else ["--intercept-scene", str(ball)] if ball is not None else [])
         self._start("policy", *policy, "--policy", self.config.policy, "--cmd", self.config.command,
-                    "--target-deadline", str(self.config.target_deadline_ms), *(["--follow-sound"] if task is not None else []))
+                    "--target-deadline", str(self.config.target_deadline_ms), *task)
         if self.config.perception:
-            self._start("perception", "--variant", self.config.variant,
-                        *(["--scene-seed", str(task)] if task is not None else []))
+            self._start("perception", "--variant", self.config.variant, *scene)
 
     def _check_alive(self) -> None:
         for name, proc in self.procs.items():
@@ -138,7 +145,9 @@ class Launcher:
             self._wait(lambda s: False, self.config.hold)
 
     def hold(self) -> None:
-        self._wait(lambda s: False, self.config.duration if self.config.duration else float("inf"))
+        """Hold for the duration (until Ctrl-C without one), or until the task is over."""
+        over = self.watch.over if self.watch is not None else (lambda s: False)
+        self._wait(over, self.config.duration if self.config.duration else float("inf"))
 
     def shutdown(self) -> dict | None:
         """Damp first, then stop the nodes; returns the last status seen."""

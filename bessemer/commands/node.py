@@ -51,6 +51,7 @@ def _lowlevel(args: argparse.Namespace) -> int:
     from control.loop import LoopConfig
     from sim.world import WorldConfig
 
+    _realtime_io()
     heartbeats = Heartbeats()
     seat = {"policy_alive": lambda: heartbeats.alive("policy"), "policy_clock": time.monotonic}
     if args.iface:
@@ -109,11 +110,35 @@ def _lowlevel(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_at(node, rate_hz: float) -> int:
-    """Run a node's ticks at its own rate, at normal priority (the 500 Hz loop keeps the real-time one)."""
+POLICY_RT_PRIORITY = 40
+"""SCHED_FIFO priority of the policy node's loop where permitted: below the 500 Hz loop's, above everything
+else, since a policy that stalls past its targets' deadline damps the robot (perception may lag)."""
+IO_RT_PRIORITY = 45
+"""SCHED_FIFO priority of the ZMQ I/O threads of the low-level and policy nodes where permitted: state and
+targets cross them, and on a busy CPU a thread of normal priority can hold them past the targets' deadline."""
+
+
+def _realtime_io() -> None:
+    """Give this process's ZMQ I/O threads `IO_RT_PRIORITY`, before its first socket starts them. libzmq
+    aborts where the kernel refuses, so the kernel is asked first."""
+    import zmq
+
+    try:
+        previous = os.sched_getscheduler(0), os.sched_getparam(0)
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(IO_RT_PRIORITY))
+        os.sched_setscheduler(0, *previous)
+    except (AttributeError, OSError):
+        return
+    ctx = zmq.Context.instance()
+    ctx.set(zmq.THREAD_SCHED_POLICY, os.SCHED_FIFO)
+    ctx.set(zmq.THREAD_PRIORITY, IO_RT_PRIORITY)
+
+
+def _run_at(node, rate_hz: float, rt_priority: int = 0) -> int:
+    """Run a node's ticks at its own rate, at normal priority unless given a real-time one."""
     from control.loop import FixedRateLoop, LoopConfig
 
-    loop = FixedRateLoop(LoopConfig(period=1.0 / rate_hz, realtime=True, rt_priority=0))
+    loop = FixedRateLoop(LoopConfig(period=1.0 / rate_hz, realtime=True, rt_priority=rt_priority))
     parent = ParentWatch(every=max(1, round(rate_hz / 2)))
 
     def tick(k: int) -> bool:
@@ -135,8 +160,11 @@ def _policy(args: argparse.Namespace) -> int:
     from bessemer.nodes.policy import PolicyNode
     from policies.arm_wave import ArmWavePolicy
 
-    if args.policy == "wave" and args.follow_sound:
-        raise CliError("--follow-sound steers a walking policy: give --policy walk or a policy file")
+    if args.follow_sound and args.intercept:
+        raise CliError("--follow-sound and --intercept are two tasks: give one")
+    if args.policy == "wave" and (args.follow_sound or args.intercept):
+        task = "--follow-sound" if args.follow_sound else "--intercept"
+        raise CliError(f"{task} steers a walking policy: give --policy walk or a policy file")
     if args.policy == "wave":
         policy = ArmWavePolicy(rate_hz=args.rate or 50.0)
     else:
@@ -150,16 +178,30 @@ def _policy(args: argparse.Namespace) -> int:
             from bessemer.tasks.follow_sound import FollowSound
 
             policy = FollowSound(policy)
+        if args.intercept:
+            from bessemer.tasks.intercept import Intercept, InterceptByPercepts
+            from perception.ball_predictor import load_shipped
+            from perception.ball_tracker import BallTracker
+
+            policy = InterceptByPercepts(Intercept(policy, BallTracker(load_shipped())))
     deadline = args.target_deadline / 1e3 if args.target_deadline else None
-    return _run_at(PolicyNode(policy, endpoints_from(args), deadline=deadline), policy.rate_hz)
+    _realtime_io()
+    return _run_at(PolicyNode(policy, endpoints_from(args), deadline=deadline), policy.rate_hz, POLICY_RT_PRIORITY)
 
 
 def _perception(args: argparse.Namespace) -> int:
     from bessemer.nodes.perception import PerceptionNode
     from perception.camera_stream import CameraStreamConfig
 
+    camera = sound = microphone = ball = None
     rate = args.rate or 10.0
-    camera = sound = microphone = None
+    if args.intercept_scene is not None:
+        from perception.ball_predictor import BallPredictorConfig
+
+        frames = BallPredictorConfig().rate_hz
+        if args.rate and args.rate != frames:
+            raise CliError(f"the intercept's ball predictor takes frames at {frames:g} Hz; drop --rate")
+        rate = frames
     if args.g1_microphone:
         from perception.g1_audio_stream import G1AudioStreamConfig
 
@@ -167,14 +209,21 @@ def _perception(args: argparse.Namespace) -> int:
     if args.camera:
         width, height = args.camera_size
         camera = CameraStreamConfig(endpoint=args.camera, width=width, height=height)
-    if args.scene_seed is not None and (camera or microphone):
-        raise CliError("--scene-seed is a simulated scene: drop --camera and --g1-microphone")
+    for option, seed in (("--scene-seed", args.scene_seed), ("--intercept-scene", args.intercept_scene)):
+        if seed is not None and (camera or microphone):
+            raise CliError(f"{option} is a simulated scene: drop --camera and --g1-microphone")
+    if args.scene_seed is not None and args.intercept_scene is not None:
+        raise CliError("--scene-seed and --intercept-scene are two scenes: give one")
+    if args.intercept_scene is not None:
+        from bessemer.tasks.intercept_scene import InterceptScene
+
+        ball = InterceptScene.from_seed(args.intercept_scene)
     if args.scene_seed is not None:
         from bessemer.tasks.follow_sound_scene import FollowSoundScene
 
         sound = FollowSoundScene.from_seed(args.scene_seed).sound()
     node = PerceptionNode(endpoints_from(args), variant=args.variant, rate_hz=rate, threads=args.threads,
-                          camera=camera, microphone=microphone, sound=sound)
+                          camera=camera, microphone=microphone, sound=sound, ball=ball)
     return _run_at(node, rate)
 
 
@@ -217,5 +266,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                              help="perception in simulation: hear and see the follow-sound scene of this seed")
     node_parser.add_argument("--follow-sound", action="store_true",
                              help="policy: steer the walking policy to the sound the perception node reports")
+    node_parser.add_argument("--intercept-scene", type=arg_types.seed, metavar="SEED",
+                             help="perception in simulation: the intercept scene of this seed; its ball is pushed "
+                                  "when the policy takes the robot, and the head camera's detections are reported at "
+                                  "the ball predictor's 20 Hz")
+    node_parser.add_argument("--intercept", action="store_true",
+                             help="policy: walk the walking policy to where the ball the perception node sees will stop")
     add_stack_options(node_parser)
     node_parser.set_defaults(func=run)

@@ -22,9 +22,13 @@ def run(args: argparse.Namespace) -> int:
 
     sequence = args.sequence
     check_sequence(sequence, policy_seated=True)
-    if args.follow_sound is not None:
+    if args.follow_sound is not None and args.intercept is not None:
+        raise CliError("--follow-sound and --intercept are two scenes: give one")
+    for option, seed in (("--follow-sound", args.follow_sound), ("--intercept", args.intercept)):
+        if seed is None:
+            continue
         if args.iface or args.no_perception:
-            raise CliError("--follow-sound is a simulated scene: it needs --sim and the perception node")
+            raise CliError(f"{option} is a simulated scene: it needs --sim and the perception node")
         if args.policy == "wave":
             args.policy = "walk"
     if args.policy != "wave":
@@ -42,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
                                      target_deadline_ms=args.target_deadline, policy=args.policy,
                                      command=",".join(str(v) for v in args.cmd),
                                      perception=not (args.no_perception or args.iface),
-                                     follow_sound=args.follow_sound),
+                                     follow_sound=args.follow_sound, intercept=args.intercept),
                         say=status_line.event, show=lambda s: status_line.show(_status_text(s)))
     code = 0
     try:
@@ -58,9 +62,14 @@ def run(args: argparse.Namespace) -> int:
         launcher.shutdown()
         raise CliError(str(exc)) from None
     with ignoring_interrupts():
+        judge = launcher.watch.summary() if launcher.watch is not None else None
         final = launcher.shutdown()
         status_line.close()
+        if judge is not None:
+            status_line.event(_intercept_line(judge))
         if final is not None:
+            if judge is not None:
+                final["intercept"] = judge
             if final["fsm"]["faults"] and code == 0:
                 code = 1
             print(json.dumps(final, indent=2))
@@ -78,6 +87,15 @@ def _check_learned_policy(args: argparse.Namespace) -> None:
     from bessemer.commands.policy_options import load_policy
 
     load_policy(args, args.variant)
+
+
+def _intercept_line(judge: dict) -> str:
+    if judge["rest_xy_m"] is None:
+        return "intercept: the perception node never reported the scene"
+    rest = ", ".join(f"{v:.2f}" for v in judge["rest_xy_m"])
+    how = "REACHED" if judge["reached"] else "not reached"
+    return (f"intercept {how}: ball {'at rest' if judge['ball_at_rest'] else 'still rolling'} at ({rest}) m, pelvis "
+            f"{judge['final_distance_m']:.2f} m from it{', FELL' if judge['fell'] else ', upright'}")
 
 
 def _degraded(node: dict) -> str:
@@ -165,6 +183,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run_parser.add_argument("--follow-sound", type=arg_types.seed, metavar="SEED",
                             help="simulation: the follow-sound scene of SEED; the policy node steers the walking policy "
                                  "to the sound with the perception node's percepts")
+    run_parser.add_argument("--intercept", type=arg_types.seed, metavar="SEED",
+                            help="simulation: the intercept scene of SEED; the perception node rolls its ball from the "
+                                 "hand-over and sees it, the policy node walks the walking policy to where it will stop; "
+                                 "the run ends when the robot stands there (or 40 s after the push) and says how it went")
     run_parser.add_argument("--record", type=arg_types.output_file, metavar="PATH.mcap",
                             help="the low-level node records every tick's state, command and FSM state, the FSM's "
                                  "events and the policy's targets to an MCAP file (as `bessemer sim --record`)")

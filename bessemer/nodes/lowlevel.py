@@ -23,6 +23,8 @@ from bessemer.nodes.heartbeat import Heartbeats
 from bessemer.runtime.low_level import LowLevel
 from control.fsm import parse_state_id
 
+MAX_TASK_REPORT = 1024
+"""Bytes of JSON a node's task report may take in the status (which must fit one message)."""
 SIM_POSE_EVERY = 16
 """Ticks between simulated poses for the perception node (about 30 Hz)."""
 
@@ -146,7 +148,8 @@ class LowLevelNode:
             "rejected": dict(self.rejected),
             "nodes": {name: {"rate_hz": round(n.rate_hz, 1), "latency_ms": round(n.latency_ms, 2),
                              "age_s": round(now - n.last, 3), "degraded": bool(n.info.get("degraded", False)),
-                             "reason": str(n.info.get("reason", ""))[:200]}
+                             "reason": str(n.info.get("reason", ""))[:200],
+                             **_task_of(n.info)}
                       for name, n in self.heartbeats.nodes.items()},
         }
 
@@ -156,3 +159,9 @@ class LowLevelNode:
                 sock.close(0)
         if self._auth is not None:
             self._auth.stop()
+
+
+def _task_of(info: dict) -> dict:
+    """A node's report on its task (the intercept's ball, its controller's phase), if it sent a small one."""
+    task = info.get("task")
+    return {"task": task} if isinstance(task, dict) and len(json.dumps(task)) <= MAX_TASK_REPORT else {}

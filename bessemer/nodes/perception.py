@@ -3,7 +3,10 @@
 In simulation it keeps its own copy of the world, posed from the simulator's state, renders the head
 camera (the D435i pose) and, given a sound scene, hears it through the head's mics (`SimPerception`).
 On hardware its frames come from the JPEG-over-ZMQ stream of Unitree's image server and its sound
-from the G1's mono microphone stream (tokens only: one channel has no bearing). Each tick it
+from the G1's mono microphone stream (tokens only: one channel has no bearing). Given the intercept
+scene, it rolls the scene's ball a frame at a time from the hand-over to the policy (it follows the
+state stream's FSM state), draws it in its world copy and reports the head camera's detection as the target's
+bearing and distance from the pelvis, and the scene's truth in its heartbeat for the run's judge. Each tick it
 publishes a PERCEPT (the target's detection, sound bearing, audio tokens, what is sounding, what is
 degraded and why) and the camera frame as an IMAGE. What is sounding is read from the last second of
 tokens, whichever way they came, so simulation and the robot share one classifier. Torch is held to
@@ -24,6 +27,8 @@ from bessemer import wire
 from bessemer.endpoints import Endpoints, start_authenticator
 from bessemer.nodes.heartbeat import Heartbeat
 from bessemer.nodes.subscriber import NewestOnly
+from bessemer.tasks.intercept_perception import InterceptSight
+from bessemer.tasks.intercept_scene import InterceptScene
 from bessemer.tasks.sim_perception import SimPerception, SoundScene
 from perception.audio_perception import StreamingTokenizer, input_fault
 from perception.camera_stream import CameraStream, CameraStreamConfig
@@ -31,13 +36,15 @@ from perception.codebook import SHIPPED_CODEBOOK, AudioCodebook
 from perception.g1_audio_stream import G1AudioStream, G1AudioStreamConfig, StreamState
 from perception.sound_classifier import SoundClassifier, StreamingSoundClass
 from perception.vision_encoder import load_shipped
+from sim.rolling_ball import RollingBallConfig
 from sim.world import TARGET_BALL, WorldConfig, build_world
 
 
 class PerceptionNode:
     def __init__(self, endpoints: Endpoints, variant: str = "29dof", rate_hz: float = 10.0,
                  ctx: zmq.Context | None = None, threads: int = 1, camera: CameraStreamConfig | None = None,
-                 microphone: G1AudioStreamConfig | None = None, sound: SoundScene | None = None) -> None:
+                 microphone: G1AudioStreamConfig | None = None, sound: SoundScene | None = None,
+                 ball: InterceptScene | None = None) -> None:
         torch.set_num_threads(threads)
         self.sid = wire.stack_id(endpoints.stack)
         self.ctx = ctx or zmq.Context.instance()
@@ -52,6 +59,8 @@ class PerceptionNode:
         self.camera: CameraStream | None = None
         self.microphone: G1AudioStream | None = None
         self.sim: SimPerception | None = None
+        self.sight: InterceptSight | None = None
+        self.state_in: NewestOnly | None = None
         self.sound_class = StreamingSoundClass(SoundClassifier.load())
         self._heard = ""
         if camera is not None:
@@ -63,15 +72,23 @@ class PerceptionNode:
         if camera is None and microphone is None:
             self.pose_in = NewestOnly(endpoints.connect(self.ctx, zmq.SUB, "pose", latest_only=True), self.sid,
                                       wire.MsgType.SIM_POSE)
-            self.model = build_world(WorldConfig(variant=variant, target_ball=sound is not None))
+            walls = RollingBallConfig().room_m if ball is not None else None
+            self.model = build_world(WorldConfig(variant=variant, target_ball=sound is not None or ball is not None,
+                                                 walls=walls))
             self.data = mujoco.MjData(self.model)
             if sound is not None:
                 self.data.mocap_pos[self.model.body(TARGET_BALL).mocapid[0]] = sound.source
-            self.sim = SimPerception(self.model, sound)
+            if ball is not None:
+                self.state_in = NewestOnly(endpoints.connect(self.ctx, zmq.SUB, "state", latest_only=True), self.sid,
+                                           wire.MsgType.STATE)
+                self.sight = InterceptSight(self.model, ball, rate_hz)
+                self._fsm_state = 0
+            else:
+                self.sim = SimPerception(self.model, sound)
             self._posed = False
 
     def tick(self, k: int) -> bool:
-        percept, frame = self._sim_percept() if self.sim is not None else self._robot_percept()
+        percept, frame = self._sim_percept() if self.pose_in is not None else self._robot_percept()
         if len(percept.tokens) and (heard := self.sound_class.push(percept.tokens)) is not None:
             self._heard = heard.name
         elif percept.audio_degraded:
@@ -86,20 +103,31 @@ class PerceptionNode:
                                           zmq.NOBLOCK)
             self.frames += 1
         if k % max(1, int(self.rate_hz / 4)) == 0:
-            self.heartbeat.send(work=self.frames, degraded=percept.degraded, reason=percept.reasons)
+            task = {"task": self.sight.report(self.data)} if self.sight is not None else {}
+            self.heartbeat.send(work=self.frames, degraded=percept.degraded, reason=percept.reasons, **task)
         return True
 
     def _sim_percept(self) -> tuple[wire.Percept, np.ndarray | None]:
         newest = self.pose_in.take()
+        moved = False
         if newest is not None:
             qpos = np.frombuffer(newest[1], dtype=np.float64)
             if qpos.size == self.model.nq:
                 self.data.qpos[:] = qpos
-                mujoco.mj_kinematics(self.model, self.data)
-                mujoco.mj_camlight(self.model, self.data)
-                self._posed = True
+                self._posed = moved = True
+        if self.sight is not None:
+            if (state := self.state_in.take()) is not None:
+                self._fsm_state = wire.parse_state(state[1])[0]
+            self.sight.follow(self._fsm_state)
+            self.sight.show(self.data)
+            moved = True
+        if moved:
+            mujoco.mj_kinematics(self.model, self.data)
+            mujoco.mj_camlight(self.model, self.data)
         if not self._posed:
             return wire.Percept(vision_degraded=True, reasons="no simulator pose yet: is the low-level node running?"), None
+        if self.sight is not None:
+            return self.sight.update(self.data), self.sight.frame
         return self.sim.update(self.data, 1.0 / self.rate_hz), self.sim.frame
 
     def _robot_percept(self) -> tuple[wire.Percept, np.ndarray | None]:
@@ -132,13 +160,14 @@ class PerceptionNode:
     def close(self) -> None:
         if self.sim is not None:
             self.sim.close()
+        if self.sight is not None:
+            self.sight.close()
         if self.camera is not None:
             self.camera.close()
         if self.microphone is not None:
             self.microphone.close()
         socks = [self.image_out, self.percept_out, self.heartbeat.sock]
-        if self.pose_in is not None:
-            socks.append(self.pose_in.sock)
+        socks += [sub.sock for sub in (self.pose_in, self.state_in) if sub is not None]
         for sock in socks:
             sock.close(0)
         if self._auth is not None:

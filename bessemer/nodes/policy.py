@@ -4,7 +4,9 @@ Each step follows `PolicyStep`'s rules (the deadline a few periods ahead, the po
 at zero until state 200): if this process dies or stalls, the low-level loop sees its targets
 expire and damps. Perception is optional: without fresh percepts, or with
 percepts whose inputs are flagged, the node keeps running and reports itself degraded; a policy that
-uses percepts (`PerceivingPolicy`) gets each one as it arrives.
+uses percepts (`PerceivingPolicy`) gets each one, in order, as it arrives. A policy that steers in the
+odometry frame (`LocatingPolicy`) gets the pelvis's pose; in simulation, the simulator's (SIM_POSE).
+A policy that reports on its task (`Reporting`) has the report carried in its heartbeat.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import zmq
 from bessemer import wire
 from bessemer.endpoints import Endpoints
 from bessemer.nodes.heartbeat import Heartbeat
-from bessemer.nodes.subscriber import DrainToNewest, NewestOnly
+from bessemer.nodes.subscriber import InOrder, NewestOnly
 from bessemer.runtime.policy_host import PolicyStep
+from bessemer.tasks.intercept_perception import Pose, pelvis_pose
 from policies.interface import Policy
 from robots.interface import RobotState
 
@@ -34,6 +37,18 @@ class PerceivingPolicy(Protocol):
     def perceive(self, percept: wire.Percept) -> None: ...
 
 
+@runtime_checkable
+class LocatingPolicy(Protocol):
+    """A policy that steers to points in the odometry frame (e.g. where a ball will stop)."""
+
+    def locate(self, pose: Pose) -> None: ...
+
+
+@runtime_checkable
+class Reporting(Protocol):
+    def report(self) -> dict: ...
+
+
 class PolicyNode:
     def __init__(self, policy: Policy, endpoints: Endpoints, ctx: zmq.Context | None = None,
                  deadline: float | None = None) -> None:
@@ -42,7 +57,9 @@ class PolicyNode:
         self.ctx = ctx or zmq.Context.instance()
         self.state_in = NewestOnly(endpoints.connect(self.ctx, zmq.SUB, "state", latest_only=True), self.sid,
                                    wire.MsgType.STATE)
-        self.percept_in = DrainToNewest(endpoints.connect(self.ctx, zmq.SUB, "percept"), self.sid)
+        self.percept_in = InOrder(endpoints.connect(self.ctx, zmq.SUB, "percept"), self.sid, wire.MsgType.PERCEPT)
+        self.pose_in = (NewestOnly(endpoints.connect(self.ctx, zmq.SUB, "pose", latest_only=True), self.sid,
+                                   wire.MsgType.SIM_POSE) if isinstance(policy, LocatingPolicy) else None)
         self.targets_out = endpoints.connect(self.ctx, zmq.PUB, "targets")
         self.heartbeat = Heartbeat(endpoints.connect(self.ctx, zmq.PUB, "heartbeat"), self.sid, "policy")
         self.state = RobotState(wire.NUM_MOTORS)
@@ -78,25 +95,29 @@ class PolicyNode:
             self.state.values[:] = values
             self._state_at = h.stamp
             self._fsm_state = fsm_id
-        received = self.percept_in.drain().get(wire.MsgType.PERCEPT)
-        if received is not None:
+        if self.pose_in is not None and (pose := self.pose_in.take()) is not None:
+            self.policy.locate(pelvis_pose(np.frombuffer(pose[1], dtype=np.float64)))
+        for _, frames in self.percept_in.drain():
             try:
-                self.percept = wire.parse_percept(received[1])
+                self.percept = wire.parse_percept(frames)
             except wire.WireError as exc:
                 self.percept_in.rejected[exc.reason] += 1
-            else:
-                self._percept_at = now
-                if isinstance(self.policy, PerceivingPolicy):
-                    self.policy.perceive(self.percept)
+                continue
+            self._percept_at = now
+            if isinstance(self.policy, PerceivingPolicy):
+                self.policy.perceive(self.percept)
         if now - self._state_at < STATE_FRESH:
             seq, deadline = self.step(self.state, self._fsm_state, time.monotonic())
             self.targets_out.send_multipart(wire.targets_frames(self.sid, seq, deadline, self.step.targets), zmq.NOBLOCK)
             self.sent += 1
         if k % 5 == 0:
+            task = {"task": self.policy.report()} if isinstance(self.policy, Reporting) else {}
             self.heartbeat.send(work=self.sent, policy=self.policy.name, degraded=self.degraded,
-                                reason=self.degraded_reason)
+                                reason=self.degraded_reason, **task)
         return True
 
     def close(self) -> None:
         for sock in (self.state_in.sock, self.percept_in.sock, self.targets_out, self.heartbeat.sock):
             sock.close(0)
+        if self.pose_in is not None:
+            self.pose_in.sock.close(0)

@@ -20,6 +20,8 @@ from enum import Enum
 
 import numpy as np
 
+from bessemer.tasks.intercept_perception import Pose, placed
+from bessemer.wire import Percept
 from perception.ball_tracker import BallTracker
 from policies.inference import LearnedPolicy
 from robots.interface import RobotState
@@ -98,3 +100,36 @@ class Intercept:
     def act(self, state: RobotState, t: float, targets: np.ndarray) -> None:
         self.walker.command = self.command
         self.walker.act(state, t, targets)
+
+
+class InterceptByPercepts:
+    """The `Intercept` as the policy node runs it, a `PerceivingPolicy`: each percept's detection (bearing
+    and distance from the pelvis) is placed in the odometry frame with the pose `locate` gave last; a
+    percept without one is a frame without the ball. Percepts from before the policy has the robot are
+    not observed: the ball is pushed as it takes over, and the predictor learned throws from the push on."""
+
+    def __init__(self, controller: Intercept) -> None:
+        self.controller = controller
+        self.name, self.rate_hz = controller.name, controller.rate_hz
+        self.pose: Pose | None = None
+        self._driving = False
+
+    def locate(self, pose: Pose) -> None:
+        self.pose = pose
+
+    def perceive(self, percept: Percept) -> None:
+        if not self._driving or self.pose is None:
+            return
+        seen = math.isfinite(percept.target_distance_m) and math.isfinite(percept.target_bearing_deg)
+        detection = placed(self.pose, percept.target_bearing_deg, percept.target_distance_m) if seen else None
+        self.controller.observe(self.pose, detection)
+
+    def act(self, state: RobotState, t: float, targets: np.ndarray) -> None:
+        self._driving = t > 0.0
+        self.controller.act(state, t, targets)
+
+    def report(self) -> dict:
+        """The controller's phase and goal, for the stack's status."""
+        goal = self.controller.goal
+        return {"phase": self.controller.phase.value,
+                "forecast_rest_xy_m": None if goal is None else [round(float(v), 3) for v in goal]}

@@ -17,16 +17,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import mujoco
-import numpy as np
-
 from bessemer.runtime.session import SimSession
 from bessemer.tasks.intercept import Intercept, Phase
+from bessemer.tasks.intercept_perception import HeadBallCamera, pelvis_pose
 from control.fsm import FsmId
-from perception.ball_detector import CameraPose, detect_ball
-from robots.g1.mjcf import HEAD_CAMERA
-from robots.interface import yaw_of
-from sim.ball_frames import BallFramesConfig
 from sim.rolling_ball import BallThrow, RollingBall, RollingBallConfig
 from sim.world import TARGET_BALL
 
@@ -60,10 +54,7 @@ class InterceptTask:
         self.ball: RollingBall = scene.throw.ball()
         self._mocap = int(self.model.body(TARGET_BALL).mocapid[0])
         self._show_ball()
-        self._camera = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, HEAD_CAMERA)
-        size = BallFramesConfig().size
-        self.renderer = mujoco.Renderer(self.model, size, size)
-        self.frame: np.ndarray | None = None
+        self.camera = HeadBallCamera(self.model)
         self.pushed_at: float | None = None
         self.arrived_at: float | None = None
         self.rested_at: float | None = None
@@ -91,12 +82,7 @@ class InterceptTask:
             run.event(f"ball pushed at {math.hypot(*t.velocity[:2]):.1f} m/s (rolling friction "
                       f"{t.physics.rolling_friction:.4f} m, restitution {t.physics.restitution:.2f})")
         pose = self.pose()
-        self.renderer.update_scene(self.data, camera=self._camera)
-        self.frame = self.renderer.render()
-        camera = CameraPose(self.data.cam_xpos[self._camera].copy(), self.data.cam_xmat[self._camera].reshape(3, 3).copy(),
-                            float(self.model.cam_fovy[self._camera]))
-        detection = detect_ball(self.frame, camera)
-        seen = None if detection is None else detection.position
+        seen = self.camera.look(self.data)
         self.frames += 1
         self.detections += seen is not None
         before = self.controller.phase
@@ -120,7 +106,7 @@ class InterceptTask:
 
     def pose(self) -> tuple[float, float, float]:
         """The pelvis's (x, y, heading): the robot's odometry, here the simulator's."""
-        return float(self.data.qpos[0]), float(self.data.qpos[1]), float(yaw_of(self.data.qpos[3:7]))
+        return pelvis_pose(self.data.qpos)
 
     def distance(self) -> float:
         return float(math.dist(self.data.qpos[:2], self.ball.position[:2]))
@@ -142,4 +128,4 @@ class InterceptTask:
                 "frames": self.frames, "frames_with_ball": self.detections}
 
     def close(self) -> None:
-        self.renderer.close()
+        self.camera.close()
