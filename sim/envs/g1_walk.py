@@ -51,10 +51,11 @@ class RewardWeights:
 class WalkConfig:
     command_ranges: tuple[tuple[float, float], ...] = COMMAND_RANGES
     """Ranges of the commanded forward and lateral speed (m/s) and yaw rate (rad/s)."""
-    standing_fraction: float = 0.1
-    """Share of sampled commands that are zero, so the policy also learns to stand."""
-    command_seconds: float = 10.0
-    """A new command is drawn this often within an episode."""
+    standing_fraction: float = 0.2
+    """Share of sampled commands that are zero, so the policy also learns to stand, and to stop."""
+    command_seconds: float = 5.0
+    """A new command is drawn this often within an episode: often enough that stopping from a walk,
+    which every hand-over to a pose state begins with, is practised in most episodes, not a few."""
     episode_seconds: float = 20.0
     reset_joint_noise: float = 0.05
     tracking_sigma: float = 0.25

@@ -19,6 +19,9 @@ class UpperBodyConfig:
     """Share of episodes whose upper body moves; the others hold the default pose."""
     range_fraction: float = 0.6
     """Goals lie within this fraction of each joint's range about the default pose (clipped to it)."""
+    waist_range_fraction: float = 0.25
+    """The same for the waist, whose full reach (yaw +-150 deg, roll and pitch +-30 deg) swings the
+    torso, two fifths of the robot's mass: an operator turns or leans it by tens of degrees, not that."""
     hold_seconds: tuple[float, float] = (0.5, 3.0)
     speed: float = 2.0
     """Largest joint speed (rad/s) of the targets on their way to a goal."""
@@ -29,11 +32,12 @@ class UpperBodyTargets:
 
     _STATE = ("now", "goal", "next_draw", "moving")
 
-    def __init__(self, num: int, default: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+    def __init__(self, num: int, names: list[str], default: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                  config: UpperBodyConfig, dt: float) -> None:
         self.config, self.dt = config, dt
         self.default = default
-        half = (upper - lower) / 2 * config.range_fraction
+        waist = np.array(["waist" in name for name in names])
+        half = (upper - lower) / 2 * np.where(waist, config.waist_range_fraction, config.range_fraction)
         self._lo, self._hi = np.maximum(default - half, lower), np.minimum(default + half, upper)
         self.now = np.tile(default, (num, 1))
         self.goal = self.now.copy()

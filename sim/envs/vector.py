@@ -131,7 +131,8 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self._default_q = np.array(self.contract.default_pose)
         mapper = self.template.actions
         self._upper = np.array([i for i in range(self.model.nu) if i not in set(self.contract.actuated)])
-        self._upper_body = UpperBodyTargets(num_envs, self._default_q[self._upper], mapper.lower[self._upper],
+        self.upper_body = UpperBodyTargets(num_envs, [self.contract.joint_names[i] for i in self._upper],
+                                            self._default_q[self._upper], mapper.lower[self._upper],
                                             mapper.upper[self._upper], self.randomization.upper_body,
                                             self.contract.control_dt)
 
@@ -164,7 +165,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
             self._models[row] = v.model
             self._kp[row], self._kd[row] = v.kp, v.kd
         self._targets[rows] = self._default_q
-        self._upper_body.reset(rows, self._rng)
+        self.upper_body.reset(rows, self._rng)
         self._latency[rows] = self._rng.integers(r.latency_steps[0], r.latency_steps[1] + 1, len(rows))
         self._next_push[rows] = self._push_interval(len(rows))
         self.privileged[rows] = 0.0
@@ -210,7 +211,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         c = self.config
         actions = np.clip(np.asarray(actions, dtype=np.float32), -c.max_action, c.max_action)
         q_des = self.template.actions.targets(actions, self.gait.t)
-        q_des[:, self._upper] = self._upper_body.step(self.steps, self._rng)
+        q_des[:, self._upper] = self.upper_body.step(self.steps, self._rng)
         late = np.arange(self.substeps)[None, :] < self._latency[:, None]
         targets = np.where(late[:, :, None], self._targets[:, None, :], q_des[:, None, :])
         control = self._kp[:, None, :] * targets
@@ -267,7 +268,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
     def snapshot(self) -> dict:
         """Every robot's state and the random stream: a resumed run continues exactly from here."""
         return {"arrays": {k: getattr(self, k).copy() for k in self._SNAPSHOT}, "rng": self._rng.bit_generator.state,
-                "upper_body": self._upper_body.snapshot()}
+                "upper_body": self.upper_body.snapshot()}
 
     def restore(self, snapshot: dict) -> None:
         arrays = snapshot["arrays"]
@@ -280,7 +281,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
                 raise ValueError(f"snapshot of {key} has shape {value.shape}, this env {getattr(self, key).shape}")
             getattr(self, key)[...] = value
         self._rng.bit_generator.state = snapshot["rng"]
-        self._upper_body.restore(snapshot["upper_body"])
+        self.upper_body.restore(snapshot["upper_body"])
         self._models = [self.variants[i].model for i in self.variant]
 
     def close_extras(self, **kwargs) -> None:

@@ -131,7 +131,8 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         self._upper = np.array([i for i in range(nu) if i not in set(self.contract.actuated)])
         self._upper_t = torch.as_tensor(self._upper, device=self.device)
         default = np.array(self.contract.default_pose)
-        self._upper_body = UpperBodyTargets(num_envs, default[self._upper], mapper.lower[self._upper],
+        self.upper_body = UpperBodyTargets(num_envs, [self.contract.joint_names[i] for i in self._upper],
+                                            default[self._upper], mapper.lower[self._upper],
                                             mapper.upper[self._upper], self.randomization.upper_body,
                                             self.contract.control_dt)
 
@@ -175,7 +176,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         self.variant[rows] = self._rng.integers(0, len(self.variants), len(rows))
         self._apply_variants(rows)
         self._targets[dev] = self._default_q
-        self._upper_body.reset(rows, self._rng)
+        self.upper_body.reset(rows, self._rng)
         self._latency[rows] = self._rng.integers(r.latency_steps[0], r.latency_steps[1] + 1, len(rows))
         self._late[dev] = torch.as_tensor(np.arange(self.substeps)[None, :] < self._latency[rows, None], device=self.device)
         self._next_push[rows] = self._push_interval(len(rows))
@@ -249,7 +250,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         actions = torch.clamp(torch.as_tensor(actions, dtype=torch.float32, device=self.device),
                               -c.max_action, c.max_action)
         q_des = self.template.actions.targets(actions, self.gait.t)
-        q_des[:, self._upper_t] = self._tensor(self._upper_body.step(self.steps, self._rng))
+        q_des[:, self._upper_t] = self._tensor(self.upper_body.step(self.steps, self._rng))
         targets = torch.where(self._late[:, :, None], self._targets[:, None, :], q_des[:, None, :])
         control = self._kp[:, None, :] * targets
         self._targets[:] = q_des
@@ -310,7 +311,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
 
         return {"arrays": {k: host(getattr(self, k)) for k in self._SNAPSHOT},
                 "warmstart": self._warmstart.cpu().clone(), "rng": self._rng.bit_generator.state,
-                "upper_body": self._upper_body.snapshot()}
+                "upper_body": self.upper_body.snapshot()}
 
     def restore(self, snapshot: dict) -> None:
         for key, value in snapshot["arrays"].items():
@@ -325,7 +326,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         self._steps.copy_(torch.as_tensor(self.steps))
         self._late.copy_(torch.as_tensor(np.arange(self.substeps)[None, :] < self._latency[:, None]))
         self._rng.bit_generator.state = snapshot["rng"]
-        self._upper_body.restore(snapshot["upper_body"])
+        self.upper_body.restore(snapshot["upper_body"])
         self._apply_variants(np.arange(self.num_envs))
 
     def close_extras(self, **kwargs) -> None:

@@ -95,18 +95,25 @@ def test_targets_stay_inside_the_joint_ranges_however_large_the_action():
 def test_the_upper_body_moves_as_an_operator_would_within_its_ranges():
     from sim.envs.vector import G1WalkVectorEnv
     from sim.envs.randomization import Randomization
+    from sim.envs.upper_body import UpperBodyConfig
 
     env = G1WalkVectorEnv(8, randomization=Randomization(models=2), threads=1, seed=3)
     env.reset(seed=3)
     contract = env.contract
     upper = [i for i in range(len(contract.joint_names)) if i not in contract.actuated]
     lower_lim, upper_lim, _, _ = joints.limits()
-    qs = []
+    qs, targets = [], []
     for _ in range(100):
         env.step(np.zeros((8, contract.action_size), dtype=np.float32))
         qs.append(env.states[:, 1 + 7:1 + env.model.nq][:, upper].copy())
+        targets.append(env.upper_body.now.copy())
     qs = np.array(qs)
-    travel = np.abs(qs - np.array(contract.default_pose)[upper]).max(axis=(0, 2))
-    assert (travel > 0.2).sum() >= 3, "most robots' arms and waist move"
+    offsets = np.abs(qs - np.array(contract.default_pose)[upper])
+    assert (offsets.max(axis=(0, 2)) > 0.2).sum() >= 3, "most robots' arms and waist move"
     assert (qs >= lower_lim[upper] - 0.05).all() and (qs <= upper_lim[upper] + 0.05).all()
+    waist = [k for k, i in enumerate(upper) if "waist" in contract.joint_names[i]]
+    reach = (upper_lim - lower_lim)[upper][waist] / 2 * UpperBodyConfig().waist_range_fraction
+    aimed = np.abs(np.array(targets) - np.array(contract.default_pose)[upper])[:, :, waist]
+    assert len(waist) == 3 and offsets[:, :, waist].max() > 0.05, "the waist moves too"
+    assert (aimed <= reach + 1e-9).all() and aimed.max() > reach.min() / 2, "as far as an operator would turn or lean it"
     env.close()
