@@ -17,6 +17,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -233,6 +234,8 @@ def evaluate(args: argparse.Namespace) -> int:
                    "--model": args.model if isinstance(args.model, Path) else None},
                   {"--summary-json": args.summary_json})
     policy = load_policy(args, "29dof")
+    if args.handovers:
+        return evaluate_handovers(args, policy)
     foreign = None
     if args.model is not None:
         try:
@@ -255,6 +258,30 @@ def evaluate(args: argparse.Namespace) -> int:
           f"yaw rate {fmt('yaw_tracking_error_rps', 'rad/s')}")
     if args.summary_json:
         write_output(args.summary_json, json.dumps(result, indent=2) + "\n", "summary")
+    return 0
+
+
+def evaluate_handovers(args: argparse.Namespace, policy) -> int:
+    from bessemer.tasks.handover import HandoverConfig, handover_trial
+
+    if args.model is not None or args.push:
+        raise CliError("--handovers runs on the project's G1 without pushes: drop --model and --push")
+    config = HandoverConfig(command=args.cmd)
+    print(f"policy {policy.path}  {args.handovers} hand-overs 200 -> 4 mid-stride at command {config.command}"
+          f"  ({'stops first: it can stand still' if policy.can_stand_still else 'at once: it cannot stand still'})")
+    results = []
+    for seed in range(args.seed, args.seed + args.handovers):
+        r = handover_trial(policy.path, config, seed)
+        results.append(r)
+        delay = "fell before the stand took over" if r.stand_after_s is None else f"stand after {r.stand_after_s:.2f} s"
+        print(f"  seed {seed}: walking {r.speed_mps:.2f} m/s, {delay}: "
+              + ("up" if r.up else f"FELL ({r.fault})"), flush=True)
+    up = sum(r.up for r in results)
+    print(f"  {up} of {len(results)} stayed up for {config.hold_s:g} s in the stand")
+    if args.summary_json:
+        summary = {"policy": str(policy.path), "command": list(config.command), "hold_s": config.hold_s,
+                   "up": up, "trials": [asdict(r) for r in results]}
+        write_output(args.summary_json, json.dumps(summary, indent=2) + "\n", "summary")
     return 0
 
 
@@ -327,5 +354,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=arg_types.g1_model, metavar="FILE.xml",
                    help="run on another G1 instead of the project's (sim-to-sim): an MJCF file with Unitree's joint "
                         "names, or menagerie (MuJoCo Menagerie's G1, from the sim2sim extra)")
+    p.add_argument("--handovers", type=arg_types.int_in(1, 1000, "a number of hand-overs"), metavar="N",
+                   help="instead: N hand-overs from the walking policy to the stand (200 -> 4) mid-stride, one per "
+                        "seed, each judged up if the stand still holds the robot 10 s later")
     p.add_argument("--summary-json", type=arg_types.output_file, metavar="PATH", help="write the results as JSON")
     p.set_defaults(func=evaluate)
