@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("MUJOCO_GL", "egl")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+"""As `bessemer` sets it: OpenMP threads that spin stall torch on a shared CPU (see `bessemer/cli.py`)."""
 
 PEER_CYCLONEDDS = "0.10.2"
 """The CycloneDDS that Unitree's SDK pins and the G1's own software runs."""
