@@ -3,10 +3,14 @@ array the user declares.
 
 A head array is only a few centimetres wide: inter-mic delays are a couple of samples at 16 kHz, and
 in a room the reflections rival the direct path. Per frequency, the block's frames give a spatial
-covariance whose principal direction is where one source's sound comes from; MUSIC scores each
-direction by how close its steering vector lies to it (1 / the distance to the noise subspace),
-which resolves far sharper than steering the pairs' phases (SRP-PHAT), and NormMUSIC scales every
-frequency to the same peak, so no loud band or room mode dominates. Not every frame deserves a say,
+covariance whose principal direction is where one source's sound comes from, with the noise and the
+room's diffuse sound, which steering the pairs' phases (SRP-PHAT) sums in, left to the other
+directions. Each frequency votes for the directions whose steering vectors lie close to its
+principal one, the votes scaled to the same peak at every frequency as in NormMUSIC, so no loud
+band or room mode dominates. MUSIC's vote (1 / the distance to the noise subspace) is a needle at
+each frequency's own best fit, and noise and early reflections scatter those needles; here the vote
+falls off gently, so the frequencies pool their evidence and the estimate lies where most of them
+fit, not on whichever needle is tallest. Not every frame deserves a say,
 though: a chirp or a voice's harmonics leave most cells to noise, and the room keeps ringing at each
 frequency after the sound there has moved on, with phases that point at the walls. So each
 time-frequency cell enters the covariance weighed by its SNR over two floors: the noise, tracked per
@@ -47,12 +51,15 @@ class BearingConfig:
     caught near the start of some frame."""
     block: int = 3200
     """Samples behind one estimate (200 ms at 16 kHz)."""
-    band_hz: tuple[float, float] = (300.0, 6000.0)
+    band_hz: tuple[float, float] = (200.0, 7500.0)
+    """From where a phase across a few centimetres begins to tell directions apart to below where a
+    device's anti-aliasing filter rolls off ahead of 8 kHz."""
     grid_deg: float = 1.0
-    coarse_deg: float = 4.0
+    coarse_deg: float = 8.0
     """The steered response is taken every `coarse_deg` first, then on the grid around the best of those:
-    a few-centimetre array's lobes are tens of degrees wide, so the coarse peak lies on the main lobe,
-    and the search costs a quarter of the whole grid's. Both sums are einsums, which stay on the calling
+    a few-centimetre array's lobes are tens of degrees wide, and the gentle votes (`misfit_spread`)
+    keep the sum smooth, so the coarse peak lies on the main lobe, and the search costs a fifth of the
+    whole grid's. Both sums are einsums, which stay on the calling
     thread, where a BLAS call would wake a thread pool on the cores the control loop needs."""
     speed_of_sound: float = 343.0
     floor_blocks: int = 8
@@ -79,6 +86,13 @@ class BearingConfig:
     decision. The growth stops where even
     the closest two mics are half a wavelength apart: above it every pair's phase wraps, and more
     weight would go to directions that alias the source's."""
+    misfit_spread: float = 0.5
+    """Each bin votes for a direction by (least + spread) / (misfit + spread), its misfit to the steering
+    vector over the least it reaches. MUSIC's 1 / misfit (spread 0) lets a bin that happens to fit some
+    direction almost exactly, as noise and early reflections make bins do, outvote the rest with a
+    needle-sharp peak; spread over the whole range of misfits (0 to 1) makes the vote nearly the bin's
+    fit itself, so the bins' evidence pools as least squares pools it, while a bin still counts less
+    the further its best misses."""
     power_iterations: int = 4
     """Power iterations for each bin's principal direction: the weighted covariance is near rank one where
     a source sounds, so a few suffice."""
@@ -104,7 +118,7 @@ class Bearing:
 
 
 class BearingEstimator:
-    """Weighted NormMUSIC over a grid of azimuths, with far-field delays in the horizontal plane.
+    """Weighted, regularized NormMUSIC over a grid of azimuths, with far-field delays in the horizontal plane.
 
     It remembers the noise and echo floors of the blocks it was given, so one estimator follows one
     stream, block after consecutive block.
@@ -159,17 +173,21 @@ class BearingEstimator:
         weight = self._weigh(power, noise, x.shape[1])
         total = max(float(weight.sum()), 1e-30)
         principal = self._principal_directions(spectra, weight)
-        per_bin = np.maximum(weight.sum(axis=0), 1e-30)
-        coarse, top = self._pseudospectrum(self._coarse_steer, principal, per_bin, None)
-        near = (self._stride * int(np.argmax(coarse)) + np.arange(-self._stride - 1, self._stride + 2)) % len(self.azimuths)
-        fine, _ = self._pseudospectrum(self._steer[near], principal, per_bin, top)
-        coarse, fine = coarse / total, fine / total
+        per_bin = np.maximum(weight.sum(axis=0), 1e-30) / total
+        misfit = _misfit(self._coarse_steer, principal)
+        least = misfit.min(axis=0)
+        near = (self._stride * int(np.argmax(self._vote(misfit, least) @ per_bin))
+                + np.arange(-self._stride - 1, self._stride + 2)) % len(self.azimuths)
+        misfit_near = _misfit(self._steer[near], principal)
+        fine = self._vote(misfit_near, least) @ per_bin
         peak = int(np.argmax(fine))
+        agreement = float(_sharp_vote(misfit_near[peak], least) @ per_bin)
         cells = total**2 / max(float(np.sum(weight**2)), 1e-30)
-        self.features = block_features(power, noise, float(fine[peak]), float(coarse.mean()), cells)
+        self.features = block_features(power, noise, agreement, float(np.mean(_sharp_vote(misfit, least) @ per_bin)),
+                                       cells)
         if self.detector is not None and self.detector.probability(self.features) < self.detector.threshold:
             return Bearing(None, 0.0, "no source")
-        confidence = float(np.clip(fine[peak], 0.0, 1.0)) * cells / (cells + self.config.evidence_cells)
+        confidence = float(np.clip(agreement, 0.0, 1.0)) * cells / (cells + self.config.evidence_cells)
         return Bearing(self._refine(fine, peak, float(self.azimuths[near[peak]])), confidence,
                        "clipped" if check.clipped else None)
 
@@ -177,25 +195,23 @@ class BearingEstimator:
         """Per bin, the principal eigenvector (bins, mics) of the covariance of the block's frames, each
         frame's mic vector scaled to unit length (its phases and level differences, not its loudness)
         and weighed as `_weigh` says; by power iteration from the loudest mic's column, as only the one
-        source's direction is wanted."""
+        source's direction is wanted. In single precision, which phases a few degrees apart need no more
+        than, and which makes the steered sums after it cheaper."""
         unit = spectra.transpose(2, 0, 1)
-        unit = unit / np.maximum(np.sqrt(np.sum(unit.real**2 + unit.imag**2, axis=1, keepdims=True)), 1e-30)
-        covariance = (unit * weight.T[:, None, :]) @ unit.conj().transpose(0, 2, 1)
+        unit = (unit / np.maximum(np.sqrt(np.sum(unit.real**2 + unit.imag**2, axis=1, keepdims=True)), 1e-30)
+                ).astype(np.complex64)
+        covariance = (unit * weight.T[:, None, :].astype(np.float32)) @ unit.conj().transpose(0, 2, 1)
         vector = covariance[np.arange(len(covariance)), :, np.argmax(covariance.diagonal(axis1=1, axis2=2).real, axis=1)]
         for _ in range(self.config.power_iterations):
             vector = np.einsum("kij,kj->ki", covariance, vector)
             vector /= np.maximum(np.linalg.norm(vector, axis=1, keepdims=True), 1e-30)
         return vector
 
-    @staticmethod
-    def _pseudospectrum(steer: np.ndarray, principal: np.ndarray, per_bin: np.ndarray,
-                        top: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """MUSIC's 1 / (distance to the noise subspace) per direction and bin, each bin scaled to peak at its
-        weight (`top`: each bin's peak, from the coarse pass when given), summed over bins."""
-        fit = np.abs(np.einsum("dkm,km->dk", steer, principal)) ** 2
-        music = 1.0 / np.maximum(1.0 - fit, 1e-6)
-        top = music.max(axis=0) if top is None else top
-        return music @ (per_bin / top), top
+    def _vote(self, misfit: np.ndarray, least: np.ndarray) -> np.ndarray:
+        """Each bin's vote (directions, bins) for each direction, 1 at its best (`least`: each bin's smallest
+        misfit, from the coarse pass) and less the further its steering vector misses the principal one."""
+        spread = self.config.misfit_spread
+        return (least + spread) / (misfit + spread)
 
     def _refine(self, response: np.ndarray, peak: int, azimuth: float) -> float:
         """The peak's azimuth between grid points, from the parabola through it and its neighbours."""
@@ -333,6 +349,19 @@ class BearingTracker:
         self._outliers.append(azimuth)
         if len(self._outliers) >= self.config.jump_after:
             self._start(azimuth)
+
+
+def _misfit(steer: np.ndarray, principal: np.ndarray) -> np.ndarray:
+    """Per direction and bin, 1 - |a^H v|^2: the principal direction's power outside the steering vector,
+    i.e. its distance to MUSIC's noise subspace."""
+    fit = np.einsum("dkm,km->dk", steer, principal)
+    return 1.0 - (fit.real**2 + fit.imag**2)
+
+
+def _sharp_vote(misfit: np.ndarray, least: np.ndarray) -> np.ndarray:
+    """NormMUSIC's vote, 1/misfit scaled to 1 at each bin's best: near 1 only where a bin's principal
+    direction truly lies on that steering vector, so summed over the bins it says how many agree."""
+    return np.maximum(least, 1e-6) / np.maximum(misfit, 1e-6)
 
 
 def _wrap(degrees: float) -> float:
