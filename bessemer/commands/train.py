@@ -273,7 +273,8 @@ def evaluate_handovers(args: argparse.Namespace, policy) -> int:
     for seed in range(args.seed, args.seed + args.handovers):
         r = handover_trial(policy.path, config, seed)
         results.append(r)
-        delay = "fell before the stand took over" if r.stand_after_s is None else f"stand after {r.stand_after_s:.2f} s"
+        delay = ("fell before the stand took over" if r.stand_after_s is None
+                 else f"stand after {r.stand_after_s:.2f} s, still moving {r.speed_at_stand_mps:.2f} m/s")
         print(f"  seed {seed}: walking {r.speed_mps:.2f} m/s, {delay}: "
               + ("up" if r.up else f"FELL ({r.fault})"), flush=True)
     up = sum(r.up for r in results)

@@ -39,6 +39,8 @@ class HandoverResult:
     """The pelvis's mean horizontal speed over the two seconds before the request."""
     stand_after_s: float | None
     """From the request to the stand taking over; None if the robot fell first."""
+    speed_at_stand_mps: float | None
+    """The pelvis's horizontal speed as the stand took over: what the walker had not yet braked."""
     up: bool
     fault: str | None
 
@@ -49,8 +51,8 @@ def handover_trial(policy_path: Path, config: HandoverConfig, seed: int) -> Hand
     session = SimSession(low, SessionConfig(sequence=(FsmId.STAND_UP, FsmId.START), duration=1e6))
     InProcessPolicy(policy, session)
     request_at = config.walk_s + np.random.default_rng(seed).uniform(0.0, policy.contract.gait_period)
-    trial: dict = {"walking_since": None, "requested": None, "stand": None, "track": []}
-    pelvis = low.robot.data.qpos
+    trial: dict = {"walking_since": None, "requested": None, "stand": None, "speed_at_stand": None, "track": []}
+    pelvis, velocity = low.robot.data.qpos, low.robot.data.qvel
 
     def watch(run: SimSession) -> None:
         t, fsm = run.elapsed, low.fsm
@@ -70,7 +72,7 @@ def handover_trial(policy_path: Path, config: HandoverConfig, seed: int) -> Hand
                 fsm.request(FsmId.STAND_UP)
             return
         if trial["stand"] is None and fsm.state == FsmId.STAND_UP:
-            trial["stand"] = t
+            trial["stand"], trial["speed_at_stand"] = t, float(np.hypot(*velocity[:2]))
         if trial["stand"] is not None and t - trial["stand"] >= config.hold_s:
             low.loop.stop()
 
@@ -79,5 +81,5 @@ def handover_trial(policy_path: Path, config: HandoverConfig, seed: int) -> Hand
     track, stand = np.array(trial["track"]).reshape(-1, 3), trial["stand"]
     span = track[-1] - track[0] if len(track) > 1 else np.full(3, np.nan)
     return HandoverResult(seed, float(np.hypot(span[1], span[2]) / span[0]),
-                          None if stand is None else stand - trial["requested"],
+                          None if stand is None else stand - trial["requested"], trial["speed_at_stand"],
                           low.fsm.state == FsmId.STAND_UP and low.fsm.faults == 0, low.fsm.last_fault)

@@ -22,3 +22,4 @@ def test_a_walker_that_can_stand_still_is_stopped_by_its_own_gait_before_the_sta
     assert result.speed_mps > 0.1, "it was walking when the stand was asked for"
     assert result.stand_after_s is not None
     assert 0.4 < result.stand_after_s < MoveLimits().policy_stop, "it stopped within a gait period or so, not at the timeout"
+    assert result.speed_at_stand_mps < result.speed_mps, "and slowed down on the way"
