@@ -48,10 +48,12 @@ class HandoverResult:
 def handover_trial(policy_path: Path, config: HandoverConfig, seed: int) -> HandoverResult:
     policy = LearnedPolicy(policy_path, command=config.command)
     low = SimLowLevel(LowLevelConfig(loop=LoopConfig(realtime=False)), policy_alive=always)
-    session = SimSession(low, SessionConfig(sequence=(FsmId.STAND_UP, FsmId.START), duration=1e6))
+    longest = config.walk_s + policy.contract.gait_period + low.fsm.limits.policy_stop + config.hold_s + 5.0
+    session = SimSession(low, SessionConfig(sequence=(FsmId.STAND_UP, FsmId.START), duration=longest))
     InProcessPolicy(policy, session)
     request_at = config.walk_s + np.random.default_rng(seed).uniform(0.0, policy.contract.gait_period)
-    trial: dict = {"walking_since": None, "requested": None, "stand": None, "speed_at_stand": None, "track": []}
+    trial: dict = {"walking_since": None, "requested": None, "stand": None, "speed_at_stand": None, "held": False,
+                   "track": []}
     pelvis, velocity = low.robot.data.qpos, low.robot.data.qvel
 
     def watch(run: SimSession) -> None:
@@ -74,6 +76,7 @@ def handover_trial(policy_path: Path, config: HandoverConfig, seed: int) -> Hand
         if trial["stand"] is None and fsm.state == FsmId.STAND_UP:
             trial["stand"], trial["speed_at_stand"] = t, float(np.hypot(*velocity[:2]))
         if trial["stand"] is not None and t - trial["stand"] >= config.hold_s:
+            trial["held"] = fsm.state == FsmId.STAND_UP and fsm.faults == 0
             low.loop.stop()
 
     session.every(1, watch)
@@ -82,4 +85,4 @@ def handover_trial(policy_path: Path, config: HandoverConfig, seed: int) -> Hand
     span = track[-1] - track[0] if len(track) > 1 else np.full(3, np.nan)
     return HandoverResult(seed, float(np.hypot(span[1], span[2]) / span[0]),
                           None if stand is None else stand - trial["requested"], trial["speed_at_stand"],
-                          low.fsm.state == FsmId.STAND_UP and low.fsm.faults == 0, low.fsm.last_fault)
+                          trial["held"], low.fsm.last_fault)
