@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from bessemer.commands import CliError, arg_types, check_outputs, write_output
 
 if TYPE_CHECKING:
+    from policies.inference import LearnedPolicy
     from policies.training.trainer import Trainer
 
 
@@ -261,7 +262,7 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def evaluate_handovers(args: argparse.Namespace, policy) -> int:
+def evaluate_handovers(args: argparse.Namespace, policy: LearnedPolicy) -> int:
     from bessemer.tasks.handover import HandoverConfig, handover_trial
 
     if args.model is not None or args.push:
