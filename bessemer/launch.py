@@ -46,6 +46,10 @@ class LaunchConfig:
     events: list[str] = field(default_factory=list)
 
 
+POLICY_START_S = 60.0
+"""Longest wait for the policy node's first heartbeat before state 200 is requested: loading torch and
+the policy beside a perception node on a busy 2-core machine took over 15 s (the run then refused 200)."""
+
 def check_ports_free(endpoints: Endpoints) -> None:
     host = "0.0.0.0" if not endpoints.loopback else endpoints.host
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -133,7 +137,7 @@ class Launcher:
         e = self.config.endpoints
         for target in self.config.sequence:
             if target == FsmId.START:
-                self._wait(lambda s: s["fsm"]["policy_allowed"], 15)
+                self._wait(lambda s: s["fsm"]["policy_allowed"], POLICY_START_S)
             accepted, _, message = request_fsm(e, int(target))
             self.say(f"request {int(target)}: {message}")
             if not accepted:
