@@ -4,10 +4,9 @@ checkpoint without importing the trainer."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
-from rsl_rl.models import MLPModel
-from tensordict import TensorDict
 
 from policies.checkpoint import CheckpointError, check_contract, load_checkpoint
 from policies.contract import PolicyContract
@@ -15,6 +14,9 @@ from policies.contract import PolicyContract
 CONTRACT_FILE = "bessemer_contract.json"
 """Name of the contract inside a TorchScript export (and the ONNX metadata key)."""
 DEFAULT_HIDDEN = (256, 128, 128)
+
+if TYPE_CHECKING:
+    from rsl_rl.models import MLPModel
 
 
 def mlp_config(hidden: tuple[int, ...], init_std: float | None = None) -> dict:
@@ -26,7 +28,13 @@ def mlp_config(hidden: tuple[int, ...], init_std: float | None = None) -> dict:
 
 
 def actor_from_checkpoint(path: Path, contract: PolicyContract) -> MLPModel:
-    """The trained actor of a checkpoint, after checking it was trained under `contract`."""
+    """The trained actor of a checkpoint, after checking it was trained under `contract`.
+
+    rsl_rl is imported here, not above: it pulls in tensordict and torch's compiler (2 s), which a
+    process running an exported policy never needs."""
+    from rsl_rl.models import MLPModel
+    from tensordict import TensorDict
+
     data = load_checkpoint(path)
     check_contract(path, data["contract"], contract)
     train_config = data.get("train_config", {})

@@ -5,9 +5,11 @@ Its types are written the way Unitree's Python SDK writes them (`types.uint8` fo
 describes as XTypes TK_BYTE). Modes:
   typeinfo              print each type's XTypes TypeInformation + TypeMapping as hex JSON
   client DOMAIN SECS XML  read rt/lowstate and rt/sportmodestate, publish damping rt/lowcmd
-                          (mode_machine echoed, CRC set)
-  robot DOMAIN SECS XML   publish rt/lowstate at 200 Hz, read rt/lowcmd, answer motion_switcher CheckMode
-Each run mode prints one JSON line of counts; XML is the CycloneDDS configuration.
+                          (mode_machine echoed, CRC set) until it has exchanged ENOUGH of each
+  robot DOMAIN SECS XML   publish rt/lowstate at 200 Hz, read rt/lowcmd, answer motion_switcher CheckMode,
+                          until ENOUGH commands came and then none for a second (the controller left)
+Each run mode prints one JSON line of counts; XML is the CycloneDDS configuration. SECS only bounds a
+run whose partner never shows up: ending on counts keeps a loaded machine from starving the exchange.
 """
 
 import json
@@ -23,6 +25,8 @@ from cyclonedds.idl import types
 from cyclonedds.pub import DataWriter
 from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
+
+ENOUGH = 300
 
 
 @dataclass
@@ -272,7 +276,7 @@ def client(participant: DomainParticipant, seconds: float) -> dict:
     for motor in cmd.motor_cmd[:29]:
         motor.mode, motor.kd = 1, 8.0
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and min(counts["states"], counts["sport_states"], counts["commands_sent"]) < ENOUGH:
         for state in valid(states, LowState_):
             counts["states"] += 1
             counts["states_crc_ok"] += crc32_words(pack_low_state(state)) == state.crc
@@ -297,14 +301,15 @@ def robot(participant: DomainParticipant, seconds: float) -> dict:
     responses = DataWriter(participant, Topic(participant, "rt/api/motion_switcher/response", Response_))
     counts = {"states_sent": 0, "commands": 0, "commands_crc_ok": 0, "enabled_commands": 0, "requests": 0}
     state = LowState_(mode_machine=5)
-    start = time.monotonic()
+    start = last_command = time.monotonic()
     end = start + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and not (counts["commands"] >= ENOUGH and time.monotonic() - last_command > 1.0):
         state.tick = int((time.monotonic() - start) * 1000)
         state.crc = crc32_words(pack_low_state(state))
         states.write(state)
         counts["states_sent"] += 1
         for cmd in valid(commands, LowCmd_):
+            last_command = time.monotonic()
             counts["commands"] += 1
             counts["commands_crc_ok"] += crc32_words(pack_low_cmd(cmd)) == cmd.crc
             counts["enabled_commands"] += any(m.mode == 1 for m in cmd.motor_cmd[:29])

@@ -8,6 +8,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,10 @@ NETWORKS = {
 }
 
 
+PEER_MAX_S = 60
+"""Only a bound: the peer ends once it has exchanged enough messages with Bessemer."""
+
+
 def peer(python, mode, *args):
     """The 0.10.2 process, started first: Bessemer is the one that joins."""
     return subprocess.Popen([python, str(PEER_SCRIPT), mode, *map(str, args), cyclonedds_xml("lo")],
@@ -59,14 +64,15 @@ def test_the_type_objects_equal_those_of_unitrees_definitions_under_0_10(cyclone
 
 
 def test_a_0_10_client_lives_beside_the_bridge_both_ways(cyclonedds010_python, dds_domain, tmp_path):
-    client = peer(cyclonedds010_python, "client", dds_domain, 12)
+    client = peer(cyclonedds010_python, "client", dds_domain, PEER_MAX_S)
     summary = tmp_path / "bridge.json"
     bridge = subprocess.Popen([sys.executable, "-m", "bessemer", "bridge", "--domain", str(dds_domain),
-                               "--duration", "10", "--summary-json", str(summary)],
+                               "--summary-json", str(summary)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        bridge.wait(timeout=120)
         counts = finish(client)
+        bridge.send_signal(signal.SIGINT)
+        bridge.wait(timeout=120)
     finally:
         bridge.kill()
         client.kill()
@@ -81,10 +87,10 @@ def test_a_0_10_client_lives_beside_the_bridge_both_ways(cyclonedds010_python, d
 
 
 def test_deploy_lives_beside_a_0_10_robot_both_ways(cyclonedds010_python, dds_domain, tmp_path):
-    robot = peer(cyclonedds010_python, "robot", dds_domain, 20)
+    robot = peer(cyclonedds010_python, "robot", dds_domain, PEER_MAX_S)
     summary = tmp_path / "deploy.json"
     deploy = subprocess.run([sys.executable, "-m", "bessemer", "deploy", "--iface", "lo", "--domain", str(dds_domain), "--max-state-age", "1000",
-                             "--sequence", "1", "--duration", "4", "--summary-json", str(summary)],
+                             "--sequence", "1", "--duration", "2", "--summary-json", str(summary)],
                             capture_output=True, text=True, timeout=120)
     counts = finish(robot)
     assert deploy.returncode == 0, deploy.stderr[-2000:]
@@ -101,11 +107,12 @@ def test_a_peer_with_the_sdks_own_configuration_meets_the_bridge(cyclonedds010_p
         pytest.skip("needs root and unshare to make a private network namespace")
     interface, domain, setup = NETWORKS[network]
     summary, counts = tmp_path / "bridge.json", tmp_path / "peer.json"
-    peer_cmd = [cyclonedds010_python, str(PEER_SCRIPT), "client", str(domain), "12", SDK_XML.format(interface)]
+    peer_cmd = [cyclonedds010_python, str(PEER_SCRIPT), "client", str(domain), str(PEER_MAX_S), SDK_XML.format(interface)]
     bridge_cmd = [sys.executable, "-m", "bessemer", "bridge", "--domain", str(domain), "--iface", interface,
-                  "--duration", "10", "--summary-json", str(summary)]
-    script = (f"ip link set lo up && {setup} || exit 97\n{shlex.join(peer_cmd)} > {counts} &\n"
-              f"{shlex.join(bridge_cmd)} > /dev/null\nwait $!")
+                  "--summary-json", str(summary)]
+    script = (f"set -m\nip link set lo up && {setup} || exit 97\n{shlex.join(peer_cmd)} > {counts} & peer=$!\n"
+              f"{shlex.join(bridge_cmd)} > /dev/null & bridge=$!\n"
+              "wait $peer; ran=$?; kill -INT $bridge; wait $bridge || exit $?; exit $ran")
     done = subprocess.run(["unshare", "--net", "bash", "-c", script], capture_output=True, text=True, timeout=180)
     if done.returncode == 97 or "unshare failed" in done.stderr:
         pytest.skip(f"no private network namespace here: {done.stderr.strip()[-200:]}")
