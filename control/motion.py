@@ -22,9 +22,10 @@ class MoveLimits:
     policy_ramp: float = 0.5
     """Seconds over which entering state 200 blends the held pose's targets and gains into the
     policy's (min-jerk), so neither the targets nor the stiffness step at the hand-over."""
-    policy_stop: float = 3.0
-    """Longest wait (s) for a walking policy told to stop to stand with both feet down before a
-    pose state takes the robot from it anyway (a policy stops within a gait period or two)."""
+    policy_stop: float = 5.0
+    """Longest wait (s) for a walking policy told to stop to stand still with both feet down before
+    a pose state takes the robot from it anyway (a policy stops stepping within a gait period or two
+    and brakes its momentum within 2 s more)."""
 
 
 def min_jerk(s: float) -> float:

@@ -25,6 +25,15 @@ from robots.interface import RobotState
 SHIPPED_WALK_POLICY = Path(__file__).with_name("assets") / "g1_walk.pt"
 """The walking policy trained with `bessemer train` and shipped with the project."""
 
+STILL_JOINT_SPEED = 0.15
+"""rad/s no driven joint may exceed for the robot to count as still."""
+STILL_GYRO = 0.1
+"""rad/s of body rotation under which the robot counts as still."""
+STILL_FOR_S = 0.25
+"""How long the stopped robot must stay still before it says it stands: the clock stops as the feet
+land, with the legs still swinging at 3-4 rad/s and the pelvis moving at walking speed; the policy
+brakes that within 2 s, and a stand taking over before then inherits the momentum and can tip."""
+
 
 def is_exported_policy(path: Path) -> bool:
     """A TorchScript export, not a training checkpoint (both are zip files)."""
@@ -88,6 +97,9 @@ class LearnedPolicy:
         self.gait = GaitClock(self.contract, np.zeros(1, dtype=np.int64))
         self.can_stand_still = self.contract.stand_still_below is not None
         self._zero = np.zeros(3)
+        self._driven = np.array(self.contract.actuated)
+        self._still_steps = 0
+        self._still_needed = max(1, round(STILL_FOR_S / self.contract.control_dt))
 
     def actions(self, obs: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
@@ -95,8 +107,9 @@ class LearnedPolicy:
 
     @property
     def standing(self) -> bool:
-        """Whether the policy stands with both feet down: its reference clock has stopped."""
-        return bool(self.gait.stopped(self.command[None])[0])
+        """Whether the policy stands still with both feet down: its reference clock has stopped and
+        the robot has been still for `STILL_FOR_S`."""
+        return self._still_steps >= self._still_needed
 
     def act(self, state: RobotState, t: float, targets: np.ndarray) -> None:
         """`t`: seconds since the policy took the robot (0 at the hand-over). A policy that stands
@@ -104,6 +117,7 @@ class LearnedPolicy:
         if t == 0.0:
             self.last_action[:] = 0.0
             self.gait.reset(slice(None))
+            self._still_steps = 0
         stands_still = self.can_stand_still
         self._t[0] = self.gait.t[0] if stands_still else t
         command = self._zero if stands_still and self.gait.standing(self.command[None])[0] else self.command
@@ -114,4 +128,7 @@ class LearnedPolicy:
         self.last_action[:] = action
         np.copyto(targets, self.mapper.map(action, float(self._t[0])).values)
         if stands_still:
+            still = (self.gait.stopped(self.command[None])[0] and np.linalg.norm(state.gyro) < STILL_GYRO
+                     and np.max(np.abs(state.dq[self._driven])) < STILL_JOINT_SPEED)
+            self._still_steps = self._still_steps + 1 if still else 0
             self.gait.advance(self.command[None])
