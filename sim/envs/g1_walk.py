@@ -28,8 +28,10 @@ from sim.world import WorldConfig
 @dataclass(frozen=True)
 class RewardWeights:
     """Per-term weights, after the G1 set of Unitree's own RL gym (a phase-locked stepping gait), with
-    the swing foot's height referenced to the gait phase."""
-    tracking_lin_vel: float = 1.0
+    the swing foot's height referenced to the gait phase. Actions are residuals on the in-place
+    reference step, so `joint_reference` is a price on every sagittal residual, the very ones a
+    faster stride needs: weighed against tracking, it must leave a 1 m/s stride worth taking."""
+    tracking_lin_vel: float = 1.5
     tracking_ang_vel: float = 1.0
     alive: float = 0.15
     lin_vel_z: float = -2.0
@@ -44,7 +46,7 @@ class RewardWeights:
     contact_no_vel: float = -0.2
     feet_swing_height: float = -30.0
     contact: float = 0.18
-    joint_reference: float = 1.2
+    joint_reference: float = 0.6
 
 
 @dataclass(frozen=True)
