@@ -15,6 +15,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,8 +28,9 @@ VERSION = 1
 HEADER = struct.Struct("<2sBBIQdd")
 NUM_MOTORS = G1_MOTORS
 STATE_VALUES = RobotState(NUM_MOTORS).values.size
-STATE_META = struct.Struct("<HBxI")
-"""FSM state id, fault flag, robot tick."""
+STATE_META = struct.Struct("<HBBI")
+"""FSM state id, fault flag, stop request, robot tick. The stop request took a byte that was padding,
+so the message keeps its size and version: a sender from before it says 0, no request."""
 FSM_REQUEST = struct.Struct("<H")
 FSM_REPLY = struct.Struct("<HB")
 IMAGE_META = struct.Struct("<HHH")
@@ -160,14 +162,25 @@ def decode_single(frame: bytes, stack: int, expect: MsgType) -> tuple[Header, me
     return h, body
 
 
-def state_message(stack: int, seq: int, fsm_id: int, fault: bool, tick: int, values: np.ndarray) -> bytes:
-    return header(MsgType.STATE, stack, seq) + STATE_META.pack(fsm_id, fault, tick & 0xFFFFFFFF) + values.tobytes()
+class StateBody(NamedTuple):
+    fsm_id: int
+    fault: bool
+    stop_requested: bool
+    """The FSM waits to take the robot back from a policy that can stand still: it should stop."""
+    tick: int
+    values: np.ndarray
 
 
-def parse_state(body: memoryview) -> tuple[int, bool, int, np.ndarray]:
-    """(FSM state id, fault flag, robot tick, state values) of a STATE body."""
-    fsm_id, fault, tick = STATE_META.unpack_from(body)
-    return fsm_id, bool(fault), tick, np.frombuffer(body, dtype=np.float64, offset=STATE_META.size)
+def state_message(stack: int, seq: int, fsm_id: int, fault: bool, tick: int, values: np.ndarray,
+                  stop_requested: bool = False) -> bytes:
+    return (header(MsgType.STATE, stack, seq) + STATE_META.pack(fsm_id, fault, stop_requested, tick & 0xFFFFFFFF)
+            + values.tobytes())
+
+
+def parse_state(body: memoryview) -> StateBody:
+    fsm_id, fault, stop, tick = STATE_META.unpack_from(body)
+    return StateBody(fsm_id, bool(fault), bool(stop), tick,
+                     np.frombuffer(body, dtype=np.float64, offset=STATE_META.size))
 
 
 def pose_message(stack: int, seq: int, qpos: np.ndarray) -> bytes:

@@ -4,7 +4,8 @@ Each tick it drains what arrived (policy targets, heartbeats, one control reques
 controller, and publishes the state. Targets are taken newest-first by sequence number; ones past
 their deadline are never applied and, in state 200, leave the policy's seat empty: a fault, damp.
 Everything that fails to decode is rejected and counted by reason; the loop never waits on a
-socket, so no other process can stall it.
+socket, so no other process can stall it. The policy node's heartbeat tells the FSM whether its
+policy can stand still and whether it stands; the state carries the FSM's request that it stop.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class LowLevelNode:
     def tick(self, k: int) -> bool:
         self._drain_targets()
         self._drain_heartbeats()
+        self._seat_policy()
         if self.control.poll(0):
             self._serve_control()
         self.low.tick()
@@ -97,6 +99,13 @@ class LowLevelNode:
             except ValueError as exc:
                 self.rejected[str(exc)] += 1
 
+    def _seat_policy(self) -> None:
+        """What the policy's heartbeat says of stopping; a silent policy cannot be waited for."""
+        node = self.heartbeats.nodes.get("policy")
+        info = node.info if node is not None and self.heartbeats.alive("policy") else {}
+        self.low.policy.stands_still = info.get("stands_still") is True
+        self.low.policy.standing = info.get("standing") is True
+
     def _serve_control(self) -> None:
         frames = self.control.recv_multipart(zmq.NOBLOCK)
         try:
@@ -127,8 +136,8 @@ class LowLevelNode:
         fsm = low.fsm
         self._seq += 1
         self.state_pub.send(
-            wire.state_message(self.sid, self._seq, int(fsm.state), fsm.fault is not None, state.tick, state.values),
-            zmq.NOBLOCK)
+            wire.state_message(self.sid, self._seq, int(fsm.state), fsm.fault is not None, state.tick, state.values,
+                               low.policy.stop_requested), zmq.NOBLOCK)
         if self.pose_pub is not None and k % SIM_POSE_EVERY == 0:
             self.pose_pub.send(wire.pose_message(self.sid, self._seq, self.sim_pose()), zmq.NOBLOCK)
 

@@ -117,7 +117,7 @@ class PerceptionNode:
                 self._posed = moved = True
         if self.sight is not None:
             if (state := self.state_in.take()) is not None:
-                self._fsm_state = wire.parse_state(state[1])[0]
+                self._fsm_state = wire.parse_state(state[1]).fsm_id
             self.sight.follow(self._fsm_state)
             self.sight.show(self.data)
             moved = True

@@ -6,7 +6,10 @@ expire and damps. Perception is optional: without fresh percepts, or with
 percepts whose inputs are flagged, the node keeps running and reports itself degraded; a policy that
 uses percepts (`PerceivingPolicy`) gets each one, in order, as it arrives. A policy that steers in the
 odometry frame (`LocatingPolicy`) gets the pelvis's pose; in simulation, the simulator's (SIM_POSE).
-A policy that reports on its task (`Reporting`) has the report carried in its heartbeat.
+A policy that reports on its task (`Reporting`) has the report carried in its heartbeat. The
+heartbeat also says whether the policy can stand still and whether it now does: with it, the
+low-level node's FSM brings a walker to a stop (the state's stop request) before a pose state takes
+the robot, as in one process.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ class PolicyNode:
         self.step = PolicyStep(policy, wire.NUM_MOTORS, deadline=deadline)
         self.sent = 0
         self._fsm_state = 0
+        self._stop_requested = False
+        self._standing = False
         self._state_at = -np.inf
         self._percept_at = -np.inf
         self.percept: wire.Percept | None = None
@@ -91,10 +96,10 @@ class PolicyNode:
         newest = self.state_in.take()
         if newest is not None:
             h, body = newest
-            fsm_id, _, _, values = wire.parse_state(body)
-            self.state.values[:] = values
+            state = wire.parse_state(body)
+            self.state.values[:] = state.values
             self._state_at = h.stamp
-            self._fsm_state = fsm_id
+            self._fsm_state, self._stop_requested = state.fsm_id, state.stop_requested
         if self.pose_in is not None and (pose := self.pose_in.take()) is not None:
             self.policy.locate(pelvis_pose(np.frombuffer(pose[1], dtype=np.float64)))
         for _, frames in self.percept_in.drain():
@@ -107,13 +112,15 @@ class PolicyNode:
             if isinstance(self.policy, PerceivingPolicy):
                 self.policy.perceive(self.percept)
         if now - self._state_at < STATE_FRESH:
-            seq, deadline = self.step(self.state, self._fsm_state, time.monotonic())
+            seq, deadline = self.step(self.state, self._fsm_state, time.monotonic(), self._stop_requested)
             self.targets_out.send_multipart(wire.targets_frames(self.sid, seq, deadline, self.step.targets), zmq.NOBLOCK)
             self.sent += 1
-        if k % 5 == 0:
+        if k % 5 == 0 or self.step.standing != self._standing:
+            self._standing = self.step.standing
             task = {"task": self.policy.report()} if isinstance(self.policy, Reporting) else {}
             self.heartbeat.send(work=self.sent, policy=self.policy.name, degraded=self.degraded,
-                                reason=self.degraded_reason, **task)
+                                reason=self.degraded_reason, stands_still=self.step.stands_still,
+                                standing=self._standing, **task)
         return True
 
     def close(self) -> None:

@@ -4,13 +4,12 @@
 clock stands at zero until the FSM hands it the robot (state 200), so the targets waiting at the
 hand-over are those of its first instant and its motion starts from rest; each set of targets is
 numbered and stays valid for 2.5 policy periods, so a policy that stops or stalls leaves its seat
-empty and the robot damps.
+empty and the robot damps. A walking policy that can stand still is brought to a zero command when
+the FSM wants the robot back, and says when it stands still with both feet down.
 
 `InProcessPolicy` (`bessemer sim`, `bessemer deploy`) runs it every `1 / rate` seconds of loop time
 and offers the targets to the policy seat on the low level's clock (simulated time in lock-step),
-so state 200 behaves as with the node, without a ZMQ hop. It also stops a walking policy that can
-stand still when the FSM wants the robot back, and tells the FSM once it stands with both feet down
-(the policy node hands the robot over at once).
+so state 200 behaves as with the node, without a ZMQ hop.
 """
 
 from __future__ import annotations
@@ -39,9 +38,22 @@ class PolicyStep:
         self.seq = 0
         self.started_at: float | None = None
         """When the FSM handed the robot to the policy, on the host's clock."""
+        self.stoppable = policy if isinstance(policy, StandsStill) and policy.can_stand_still else None
 
-    def __call__(self, state: RobotState, fsm_state: int, now: float) -> tuple[int, float]:
-        """Run the policy on `state` into `targets`; return their number and deadline."""
+    @property
+    def stands_still(self) -> bool:
+        """Whether the policy can be told to stop; one that cannot is handed over at once."""
+        return self.stoppable is not None
+
+    @property
+    def standing(self) -> bool:
+        return self.stoppable is not None and self.stoppable.standing
+
+    def __call__(self, state: RobotState, fsm_state: int, now: float, stop_requested: bool = False) -> tuple[int, float]:
+        """Run the policy on `state` into `targets`; return their number and deadline. `stop_requested`:
+        the FSM waits to take the robot back, so a policy that can stand still gets a zero command."""
+        if stop_requested and self.stoppable is not None:
+            self.stoppable.command[:] = 0.0
         if fsm_state != FsmId.START:
             self.started_at = None
         elif self.started_at is None:
@@ -62,15 +74,11 @@ class InProcessPolicy:
         self.every_ticks = max(1, round(1.0 / (policy.rate_hz * period)))
         self.step = PolicyStep(policy, low.robot.num_motors, period=self.every_ticks * period, upper_body=upper_body)
         self.seat = low.policy
-        self.stoppable = policy if isinstance(policy, StandsStill) and policy.can_stand_still else None
-        self.seat.stands_still = self.stoppable is not None
+        self.seat.stands_still = self.step.stands_still
         run.every(self.every_ticks, self._step)
 
     def _step(self, run: ScriptedRun) -> None:
         low = run.low
-        if self.stoppable is not None and self.seat.stop_requested:
-            self.stoppable.command[:] = 0.0
-        seq, deadline = self.step(low.controller.state, low.fsm.state, low.now)
-        if self.stoppable is not None:
-            self.seat.standing = self.stoppable.standing
+        seq, deadline = self.step(low.controller.state, low.fsm.state, low.now, self.seat.stop_requested)
+        self.seat.standing = self.step.standing
         self.seat.targets.offer(seq, deadline, self.step.targets)

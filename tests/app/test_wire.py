@@ -1,5 +1,6 @@
 """The ZMQ wire decoder: valid messages round-trip, anything else is a WireError (fuzzed)."""
 
+import struct
 import time
 
 import numpy as np
@@ -15,9 +16,17 @@ SID = wire.stack_id("fuzz")
 
 def test_state_and_targets_round_trip():
     values = np.arange(wire.STATE_VALUES, dtype=float)
-    h, body = wire.decode_single(wire.state_message(SID, 7, 200, True, 12345, values), SID, wire.MsgType.STATE)
-    fsm_id, fault, tick, got = wire.parse_state(body)
-    assert (h.seq, fsm_id, fault, tick) == (7, 200, True, 12345) and np.array_equal(got, values)
+    h, body = wire.decode_single(wire.state_message(SID, 7, 200, True, 12345, values, stop_requested=True), SID,
+                                 wire.MsgType.STATE)
+    fsm_id, fault, stop, tick, got = wire.parse_state(body)
+    assert (h.seq, fsm_id, fault, stop, tick) == (7, 200, True, True, 12345) and np.array_equal(got, values)
+
+
+def test_a_state_from_a_sender_before_the_stop_request_reads_as_no_request():
+    values = np.zeros(wire.STATE_VALUES)
+    old = wire.header(wire.MsgType.STATE, SID, 1) + struct.pack("<HBxI", 200, False, 5) + values.tobytes()
+    _, body = wire.decode_single(old, SID, wire.MsgType.STATE)
+    assert wire.parse_state(body)[:4] == (200, False, False, 5)
     targets = np.random.default_rng(0).normal(size=(6, 29))
     deadline = time.monotonic() + 0.05
     frames = wire.targets_frames(SID, 9, deadline, targets)
