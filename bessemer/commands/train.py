@@ -244,7 +244,8 @@ def evaluate(args: argparse.Namespace) -> int:
         except ForeignModelError as exc:
             raise CliError(f"--model {args.model}: {exc}") from None
     config = EvalConfig(command=args.cmd, seeds=args.seeds, first_seed=args.seed,
-                        seconds=args.seconds, push_speed=args.push, push_every=args.push_every)
+                        seconds=args.seconds, push_speed=args.push, push_every=args.push_every,
+                        payload_kg=args.payload, friction=args.friction, gain_scale=args.gains)
     result = evaluate(policy, config, foreign=foreign)
     print(f"policy {result['policy']}  command {config.command}  {config.seeds} seeds x {config.seconds:g} s"
           + (f"  pushes of {config.push_speed:g} m/s every {config.push_every:g} s" if config.push_speed else ""))
@@ -265,8 +266,9 @@ def evaluate(args: argparse.Namespace) -> int:
 def evaluate_handovers(args: argparse.Namespace, policy: LearnedPolicy) -> int:
     from bessemer.tasks.handover import HandoverConfig, handover_trial
 
-    if args.model is not None or args.push:
-        raise CliError("--handovers runs on the project's G1 without pushes: drop --model and --push")
+    if args.model is not None or args.push or args.payload or args.friction is not None or args.gains != 1.0:
+        raise CliError("--handovers runs on the nominal project G1: drop --model, --push, --payload, --friction "
+                       "and --gains")
     config = HandoverConfig(command=args.cmd)
     print(f"policy {policy.path}  {args.handovers} hand-overs 200 -> 4 mid-stride at command {config.command}"
           f"  ({'stops first: it can stand still' if policy.can_stand_still else 'at once: it cannot stand still'})")
@@ -353,6 +355,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="sideways push speed (default: none)")
     p.add_argument("--push-every", type=arg_types.positive_seconds, default=5.0,
                    help="seconds between pushes (default 5)")
+    p.add_argument("--payload", type=arg_types.float_in(-5.0, 20.0, what="a mass in kg"), default=0.0, metavar="KG",
+                   help="mass added to the torso (default 0)")
+    p.add_argument("--friction", type=arg_types.float_in(0.05, 3.0, what="a friction coefficient"), metavar="MU",
+                   help="floor friction (default: the model's)")
+    p.add_argument("--gains", type=arg_types.float_in(0.1, 2.0, what="a gain scale"), default=1.0, metavar="SCALE",
+                   help="the motors' kp and kd as a fraction of the policy's (default 1)")
     p.add_argument("--model", type=arg_types.g1_model, metavar="FILE.xml",
                    help="run on another G1 instead of the project's (sim-to-sim): an MJCF file with Unitree's joint "
                         "names, or menagerie (MuJoCo Menagerie's G1, from the sim2sim extra)")

@@ -2,7 +2,8 @@
 
 Each seed is one robot on the nominal deployment model (no randomization, no sensor noise) starting
 from the stand pose with that seed's joint noise, given one fixed velocity command, optionally
-shoved sideways at a fixed interval. Speeds are averaged after a settling time (the robot must
+shoved sideways at a fixed interval, optionally off-nominal in a stated way (a torso payload, floor
+friction, motor gains). Speeds are averaged after a settling time (the robot must
 first accelerate) and only while the robot is up; a fallen robot stops counting, and a figure no
 robot lived to measure is None.
 
@@ -19,6 +20,7 @@ import numpy as np
 from policies.inference import LearnedPolicy
 from robots.interface import yaw_of
 from sim.envs.g1_walk import WalkConfig
+from sim.envs.randomization import Randomization
 from sim.envs.vector import G1WalkVectorEnv
 from sim.foreign_g1 import ForeignG1
 
@@ -34,13 +36,29 @@ class EvalConfig:
     push_speed: float = 0.0
     """Sideways speed (m/s) added to the pelvis at every push, alternating left and right."""
     push_every: float = 5.0
+    payload_kg: float = 0.0
+    """Mass added to the torso."""
+    friction: float | None = None
+    """Floor friction; None: the model's."""
+    gain_scale: float = 1.0
+    """The motors' kp and kd as a fraction of the contract's."""
+
+    @property
+    def off_nominal(self) -> str:
+        """How the robot differs from the nominal one, in words ("" if it does not)."""
+        parts = [f"{self.payload_kg:+g} kg on the torso" if self.payload_kg else "",
+                 f"floor friction {self.friction:g}" if self.friction is not None else "",
+                 f"kp/kd x{self.gain_scale:g}" if self.gain_scale != 1.0 else ""]
+        return ", ".join(p for p in parts if p)
 
 
 def evaluate(policy: LearnedPolicy, config: EvalConfig, threads: int = 2, foreign: ForeignG1 | None = None) -> dict:
     c = config
     walk = replace(WalkConfig(), command_ranges=tuple((v, v) for v in c.command), standing_fraction=0.0,
                    command_seconds=1e9, episode_seconds=c.seconds + 1.0)
-    env = G1WalkVectorEnv(c.seeds, walk, policy.contract, threads=threads, foreign=foreign)
+    randomization = Randomization.fixed(c.payload_kg, c.friction, c.gain_scale) if c.off_nominal else None
+    env = G1WalkVectorEnv(c.seeds, walk, policy.contract, threads=threads, foreign=foreign,
+                          randomization=randomization)
     obs, _ = env.reset(seed=c.first_seed)
     for row in range(c.seeds):
         rng = np.random.default_rng(c.first_seed + row)
@@ -99,6 +117,8 @@ def evaluate(policy: LearnedPolicy, config: EvalConfig, threads: int = 2, foreig
         return round(float(np.mean(values)), 4) if values else None
 
     model = "project G1 (nominal)" if foreign is None else str(foreign.source)
+    if c.off_nominal:
+        model += f", {c.off_nominal}"
     return {"config": asdict(c), "policy": str(policy.path), "model": model, "falls": int((~alive).sum()),
             "seeds": c.seeds, "pushes_per_robot": pushes, "mean_survival_s": round(float(survival.mean()), 2),
             "forward_mps": avg("forward_mps"), "lateral_mps": avg("lateral_mps"), "yaw_rate_rps": avg("yaw_rate_rps"),

@@ -23,7 +23,8 @@ from sim.envs.upper_body import UpperBodyConfig
 class Randomization:
     models: int = 32
     """Model copies drawn at start; each robot takes one at random at every reset."""
-    friction: tuple[float, float] = (0.4, 1.25)
+    friction: tuple[float, float] | None = (0.4, 1.25)
+    """Floor (and every geom's) sliding friction; None keeps the model's."""
     link_mass_scale: tuple[float, float] = (0.9, 1.2)
     payload_kg: tuple[float, float] = (-1.0, 3.0)
     """Mass added to the torso (a battery, a camera, a backpack)."""
@@ -42,6 +43,8 @@ class Randomization:
     """Largest horizontal base speed (m/s) a push adds, in a random direction."""
     upper_body: UpperBodyConfig = UpperBodyConfig()
     """The waist and arms moved as an operator would, while the policy walks."""
+    with_nominal: bool = True
+    """Whether the first model copy is the nominal robot (in training, every robot may meet it)."""
     obs_noise: tuple[tuple[str, float], ...] = (
         ("gyro", 0.2), ("projected_gravity", 0.05), ("joint_pos", 0.01), ("joint_vel", 1.5))
     """Uniform noise amplitude on the policy's sensors, in physical units (rad/s, unit vector, rad)."""
@@ -51,6 +54,15 @@ class Randomization:
         """The nominal robot, pushed as often and as hard as under full randomization."""
         nominal = cls.none()
         return cls(**{**nominal.__dict__, "push_seconds": cls.push_seconds, "push_speed": cls.push_speed})
+
+    @classmethod
+    def fixed(cls, payload_kg: float = 0.0, friction: float | None = None, gain_scale: float = 1.0) -> Randomization:
+        """One robot, nominal but for these: what an evaluation asks of a policy beyond the nominal robot
+        (a payload on the torso, a slippery floor, motors weaker than their gains say)."""
+        return cls(**{**cls.none().__dict__, "payload_kg": (payload_kg, payload_kg),
+                      "friction": None if friction is None else (friction, friction),
+                      "kp_scale": (gain_scale, gain_scale), "kd_scale": (gain_scale, gain_scale),
+                      "with_nominal": False})
 
     @classmethod
     def none(cls) -> Randomization:
@@ -70,13 +82,16 @@ class ModelVariant:
 
 def model_variants(base: mujoco.MjModel, kp: np.ndarray, kd: np.ndarray, r: Randomization,
                    rng: np.random.Generator) -> list[ModelVariant]:
-    """`r.models` copies of the model with their physical properties drawn; the first is nominal."""
+    """`r.models` copies of the model with their physical properties drawn; the first is nominal if
+    `r.with_nominal`."""
     torso = mujoco.mj_name2id(base, mujoco.mjtObj.mjOBJ_BODY, "torso_link")
-    variants = [ModelVariant(base, kp.copy(), kd.copy(), float(base.geom_friction[0, 0]))]
-    for _ in range(r.models - 1):
+    variants = [ModelVariant(base, kp.copy(), kd.copy(), float(base.geom_friction[0, 0]))] if r.with_nominal else []
+    for _ in range(r.models - len(variants)):
         m = base.__copy__()
-        friction = rng.uniform(*r.friction)
-        m.geom_friction[:, 0] = friction
+        friction = float(base.geom_friction[0, 0])
+        if r.friction is not None:
+            friction = rng.uniform(*r.friction)
+            m.geom_friction[:, 0] = friction
         scale = rng.uniform(*r.link_mass_scale, base.nbody)
         scale[0] = 1.0
         m.body_mass[:] = base.body_mass * scale

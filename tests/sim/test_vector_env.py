@@ -80,6 +80,28 @@ def test_randomized_robots_differ_in_friction_mass_and_gains():
     env.close()
 
 
+def test_an_off_nominal_evaluation_puts_every_robot_on_that_robot_and_nothing_else_changes():
+    """`bessemer eval --payload 3 --friction 0.4 --gains 0.85`: no robot meets the nominal model."""
+    from sim.envs.randomization import Randomization
+
+    env = G1WalkVectorEnv(6, threads=2, randomization=Randomization.fixed(3.0, 0.4, 0.85), seed=3)
+    env.reset(seed=3)
+    base = env.template.robot.model
+    torso = mujoco.mj_name2id(base, mujoco.mjtObj.mjOBJ_BODY, "torso_link")
+    for row in range(6):
+        m = env._models[row]
+        assert m.body_mass[torso] == pytest.approx(base.body_mass[torso] + 3.0)
+        assert m.body_mass.sum() == pytest.approx(base.body_mass.sum() + 3.0), "no other mass changed"
+        assert np.all(m.geom_friction[:, 0] == 0.4)
+        np.testing.assert_allclose(env._kp[row], 0.85 * np.array(env.contract.kp))
+        np.testing.assert_allclose(env._kd[row], 0.85 * np.array(env.contract.kd))
+        np.testing.assert_array_equal(m.body_ipos, base.body_ipos)
+    unchanged = G1WalkVectorEnv(2, threads=1, randomization=Randomization.fixed(payload_kg=3.0), seed=3)
+    np.testing.assert_array_equal(unchanged.variants[0].model.geom_friction, base.geom_friction)
+    env.close()
+    unchanged.close()
+
+
 def test_each_robot_steps_on_its_own_model_copy():
     """Robots set to one state and given one action move alike exactly when they share a model copy."""
     from dataclasses import replace
