@@ -39,6 +39,7 @@ from policies.contract import PolicyContract
 from policies.training.curve import plot_learning_curve
 from policies.training.ppo_env import RslVecEnv
 from policies.training.ranks import Ranks
+from policies.training.symmetry import Mirror
 from sim.envs.g1_stand import STAND_CONFIG
 from sim.envs.g1_walk import WalkConfig
 from sim.envs.randomization import Randomization
@@ -73,6 +74,8 @@ class TrainConfig:
     stand_still_below: float | None = 0.1
     """The contract's `stand_still_below`: commands under this norm train standing still, both feet
     down; None trains the always-stepping gait of the first policies."""
+    symmetry: bool = True
+    """Each PPO minibatch also learns from the left-right mirror of every sample (`symmetry.py`)."""
     ppo: dict = field(default_factory=lambda: {
         "num_learning_epochs": 5, "num_mini_batches": 4, "clip_param": 0.2, "gamma": 0.99, "lam": 0.95,
         "value_loss_coef": 1.0, "entropy_coef": 0.01, "learning_rate": 1e-3, "max_grad_norm": 1.0,
@@ -84,15 +87,20 @@ class TrainConfig:
             data = {**data, "randomization": "full" if data["randomize"] else "none"}
         if "stand_still_below" not in data:
             data = {**data, "stand_still_below": None}
+        if "symmetry" not in data:
+            data = {**data, "symmetry": False}
         known = {f.name for f in fields(cls)}
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
         return cls(**values)
 
-    def rsl_rl(self) -> dict:
+    def rsl_rl(self, contract: PolicyContract) -> dict:
         """The runner configuration rsl_rl's PPO is constructed from."""
+        symmetry = ({"symmetry_cfg": {"use_data_augmentation": True, "data_augmentation_func": Mirror(contract)}}
+                    if self.symmetry else {})
         return {"num_steps_per_env": self.steps_per_env, "obs_groups": {"actor": ["policy"], "critic": ["policy", "privileged"]},
-                "algorithm": {"class_name": "PPO", **self.ppo}, "actor": mlp_config(self.actor_hidden, self.init_std),
-                "critic": mlp_config(self.critic_hidden), "multi_gpu": None}
+                "algorithm": {"class_name": "PPO", **self.ppo, **symmetry},
+                "actor": mlp_config(self.actor_hidden, self.init_std), "critic": mlp_config(self.critic_hidden),
+                "multi_gpu": None}
 
 
 RANDOMIZATIONS = {"full": Randomization, "pushes": Randomization.pushes_only, "none": Randomization.none}
@@ -185,7 +193,7 @@ class Trainer:
             vector = G1WalkVectorEnv(config.num_envs, ENV_CONFIGS[config.env_id], self.contract,
                                      threads=config.threads, randomization=randomization, seed=seed)
         self.env = RslVecEnv(vector, seed=seed)
-        rsl_cfg = {**config.rsl_rl(), "multi_gpu": self.ranks.rsl_rl(self.engine.local_rank)}
+        rsl_cfg = {**config.rsl_rl(self.contract), "multi_gpu": self.ranks.rsl_rl(self.engine.local_rank)}
         with contextlib.redirect_stdout(io.StringIO()):
             self.alg: PPO = PPO.construct_algorithm(self.env.get_observations(), self.env, rsl_cfg, self.env.device)
         self.iteration, self.env_steps, self.wall_seconds, self.history = 0, 0, 0.0, []

@@ -4,7 +4,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -163,3 +163,11 @@ def test_unknown_env_id_is_one_line_naming_the_choices(tmp_path):
     assert result.stderr.strip() == ("bessemer train: error: argument --env: unknown env id 'Bessemer/G1Fly-v0': "
                                      "choose one of Bessemer/G1Stand-v0, Bessemer/G1Walk-v0")
     assert not (tmp_path / "r").exists()
+
+
+def test_a_new_run_learns_from_mirrored_samples_and_a_run_from_before_resumes_without(tmp_path):
+    trainer = Trainer(replace(TINY, iterations=1), tmp_path / "run")
+    assert trainer.run() and trainer.alg.symmetry is not None and trainer.alg.symmetry.use_data_augmentation
+    assert "loss_symmetry" in load_checkpoint(tmp_path / "run" / "latest.pt")["history"][-1]
+    old = {k: v for k, v in asdict(TINY).items() if k != "symmetry"}
+    assert TrainConfig.from_dict(old).symmetry is False, "a run saved before the mirror resumes as it trained"
