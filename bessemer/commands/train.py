@@ -174,7 +174,8 @@ def train(args: argparse.Namespace) -> int:
                          steps_per_env=args.steps_per_env, save_every=args.save_every, seed=args.seed,
                          threads=args.threads, randomization=args.randomization,
                          init_from=str(args.init_from) if args.init_from else None,
-                         init_std=defaults.init_std if args.init_std is None else args.init_std, ppo=ppo)
+                         init_std=defaults.init_std if args.init_std is None else args.init_std, ppo=ppo,
+                         symmetry=args.symmetry)
     try:
         trainer = Trainer(config, run_dir, resume=bool(args.resume), iterations=args.iterations,
                           engine=Engine(args.backend, device, local_rank))
@@ -308,6 +309,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--entropy-coef", type=arg_types.float_in(0.0, 1.0, what="a coefficient"), default=0.01,
                    help="PPO's entropy bonus (default 0.01); lower it when fine-tuning a policy that already walks, "
                         "so exploration noise does not grow back")
+    p.add_argument("--symmetry", action="store_true",
+                   help="each PPO minibatch also learns from the left-right mirror of every sample (for a run that "
+                        "starts from scratch or a symmetric policy)")
     p.add_argument("--randomization", choices=("full", "pushes", "none"), default="full",
                    help="full: friction, masses, payload, gains, latency, pushes, sensor noise (default); "
                         "pushes: the nominal robot, pushed; none: the nominal robot only")

@@ -165,9 +165,12 @@ def test_unknown_env_id_is_one_line_naming_the_choices(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
-def test_a_new_run_learns_from_mirrored_samples_and_a_run_from_before_resumes_without(tmp_path):
-    trainer = Trainer(replace(TINY, iterations=1), tmp_path / "run")
+def test_a_symmetric_run_learns_from_mirrored_samples_and_resumes_so(tmp_path):
+    trainer = Trainer(replace(TINY, iterations=1, symmetry=True), tmp_path / "run")
     assert trainer.run() and trainer.alg.symmetry is not None and trainer.alg.symmetry.use_data_augmentation
     assert "loss_symmetry" in load_checkpoint(tmp_path / "run" / "latest.pt")["history"][-1]
+    resumed = Trainer(TINY, tmp_path / "run", resume=True, iterations=2)
+    assert resumed.alg.symmetry is not None and resumed.run()
+    assert Trainer(replace(TINY, iterations=1), tmp_path / "plain").alg.symmetry is None
     old = {k: v for k, v in asdict(TINY).items() if k != "symmetry"}
     assert TrainConfig.from_dict(old).symmetry is False, "a run saved before the mirror resumes as it trained"
