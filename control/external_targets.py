@@ -59,7 +59,8 @@ class PolicySeat:
     alive: Callable[[], bool] = field(default=always)
     stands_still: bool = False
     """Whether the policy can be told to stop and say when it stands with both feet down; the host
-    sets it. A policy that cannot hands the robot over at once when the FSM leaves state 200."""
+    sets it (the low-level node from each of the policy node's heartbeats). A policy that cannot
+    hands the robot over at once when the FSM leaves state 200."""
     stop_requested: bool = False
     """Set by the FSM while it waits to take the robot back: the host brings the command to zero."""
     standing: bool = False
