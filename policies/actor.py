@@ -32,11 +32,11 @@ def actor_from_checkpoint(path: Path, contract: PolicyContract) -> MLPModel:
 
     rsl_rl is imported here, not above: it pulls in tensordict and torch's compiler (2 s), which a
     process running an exported policy never needs."""
+    data = load_checkpoint(path)
+    check_contract(path, data["contract"], contract)
     from rsl_rl.models import MLPModel
     from tensordict import TensorDict
 
-    data = load_checkpoint(path)
-    check_contract(path, data["contract"], contract)
     train_config = data.get("train_config", {})
     cfg = mlp_config(tuple(train_config.get("actor_hidden", DEFAULT_HIDDEN)), train_config.get("init_std", 1.0))
     cfg.pop("class_name")
