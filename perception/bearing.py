@@ -10,7 +10,10 @@ principal one, the votes scaled to the same peak at every frequency as in NormMU
 band or room mode dominates. MUSIC's vote (1 / the distance to the noise subspace) is a needle at
 each frequency's own best fit, and noise and early reflections scatter those needles; here the vote
 falls off gently, so the frequencies pool their evidence and the estimate lies where most of them
-fit, not on whichever needle is tallest. Not every frame deserves a say,
+fit, not on whichever needle is tallest. A principal direction fits all of a frequency's mics to
+one plane wave, which an early reflection inside the frame bends as a whole; the mic pairs' phases,
+each averaged on its own as SRP-PHAT does, are bent less where the sound is clear, so the fine
+search pools a share of their steered sum with the votes. Not every frame deserves a say,
 though: a chirp or a voice's harmonics leave most cells to noise, and the room keeps ringing at each
 frequency after the sound there has moved on, with phases that point at the walls. So each
 time-frequency cell enters the covariance weighed by its SNR over two floors: the noise, tracked per
@@ -84,8 +87,10 @@ class BearingConfig:
     reflections and noise bend most. The first power, not the square by which a delay's Fisher
     information grows: on a regular array the high bands alias early, and the square hands them the
     decision. The growth stops where even
-    the closest two mics are half a wavelength apart: above it every pair's phase wraps, and more
-    weight would go to directions that alias the source's."""
+    the closest two mics are `unaliased_share` of half a wavelength apart: above it every pair's phase
+    wraps, and more weight would go to directions that alias the source's."""
+    unaliased_share: float = 0.7
+    """Short of the half wavelength, since a noisy phase near +-180 degrees already wraps now and then."""
     misfit_spread: float = 0.5
     """Each bin votes for a direction by (least + spread) / (misfit + spread), its misfit to the steering
     vector over the least it reaches. MUSIC's 1 / misfit (spread 0) lets a bin that happens to fit some
@@ -93,6 +98,12 @@ class BearingConfig:
     needle-sharp peak; spread over the whole range of misfits (0 to 1) makes the vote nearly the bin's
     fit itself, so the bins' evidence pools as least squares pools it, while a bin still counts less
     the further its best misses."""
+    phase_share: float = 0.3
+    """The weight, beside each frequency's vote (1 at its best), of its steered pairs' phases (SRP-PHAT on
+    the same weighted covariance, 1 where every pair agrees) in a last search within half a coarse step
+    of the votes' peak: enough to pull the peak toward where the pairs point, too little to pull it off
+    the votes' lobe, since the phases of a compact array's pairs are what noise and the room's diffuse
+    sound bend most."""
     power_iterations: int = 4
     """Power iterations for each bin's principal direction: the weighted covariance is near rank one where
     a source sounds, so a few suffice."""
@@ -118,7 +129,8 @@ class Bearing:
 
 
 class BearingEstimator:
-    """Weighted, regularized NormMUSIC over a grid of azimuths, with far-field delays in the horizontal plane.
+    """Weighted, regularized NormMUSIC over a grid of azimuths, with far-field delays in the horizontal plane,
+    a share of SRP-PHAT pooled into the last search.
 
     It remembers the noise and echo floors of the blocks it was given, so one estimator follows one
     stream, block after consecutive block.
@@ -151,7 +163,8 @@ class BearingEstimator:
         self._echo = np.zeros(len(self._bins))
         spacing = np.linalg.norm(array.xyz[:, None] - array.xyz[None], axis=-1)
         unaliased_hz = config.speed_of_sound / (2 * np.min(spacing[np.triu_indices(array.channels, 1)]))
-        self._delay_weight = (np.minimum(frequencies[self._bins], unaliased_hz) / 1000.0) ** config.delay_weight
+        self._delay_weight = (np.minimum(frequencies[self._bins], config.unaliased_share * unaliased_hz)
+                              / 1000.0) ** config.delay_weight
 
     def estimate(self, block: np.ndarray) -> Bearing:
         """One bearing from samples shaped (channels, n), n >= frame, floats with full scale at 1.0."""
@@ -172,14 +185,18 @@ class BearingEstimator:
         noise = self._noise_floor(power)
         weight = self._weigh(power, noise, x.shape[1])
         total = max(float(weight.sum()), 1e-30)
-        principal = self._principal_directions(spectra, weight)
+        covariance = _covariance(spectra, weight)
+        principal = self._principal_directions(covariance)
         per_bin = np.maximum(weight.sum(axis=0), 1e-30) / total
         misfit = _misfit(self._coarse_steer, principal)
         least = misfit.min(axis=0)
         near = (self._stride * int(np.argmax(self._vote(misfit, least) @ per_bin))
                 + np.arange(-self._stride - 1, self._stride + 2)) % len(self.azimuths)
-        misfit_near = _misfit(self._steer[near], principal)
-        fine = self._vote(misfit_near, least) @ per_bin
+        near = (near[np.argmax(self._vote(_misfit(self._steer[near], principal), least) @ per_bin)]
+                + np.arange(-(self._stride // 2), self._stride // 2 + 1)) % len(self.azimuths)
+        steer = self._steer[near]
+        misfit_near = _misfit(steer, principal)
+        fine = (self._vote(misfit_near, least) + self.config.phase_share * _phases(steer, covariance)) @ per_bin
         peak = int(np.argmax(fine))
         agreement = float(_sharp_vote(misfit_near[peak], least) @ per_bin)
         cells = total**2 / max(float(np.sum(weight**2)), 1e-30)
@@ -191,16 +208,9 @@ class BearingEstimator:
         return Bearing(self._refine(fine, peak, float(self.azimuths[near[peak]])), confidence,
                        "clipped" if check.clipped else None)
 
-    def _principal_directions(self, spectra: np.ndarray, weight: np.ndarray) -> np.ndarray:
-        """Per bin, the principal eigenvector (bins, mics) of the covariance of the block's frames, each
-        frame's mic vector scaled to unit length (its phases and level differences, not its loudness)
-        and weighed as `_weigh` says; by power iteration from the loudest mic's column, as only the one
-        source's direction is wanted. In single precision, which phases a few degrees apart need no more
-        than, and which makes the steered sums after it cheaper."""
-        unit = spectra.transpose(2, 0, 1)
-        unit = (unit / np.maximum(np.sqrt(np.sum(unit.real**2 + unit.imag**2, axis=1, keepdims=True)), 1e-30)
-                ).astype(np.complex64)
-        covariance = (unit * weight.T[:, None, :].astype(np.float32)) @ unit.conj().transpose(0, 2, 1)
+    def _principal_directions(self, covariance: np.ndarray) -> np.ndarray:
+        """Per bin, the principal eigenvector (bins, mics) of `_covariance`, by power iteration from the
+        loudest mic's column, as only the one source's direction is wanted."""
         vector = covariance[np.arange(len(covariance)), :, np.argmax(covariance.diagonal(axis1=1, axis2=2).real, axis=1)]
         for _ in range(self.config.power_iterations):
             vector = np.einsum("kij,kj->ki", covariance, vector)
@@ -349,6 +359,26 @@ class BearingTracker:
         self._outliers.append(azimuth)
         if len(self._outliers) >= self.config.jump_after:
             self._start(azimuth)
+
+
+def _covariance(spectra: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Per bin, the covariance (bins, mics, mics) of the block's frames, each frame's mic vector scaled to
+    unit length (its phases and level differences, not its loudness) and weighed as `_weigh` says. In
+    single precision, which phases a few degrees apart need no more than, and which makes the steered
+    sums after it cheaper."""
+    unit = spectra.transpose(2, 0, 1)
+    unit = (unit / np.maximum(np.sqrt(np.sum(unit.real**2 + unit.imag**2, axis=1, keepdims=True)), 1e-30)
+            ).astype(np.complex64)
+    return (unit * weight.T[:, None, :].astype(np.float32)) @ unit.conj().transpose(0, 2, 1)
+
+
+def _phases(steer: np.ndarray, covariance: np.ndarray) -> np.ndarray:
+    """Per direction and bin, SRP-PHAT's steered response a^H (C / |C|) a / mics, each mic pair's averaged
+    phase taken alone: 1 where every pair's phase points at the direction. Mic by mic, as an einsum of
+    three operands runs as one slow loop."""
+    phat = covariance * (1.0 / np.maximum(np.abs(covariance), 1e-30))
+    steered = sum(steer[:, :, m, None] * phat[:, m] for m in range(steer.shape[-1]))
+    return np.einsum("dkn,dkn->dk", steered, steer.conj()).real / steer.shape[-1]
 
 
 def _misfit(steer: np.ndarray, principal: np.ndarray) -> np.ndarray:
