@@ -60,20 +60,31 @@ def _summary(errors: list[float]) -> tuple[float, float]:
     return float(np.median(errors)), float(np.percentile(errors, 90))
 
 
+ROOM_BATCH = 10
+"""Rooms are drawn in batches of this many per row, so a longer run's first rooms are the default run's."""
+
+
+def _room_seed(seed: int, row: int, room: int, rows: int) -> int:
+    """Each row's first `ROOM_BATCH` rooms take the seeds a `ROOM_BATCH`-room run gives them; later
+    batches take seeds past every row's earlier ones, so raising the room count only adds rooms."""
+    batch, within = divmod(room, ROOM_BATCH)
+    return seed + (batch * rows + row) * ROOM_BATCH + within
+
+
 def bench_bearing(scenes: int = 10, rt60s: tuple[float, ...] = (0.25, 0.5, 0.8), snrs_db: tuple[float, ...] = (20.0, 5.0),
                   seconds: float = 4.0, seed: int = JUDGING_SEED) -> dict:
     arrays = {"6-mic circle, r 46 mm": circle_array(6, 0.046),
               f"G1 head square, {1000 * G1_HEAD_SIDE_M:.0f} mm (assumed)": MicArray.g1_head()}
     print(f"bearing: {len(arrays)} arrays x {len(rt60s)} RT60s x {len(snrs_db)} SNRs x {scenes} rooms of "
           f"{seconds:g} s", file=sys.stderr, flush=True)
-    rows, blocks, at = [], [], seed
+    rows, blocks = [], []
+    conditions = len(arrays) * len(rt60s) * len(snrs_db)
     for array_name, array in arrays.items():
         for rt60 in rt60s:
             for snr in snrs_db:
                 ours, theirs, silent = [], {name: [] for name in BASELINES}, []
-                for _ in range(scenes):
-                    scene = random_scene(at, array, rt60, snr, seconds)
-                    at += 1
+                for room in range(scenes):
+                    scene = random_scene(_room_seed(seed, len(rows), room, conditions), array, rt60, snr, seconds)
                     estimator = BearingEstimator(array)
                     locate = _baselines(array, estimator)
                     for block, label in scene.blocks(estimator.config.block):

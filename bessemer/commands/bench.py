@@ -17,12 +17,12 @@ def run(args: argparse.Namespace) -> int:
     elif args.bearing:
         from bessemer.bench.audio_bearing import bench_bearing, print_bearing_report
 
-        results = bench_bearing()
+        results = bench_bearing(scenes=args.rooms)
         print_bearing_report(results)
     elif args.perception:
         from bessemer.bench.percepts import bench_perception, print_perception_report
 
-        results = bench_perception()
+        results = bench_perception(bearing_scenes=args.rooms)
         print_perception_report(results)
     elif args.envs:
         from bessemer.bench.envs import bench_envs, print_envs_report
@@ -68,6 +68,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     bench_parser.add_argument("--bearing", action="store_true",
                               help="benchmark the sound bearing alone instead: unseen arrays and rooms vs pyroomacoustics' "
                                    "SRP-PHAT, NormMUSIC and TOPS, and silent blocks flagged (about 10 minutes)")
+    bench_parser.add_argument("--rooms", type=arg_types.int_in(1, 1000, "a number of rooms"), default=10,
+                              help="random rooms per row for --bearing and --perception's bearing (default 10, about 10 minutes "
+                                   "with --bearing; more rooms take longer and only add rooms: the first 10 stay the same)")
     bench_parser.add_argument("--envs", action="store_true",
                               help="benchmark the training envs instead: batched vector env vs SyncVectorEnv and physics")
     bench_parser.add_argument("--backend", choices=("rollout", "warp"), default="rollout",
