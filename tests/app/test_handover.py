@@ -35,9 +35,11 @@ def test_a_walker_that_can_stand_still_stops_and_brakes_before_the_stand_takes_o
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.xdist_group("stack-processes")
 def test_over_processes_the_policy_node_stops_the_walker_before_the_stand_takes_it(base_port):
     """`bessemer run`: the FSM is in the low-level node, the walker in the policy node; the stop request
-    and the walker's standing travel in the state and the heartbeat."""
+    and the walker's standing travel in the state and the heartbeat. In the group of the other stacks
+    of processes: two stacks' real-time loops at once on two cores starve each other's policy."""
     endpoints = Endpoints(stack=f"handover{os.getpid()}", base_port=base_port)
     launcher = Launcher(LaunchConfig(endpoints, ["--variant", "29dof"], hold=0.5, perception=False,
                                      policy=str(STANDING_WALKER), command="0.5,0,0", target_deadline_ms=1000),
