@@ -64,7 +64,6 @@ class LowLevelNode:
     def tick(self, k: int) -> bool:
         self._drain_targets()
         self._drain_heartbeats()
-        self._seat_policy()
         if self.control.poll(0):
             self._serve_control()
         self.low.tick()
@@ -89,20 +88,24 @@ class LowLevelNode:
 
     def _drain_heartbeats(self) -> None:
         sock = self.heartbeat_sub
+        heard = False
         while sock.poll(0):
             frames = sock.recv_multipart(zmq.NOBLOCK)
             try:
                 h = wire.decode(frames, self.sid, wire.MsgType.HEARTBEAT)
                 self.heartbeats.record(h.stamp, frames[1])
+                heard = True
             except wire.WireError as exc:
                 self.rejected[exc.reason] += 1
             except ValueError as exc:
                 self.rejected[str(exc)] += 1
+        if heard and (policy := self.heartbeats.nodes.get("policy")) is not None:
+            self._seat_policy(policy.info)
 
-    def _seat_policy(self) -> None:
-        """What the policy's heartbeat says of stopping; a silent policy cannot be waited for."""
-        node = self.heartbeats.nodes.get("policy")
-        info = node.info if node is not None and self.heartbeats.alive("policy") else {}
+    def _seat_policy(self, info: dict) -> None:
+        """What the policy's heartbeat says of stopping, taken as each arrives, not every tick. A policy
+        gone silent since leaves its seat empty (the robot damps), and the FSM's wait for a stop is
+        bounded anyway (`MoveLimits.policy_stop`)."""
         self.low.policy.stands_still = info.get("stands_still") is True
         self.low.policy.standing = info.get("standing") is True
 
