@@ -175,7 +175,7 @@ def train(args: argparse.Namespace) -> int:
                          threads=args.threads, randomization=args.randomization,
                          init_from=str(args.init_from) if args.init_from else None,
                          init_std=defaults.init_std if args.init_std is None else args.init_std, ppo=ppo,
-                         symmetry=args.symmetry)
+                         symmetry=args.symmetry, mirror_loss=args.mirror_loss)
     try:
         trainer = Trainer(config, run_dir, resume=bool(args.resume), iterations=args.iterations,
                           engine=Engine(args.backend, device, local_rank))
@@ -312,6 +312,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--symmetry", action="store_true",
                    help="each PPO minibatch also learns from the left-right mirror of every sample (for a run that "
                         "starts from scratch or a symmetric policy)")
+    p.add_argument("--mirror-loss", type=arg_types.float_in(0.0, 100.0, what="a weight"), default=0.0, metavar="WEIGHT",
+                   help="weight of a loss that draws the actor's left and right mirror images together (default 0: "
+                        "off); gentler than --symmetry, for a walker that is already lopsided")
     p.add_argument("--randomization", choices=("full", "pushes", "none"), default="full",
                    help="full: friction, masses, payload, gains, latency, pushes, sensor noise (default); "
                         "pushes: the nominal robot, pushed; none: the nominal robot only")

@@ -78,6 +78,10 @@ class TrainConfig:
     """Each PPO minibatch also learns from the left-right mirror of every sample (`symmetry.py`): for
     runs that start symmetric. Turned on for an asymmetric walker mid-run (g1-walk-stand at iteration
     7,145), it degraded it: over 530 iterations mean return 20.4 -> 16.8, action noise 0.36 -> 0.41."""
+    mirror_loss: float = 0.0
+    """Weight of rsl_rl's mirror loss: the actor's mean action on a mirrored observation is pulled toward
+    the mirror of its action on the original. Gentler than `symmetry`, which also feeds the mirrored
+    samples to PPO: it leaves the rollout's returns alone and only draws the two sides together."""
     ppo: dict = field(default_factory=lambda: {
         "num_learning_epochs": 5, "num_mini_batches": 4, "clip_param": 0.2, "gamma": 0.99, "lam": 0.95,
         "value_loss_coef": 1.0, "entropy_coef": 0.01, "learning_rate": 1e-3, "max_grad_norm": 1.0,
@@ -95,8 +99,9 @@ class TrainConfig:
 
     def rsl_rl(self, contract: PolicyContract) -> dict:
         """The runner configuration rsl_rl's PPO is constructed from."""
-        symmetry = ({"symmetry_cfg": {"use_data_augmentation": True, "data_augmentation_func": Mirror(contract)}}
-                    if self.symmetry else {})
+        symmetry = ({"symmetry_cfg": {"use_data_augmentation": self.symmetry, "use_mirror_loss": self.mirror_loss > 0,
+                                      "mirror_loss_coeff": self.mirror_loss, "data_augmentation_func": Mirror(contract)}}
+                    if self.symmetry or self.mirror_loss > 0 else {})
         return {"num_steps_per_env": self.steps_per_env, "obs_groups": {"actor": ["policy"], "critic": ["policy", "privileged"]},
                 "algorithm": {"class_name": "PPO", **self.ppo, **symmetry},
                 "actor": mlp_config(self.actor_hidden, self.init_std), "critic": mlp_config(self.critic_hidden),

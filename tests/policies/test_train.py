@@ -12,6 +12,7 @@ import torch
 
 from bessemer.cli import main
 from policies.checkpoint import CheckpointError, load_checkpoint
+from policies.training.symmetry import Mirror
 from policies.training.trainer import Trainer, TrainConfig
 from sim.envs.randomization import Randomization
 
@@ -174,3 +175,22 @@ def test_a_symmetric_run_learns_from_mirrored_samples_and_resumes_so(tmp_path):
     assert Trainer(replace(TINY, iterations=1), tmp_path / "plain").alg.symmetry is None
     old = {k: v for k, v in asdict(TINY).items() if k != "symmetry"}
     assert TrainConfig.from_dict(old).symmetry is False, "a run saved before the mirror resumes as it trained"
+
+
+
+def _lopsided_run(run_dir, mirror_loss: float) -> float:
+    """How far the actor's mirror images disagree after a short run that starts lopsided."""
+    trainer = Trainer(replace(TINY, iterations=3, mirror_loss=mirror_loss), run_dir)
+    with torch.no_grad():
+        trainer.alg.actor.mlp[-1].bias.copy_(torch.linspace(-1.0, 1.0, trainer.contract.action_size))
+    assert trainer.run()
+    mirror, obs = Mirror(trainer.contract), trainer.env.get_observations()
+    with torch.no_grad():
+        return float(((trainer.alg.actor(mirror.observations(obs)) - mirror.actions(trainer.alg.actor(obs))) ** 2).mean())
+
+
+def test_the_mirror_loss_draws_a_lopsided_actor_toward_its_mirror_image(tmp_path):
+    trainer = Trainer(replace(TINY, iterations=1, mirror_loss=1.0), tmp_path / "flags")
+    assert trainer.alg.symmetry.use_mirror_loss and not trainer.alg.symmetry.use_data_augmentation
+    assert _lopsided_run(tmp_path / "mirrored", 20.0) < 0.2 * _lopsided_run(tmp_path / "plain", 0.0)
+    assert "loss_symmetry" in load_checkpoint(tmp_path / "mirrored" / "latest.pt")["history"][-1]
