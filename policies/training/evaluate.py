@@ -54,8 +54,7 @@ class EvalConfig:
 
 def evaluate(policy: LearnedPolicy, config: EvalConfig, threads: int = 2, foreign: ForeignG1 | None = None) -> dict:
     c = config
-    walk = replace(WalkConfig(), command_ranges=tuple((v, v) for v in c.command), standing_fraction=0.0,
-                   command_seconds=1e9, episode_seconds=c.seconds + 1.0)
+    walk = replace(WalkConfig().holding(c.command), episode_seconds=c.seconds + 1.0)
     randomization = Randomization.fixed(c.payload_kg, c.friction, c.gain_scale) if c.off_nominal else None
     env = G1WalkVectorEnv(c.seeds, walk, policy.contract, threads=threads, foreign=foreign,
                           randomization=randomization)

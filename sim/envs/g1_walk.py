@@ -8,7 +8,7 @@ use the simulator's privileged base velocity. Every knob is in `WalkConfig` belo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import gymnasium as gym
 import mujoco
@@ -55,6 +55,10 @@ class WalkConfig:
     """Ranges of the commanded forward and lateral speed (m/s) and yaw rate (rad/s)."""
     standing_fraction: float = 0.2
     """Share of sampled commands that are zero, so the policy also learns to stand, and to stop."""
+    axis_zero_fraction: float = 0.3
+    """Chance that each of a command's three values is zero on its own: an operator mostly steers one
+    stick at a time, and straight walking, turning on the spot and side-stepping are rare among
+    commands drawn uniformly over all three axes at once."""
     command_seconds: float = 5.0
     """A new command is drawn this often within an episode: often enough that stopping from a walk,
     which every hand-over to a pose state begins with, is practised in most episodes, not a few."""
@@ -74,6 +78,11 @@ class WalkConfig:
     max_action: float = 4.0
     rewards: RewardWeights = field(default_factory=RewardWeights)
     world: WorldConfig = field(default_factory=WorldConfig)
+
+    def holding(self, command: tuple[float, float, float]) -> WalkConfig:
+        """This config with one command, never zeroed or redrawn: what an evaluation asks of a policy."""
+        return replace(self, command_ranges=tuple((v, v) for v in command), standing_fraction=0.0,
+                       axis_zero_fraction=0.0, command_seconds=1e9)
 
 
 HIP_ROLL_YAW = (1, 2, 7, 8)
@@ -163,6 +172,7 @@ def sample_commands(rng: np.random.Generator, config: WalkConfig, n: int, gait: 
     those the gait stands still for (the policy never learns to creep)."""
     ranges = np.array(config.command_ranges)
     commands = rng.uniform(ranges[:, 0], ranges[:, 1], (n, 3))
+    commands[rng.random((n, 3)) < config.axis_zero_fraction] = 0.0
     commands[rng.random(n) < config.standing_fraction] = 0.0
     commands[gait.standing(commands)] = 0.0
     return commands

@@ -164,3 +164,22 @@ def test_a_push_adds_the_velocity_and_a_snapshot_restores_every_robot():
     env.restore(snap)
     b, *_ = env.step(np.zeros((3, 12), dtype=np.float32))
     np.testing.assert_array_equal(a, b)
+
+
+def test_training_asks_for_straight_walks_turns_on_the_spot_and_side_steps_and_an_eval_for_its_command_only():
+    from policies.contract import PolicyContract
+    from policies.gait import GaitClock
+    from sim.envs.g1_walk import WalkConfig, sample_commands
+
+    contract = PolicyContract(stand_still_below=0.1)
+    rng = np.random.default_rng(3)
+    config = WalkConfig()
+    commands = sample_commands(rng, config, 20000, GaitClock(contract, np.zeros(20000, dtype=int)))
+    moving = commands[np.linalg.norm(commands, axis=1) > 0]
+    one_axis = (moving != 0).sum(axis=1) == 1
+    assert 0.15 < one_axis.mean() < 0.35, "about a fifth of the moving commands steer one axis alone"
+    for axis in range(3):
+        alone = moving[one_axis & (moving[:, axis] != 0), axis]
+        assert alone.size > 500 and alone.max() > 0.9 * config.command_ranges[axis][1]
+    held = sample_commands(rng, config.holding((1.0, 0.0, -1.0)), 1000, GaitClock(contract, np.zeros(1000, dtype=int)))
+    assert np.all(held == (1.0, 0.0, -1.0))

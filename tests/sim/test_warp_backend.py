@@ -107,7 +107,7 @@ def test_the_shipped_policy_walks_on_the_warp_backend_as_on_the_rollout_backend(
     goes forward without falling."""
     from policies.inference import SHIPPED_WALK_POLICY, load_module
 
-    config = replace(WalkConfig(), command_ranges=((0.5, 0.5), (0.0, 0.0), (0.0, 0.0)), standing_fraction=0.0)
+    config = WalkConfig().holding((0.5, 0.0, 0.0))
     rollout, warp = _both(Randomization.none(), config)
     policy = load_module(SHIPPED_WALK_POLICY, rollout.contract)
     obs_a, _ = rollout.reset(seed=3)
