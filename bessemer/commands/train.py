@@ -257,7 +257,9 @@ def evaluate(args: argparse.Namespace) -> int:
 
     print(f"  forward {fmt('forward_mps', 'm/s')}   lateral {fmt('lateral_mps', 'm/s')}   "
           f"yaw rate {fmt('yaw_rate_rps', 'rad/s')}   distance {result['distance_m']:.2f} m")
-    print(f"  tracking error: velocity {fmt('lin_tracking_error_mps', 'm/s')}, "
+    print(f"  error of the mean: velocity {fmt('velocity_error_mps', 'm/s')}, "
+          f"yaw rate {fmt('yaw_rate_error_rps', 'rad/s')}")
+    print(f"  tracking error, step by step (sway included): velocity {fmt('lin_tracking_error_mps', 'm/s')}, "
           f"yaw rate {fmt('yaw_tracking_error_rps', 'rad/s')}")
     if args.summary_json:
         write_output(args.summary_json, json.dumps(result, indent=2) + "\n", "summary")

@@ -107,6 +107,8 @@ def evaluate(policy: LearnedPolicy, config: EvalConfig, threads: int = 2, foreig
     per_seed = [{"seed": c.first_seed + i, "fell": bool(not alive[i]), "survival_s": round(float(survival[i]), 2),
                  "forward_mps": measured(mean[i, 0], i), "lateral_mps": measured(mean[i, 1], i),
                  "yaw_rate_rps": measured(mean[i, 2], i),
+                 "velocity_error_mps": measured(np.linalg.norm(mean[i, :2] - np.array(c.command[:2])), i),
+                 "yaw_rate_error_rps": measured(abs(mean[i, 2] - c.command[2]), i),
                  "lin_tracking_error_mps": measured(err_lin[i] / n[i], i),
                  "yaw_tracking_error_rps": measured(err_yaw[i] / n[i], i),
                  "distance_m": round(float(np.linalg.norm((last[i] - start[i])[:2])), 3)} for i in range(c.seeds)]
@@ -121,6 +123,7 @@ def evaluate(policy: LearnedPolicy, config: EvalConfig, threads: int = 2, foreig
     return {"config": asdict(c), "policy": str(policy.path), "model": model, "falls": int((~alive).sum()),
             "seeds": c.seeds, "pushes_per_robot": pushes, "mean_survival_s": round(float(survival.mean()), 2),
             "forward_mps": avg("forward_mps"), "lateral_mps": avg("lateral_mps"), "yaw_rate_rps": avg("yaw_rate_rps"),
+            "velocity_error_mps": avg("velocity_error_mps"), "yaw_rate_error_rps": avg("yaw_rate_error_rps"),
             "lin_tracking_error_mps": avg("lin_tracking_error_mps"),
             "yaw_tracking_error_rps": avg("yaw_tracking_error_rps"), "distance_m": avg("distance_m"),
             "per_seed": per_seed}

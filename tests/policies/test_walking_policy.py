@@ -3,6 +3,7 @@ same through `bessemer sim` and through `bessemer deploy --sim` against the DDS 
 the training issue's acceptance; they run once `policies/assets/g1_walk.pt` is in the tree."""
 
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -35,6 +36,8 @@ def test_it_walks_forward_at_the_commanded_half_metre_per_second(policy, seed):
     assert not result["fell"], result
     assert abs(result["forward_mps"] - 0.5) <= 0.1 and abs(result["lateral_mps"]) <= 0.1, result
     assert result["distance_m"] > 0.4 * 20 * 0.5, result
+    assert result["velocity_error_mps"] == pytest.approx(
+        math.hypot(result["forward_mps"] - 0.5, result["lateral_mps"]), abs=2e-4), "the error of the mean velocity"
 
 
 @pytest.mark.parametrize("seed", SEEDS)
