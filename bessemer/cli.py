@@ -8,8 +8,8 @@ import signal
 import sys
 
 from bessemer import commands
-from bessemer.commands import (CliError, audio, ball, bench, bridge, camera_server, deploy, model, node, replay,
-                               run, sim, train, view, vision, dataset, teleop)
+from bessemer.commands import (CliError, audio, ball, bench, bridge, camera_server, dataset, deploy, evaluate, model,
+                               node, replay, run, sim, teleop, train, view, vision)
 
 if not commands.has_display():
     os.environ.setdefault("MUJOCO_GL", "egl")
@@ -33,7 +33,7 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="bessemer", description="Control stack for the Unitree G1.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (sim, bridge, deploy, run, node, bench, train, vision, ball, audio, camera_server, model,
+    for command in (sim, bridge, deploy, run, node, bench, train, evaluate, vision, ball, audio, camera_server, model,
                     replay, view, dataset, teleop):
         command.add_parser(sub)
     return parser
