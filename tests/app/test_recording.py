@@ -24,7 +24,7 @@ from bessemer.runtime.recording import read_recording
 from bessemer.runtime.session import SessionConfig, SimSession
 from control.fsm import FsmId
 from control.loop import LoopConfig
-from policies.contract import PolicyContract
+from policies.inference import SHIPPED_WALK_POLICY, LearnedPolicy
 from policies.observation import ActionMapper
 from tests.helpers.recordings import SHARED, camera_run  # noqa: F401 (a fixture)
 
@@ -94,7 +94,7 @@ def test_a_policy_run_records_its_targets(tmp_path):
     assert (recording.channels["/fsm/state"]["state"] == FsmId.START).any()
     assert ("state", "4 -> 200") in [(e["kind"], e["text"]) for e in recording.events]
     observation, action = recording.channels["/policy/observation"], recording.channels["/policy/action"]
-    contract = PolicyContract()
+    contract = LearnedPolicy(SHIPPED_WALK_POLICY).contract
     assert observation["observation"].shape == (len(targets), contract.obs_size)
     assert action["action"].shape == (len(targets), contract.action_size)
     assert np.array_equal(observation["seq"], targets["seq"]) and np.array_equal(action["seq"], targets["seq"])

@@ -31,19 +31,21 @@ def robot(policy, seed, **config):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_it_walks_forward_at_the_commanded_half_metre_per_second(policy, seed):
+def test_it_walks_straight_ahead_at_the_commanded_half_metre_per_second(policy, seed):
     result = robot(policy, seed, command=(0.5, 0.0, 0.0))
     assert not result["fell"], result
     assert abs(result["forward_mps"] - 0.5) <= 0.1 and abs(result["lateral_mps"]) <= 0.1, result
+    assert abs(result["yaw_rate_rps"]) <= 0.15, f"it keeps its heading: {result}"
     assert result["distance_m"] > 0.4 * 20 * 0.5, result
     assert result["velocity_error_mps"] == pytest.approx(
         math.hypot(result["forward_mps"] - 0.5, result["lateral_mps"]), abs=2e-4), "the error of the mean velocity"
 
 
+@pytest.mark.parametrize("rate", (0.5, -0.5))
 @pytest.mark.parametrize("seed", SEEDS)
-def test_it_turns_at_the_commanded_rate(policy, seed):
-    result = robot(policy, seed, command=(0.0, 0.0, 0.5))
-    assert not result["fell"] and abs(result["yaw_rate_rps"] - 0.5) <= 0.15, result
+def test_it_turns_either_way_at_the_commanded_rate(policy, seed, rate):
+    result = robot(policy, seed, command=(0.0, 0.0, rate))
+    assert not result["fell"] and abs(result["yaw_rate_rps"] - rate) <= 0.15, result
 
 
 @pytest.mark.parametrize("seed", SEEDS)
