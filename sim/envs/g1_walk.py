@@ -71,6 +71,10 @@ class WalkConfig:
     swing_height: float = 0.07
     """Peak sole height (m) of the swing: each foot follows the reference step's half sine (see
     `policies/gait.py`), on the floor in stance, so the reward says when to lift a foot."""
+    recovery_seconds: float = 1.0
+    """After a push, the stepping reference's terms (`contact`, `feet_swing_height`, `joint_reference`)
+    are off for this long. The reference is a prior for walking, not for catching a fall: a shoved
+    robot must put a foot where its weight is going, whatever the gait's phase says."""
     soft_limit_fraction: float = 0.9
     fall_height: float = 0.45
     max_tilt: float = 1.0
@@ -114,6 +118,8 @@ class WalkBatch:
     """(n, 2): each leg's swing lift, 0 in stance, up to 1 mid-swing."""
     reference: np.ndarray
     """Positions of the actuated joints in the reference step."""
+    recovering: np.ndarray | None = None
+    """(n,): whether each robot is within `recovery_seconds` of a push; None: no robot was pushed."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,20 @@ def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, legs: LegJoints) -
         "contact": w.contact * xp.sum(xp.astype(b.contact == b.stance, b.q.dtype), axis=1),
         "joint_reference": w.joint_reference * (xp.exp(-2.0 * miss) - 0.2 * xp.clip(miss, None, 0.5)),
     }
+    if b.recovering is not None:
+        walking = 1.0 - xp.astype(b.recovering, b.q.dtype)
+        for key in ("contact", "feet_swing_height", "joint_reference"):
+            terms[key] = terms[key] * walking
     return sum(terms.values()) * dt, terms
+
+
+NOT_PUSHED = np.iinfo(np.int64).min // 2
+"""The step of the last push of a robot never pushed in its episode."""
+
+
+def recovering(steps: np.ndarray, pushed_at: np.ndarray, config: WalkConfig, dt: float) -> np.ndarray:
+    """Whether each robot is within `recovery_seconds` of its last push."""
+    return steps - pushed_at <= round(config.recovery_seconds / dt)
 
 
 def sample_commands(rng: np.random.Generator, config: WalkConfig, n: int, gait: GaitClock) -> np.ndarray:

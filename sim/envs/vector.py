@@ -29,8 +29,8 @@ from policies.arrays import namespace
 from policies.contract import PolicyContract
 from policies.gait import GaitClock
 from sim.envs.feet import FootSensors
-from sim.envs.g1_walk import (G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, sample_commands,
-                              walk_rewards)
+from sim.envs.g1_walk import (NOT_PUSHED, G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, recovering,
+                              sample_commands, walk_rewards)
 from sim.envs.randomization import Randomization, model_variants
 from sim.envs.upper_body import UpperBodyTargets
 from sim.foreign_g1 import ForeignG1
@@ -104,6 +104,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self._targets = np.zeros((num_envs, nu))
         self._latency = np.zeros(num_envs, dtype=np.int64)
         self._next_push = np.zeros(num_envs, dtype=np.int64)
+        self._pushed_at = np.full(num_envs, NOT_PUSHED, dtype=np.int64)
         self._effort = self.model.actuator_forcerange[:, 1].copy()
         self._max_steps = round(self.config.episode_seconds / self.contract.control_dt)
         self._command_steps = round(self.config.command_seconds / self.contract.control_dt)
@@ -168,6 +169,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self.upper_body.reset(rows, self._rng)
         self._latency[rows] = self._rng.integers(r.latency_steps[0], r.latency_steps[1] + 1, len(rows))
         self._next_push[rows] = self._push_interval(len(rows))
+        self._pushed_at[rows] = NOT_PUSHED
         self.privileged[rows] = 0.0
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -188,6 +190,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         """Add a horizontal base velocity (world frame, (len(rows), 2) m/s) to some robots: a shove."""
         start = 1 + self._nq
         self.states[rows, start : start + 2] += velocity
+        self._pushed_at[rows] = self.steps[rows]
 
     def _random_pushes(self) -> None:
         due = np.flatnonzero(self.steps >= self._next_push)
@@ -237,7 +240,8 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         foot_pos, foot_vel, contact = self._feet.read(sensors)
         gait = gait_targets(self.contract, self._legs, self.gait.t)
         batch = WalkBatch(self.commands, lin, qvel[:, 3:6], self.quat, qpos[:, 2], q[:, self._act], dq[:, self._act],
-                          tau[:, self._act], actions, self.last_actions, foot_pos, foot_vel, contact, *gait)
+                          tau[:, self._act], actions, self.last_actions, foot_pos, foot_vel, contact, *gait,
+                          recovering(self.steps, self._pushed_at, c, self.contract.control_dt))
         rewards, terms = walk_rewards(c, self.contract.control_dt, batch, self._legs)
         self.last_actions[:] = actions
         self.privileged[:] = np.column_stack((lin, qpos[:, 2], contact, foot_pos[:, :, 2], self._friction[self.variant]))
@@ -255,7 +259,8 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         return obs, rewards, terminated, truncated, info
 
     _SNAPSHOT = ("states", "commands", "last_actions", "steps", "gait_steps", "gait_quiet", "variant", "quat",
-                 "gyro", "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push")
+                 "gyro", "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push",
+                 "_pushed_at")
 
     @property
     def gait_quiet(self):

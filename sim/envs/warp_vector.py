@@ -27,7 +27,8 @@ from gymnasium.vector.utils import batch_space
 from policies.contract import PolicyContract
 from policies.gait import GaitClock
 from sim.envs.feet import FootSensors
-from sim.envs.g1_walk import G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, sample_commands, walk_rewards
+from sim.envs.g1_walk import (NOT_PUSHED, G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, recovering,
+                              sample_commands, walk_rewards)
 from sim.envs.randomization import Randomization, model_variants
 from sim.envs.upper_body import UpperBodyTargets
 from sim.envs.vector import PRIVILEGED_SIZE, observation_noise, rotate_into_body, sensor_slice
@@ -106,6 +107,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         self._latency = np.zeros(num_envs, dtype=np.int64)
         self._late = torch.zeros((num_envs, self.substeps), dtype=torch.bool, device=self.device)
         self._next_push = np.zeros(num_envs, dtype=np.int64)
+        self._pushed_at = np.full(num_envs, NOT_PUSHED, dtype=np.int64)
         self._effort = self._tensor(m.actuator_forcerange[:, 1])
         self._max_steps = round(self.config.episode_seconds / self.contract.control_dt)
         self._command_steps = round(self.config.command_seconds / self.contract.control_dt)
@@ -180,6 +182,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         self._latency[rows] = self._rng.integers(r.latency_steps[0], r.latency_steps[1] + 1, len(rows))
         self._late[dev] = torch.as_tensor(np.arange(self.substeps)[None, :] < self._latency[rows, None], device=self.device)
         self._next_push[rows] = self._push_interval(len(rows))
+        self._pushed_at[rows] = NOT_PUSHED
         self.privileged[dev] = 0.0
 
     def _apply_variants(self, rows: np.ndarray) -> None:
@@ -212,6 +215,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
     def push(self, rows: np.ndarray, velocity: np.ndarray) -> None:
         """Add a horizontal base velocity (world frame, (len(rows), 2) m/s) to some robots: a shove."""
         self.qvel[torch.as_tensor(rows, device=self.device), 0:2] += self._tensor(velocity)
+        self._pushed_at[rows] = self.steps[rows]
 
     def _random_pushes(self) -> None:
         due = np.flatnonzero(self.steps >= self._next_push)
@@ -274,7 +278,8 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         gait = gait_targets(self.contract, self._legs, self.gait.t)
         act = self._act
         batch = WalkBatch(self.commands, lin, qvel[:, 3:6], self.quat, qpos[:, 2], q[:, act], dq[:, act], tau[:, act],
-                          actions, self.last_actions, foot_pos, foot_vel, contact, *gait)
+                          actions, self.last_actions, foot_pos, foot_vel, contact, *gait,
+                          self._tensor(recovering(self.steps, self._pushed_at, c, dt)))
         rewards, terms = walk_rewards(c, dt, batch, self._legs)
         self.last_actions[:] = actions
         self.privileged[:] = torch.cat((lin, qpos[:, 2:3], contact.float(), foot_pos[:, :, 2],
@@ -294,7 +299,8 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
 
     # -- persistence ---------------------------------------------------------------------------------
     _SNAPSHOT = ("qpos", "qvel", "commands", "last_actions", "steps", "gait_steps", "gait_quiet", "variant",
-                 "quat", "gyro", "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push")
+                 "quat", "gyro", "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push",
+                 "_pushed_at")
 
     @property
     def gait_quiet(self):

@@ -183,3 +183,27 @@ def test_training_asks_for_straight_walks_turns_on_the_spot_and_side_steps_and_a
         assert alone.size > 500 and alone.max() > 0.9 * config.command_ranges[axis][1]
     held = sample_commands(rng, config.holding((1.0, 0.0, -1.0)), 1000, GaitClock(contract, np.zeros(1000, dtype=int)))
     assert np.all(held == (1.0, 0.0, -1.0))
+
+
+def test_a_pushed_robot_is_free_of_the_stepping_reference_while_it_recovers_and_a_restore_keeps_that():
+    from sim.envs.g1_walk import WalkConfig
+
+    config = WalkConfig()
+    env = G1WalkVectorEnv(2, config, threads=1)
+    env.reset(seed=2)
+    still = np.zeros((2, 12), dtype=np.float32)
+    gait_terms = ("contact", "feet_swing_height", "joint_reference")
+    *_, info = env.step(still)
+    assert all(np.all(info[k] != 0) for k in gait_terms)
+    env.push(np.array([0]), np.array([[0.05, 0.0]]))
+    snap = env.snapshot()
+    recovery = round(config.recovery_seconds / env.contract.control_dt)
+    during = [env.step(still)[-1] for _ in range(recovery)]
+    after = [env.step(still)[-1] for _ in range(5)]
+    for k in gait_terms:
+        assert all(info[k][0] == 0 for info in during), f"the pushed robot is free of {k}"
+        assert any(info[k][1] != 0 for info in during), f"the other robot still earns {k}"
+        assert any(info[k][0] != 0 for info in after), f"{k} holds again once the pushed robot has recovered"
+    env.restore(snap)
+    *_, info = env.step(still)
+    assert info["contact"][0] == 0, "a resumed run knows the push"
