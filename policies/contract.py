@@ -64,10 +64,19 @@ class PolicyContract:
     """A command whose norm is under this stops the stepping reference's clock at the next moment both
     feet are down, so the policy stands still and a hand-over finds both feet on the floor; None: the
     reference steps whatever the command (the first walking policies)."""
+    obs_history: int = 1
+    """Observation frames the policy sees side by side, oldest first: the current one and those of the
+    steps before it. A single frame shows where the body is, not how it has been moving, which a
+    shove or the robot's own speed shows only over several."""
+
+    @property
+    def frame_size(self) -> int:
+        """Values in one observation frame."""
+        return sum(n for _, n in self.obs_layout)
 
     @property
     def obs_size(self) -> int:
-        return sum(n for _, n in self.obs_layout)
+        return self.frame_size * self.obs_history
 
     @property
     def action_size(self) -> int:
@@ -101,9 +110,9 @@ class PolicyContract:
         return replace(self, **{k: stored.get(k, LATER_FIELDS.get(k)) for k in POLICY_CHOICES})
 
 
-LATER_FIELDS: dict[str, object] = {"stand_still_below": None}
+LATER_FIELDS: dict[str, object] = {"stand_still_below": None, "obs_history": 1}
 """Contract fields added later, with the value that reproduces the policies trained before them."""
-POLICY_CHOICES = ("stand_still_below",)
+POLICY_CHOICES = ("stand_still_below", "obs_history")
 """Fields a policy chooses for itself: a runtime takes them from the policy's file."""
 
 

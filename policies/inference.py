@@ -19,7 +19,7 @@ from policies.checkpoint import CheckpointError, check_contract, load_checkpoint
 from policies.contract import PolicyContract
 from policies.actor import CONTRACT_FILE, actor_from_checkpoint
 from policies.gait import GaitClock
-from policies.observation import ActionMapper, ObservationBuilder
+from policies.observation import ActionMapper, ObservationBuilder, ObservationHistory
 from robots.interface import RobotState
 
 SHIPPED_WALK_POLICY = Path(__file__).with_name("assets") / "g1_walk.pt"
@@ -89,6 +89,7 @@ class LearnedPolicy:
         self.command = np.array(command, dtype=float)
         """Velocity command: forward, lateral (m/s) and yaw rate (rad/s)."""
         self.observations = ObservationBuilder(self.contract)
+        self.history = ObservationHistory(self.contract.obs_history)
         self.mapper = ActionMapper(self.contract)
         self.last_action = np.zeros(self.contract.action_size, dtype=np.float32)
         self.observation = np.zeros(self.contract.obs_size, dtype=np.float32)
@@ -121,8 +122,9 @@ class LearnedPolicy:
         stands_still = self.can_stand_still
         self._t[0] = self.gait.t[0] if stands_still else t
         command = self._zero if stands_still and self.gait.standing(self.command[None])[0] else self.command
-        obs = self.observations.build(state.gyro[None], state.quat[None], state.q[None], state.dq[None],
-                                      command[None], self.last_action[None], self._t)
+        frame = self.observations.build(state.gyro[None], state.quat[None], state.q[None], state.dq[None],
+                                        command[None], self.last_action[None], self._t)
+        obs = self.history.start(frame) if t == 0.0 else self.history.add(frame)
         self.observation[:] = obs[0]
         action = self.actions(obs)[0]
         self.last_action[:] = action

@@ -75,3 +75,35 @@ class ActionMapper:
     def map(self, action: np.ndarray, t: float) -> JointCommand:
         self.command.q[:] = self.targets(np.asarray(action)[None], np.array([t]))[0]
         return self.command
+
+
+class ObservationHistory:
+    """The contract's `obs_history` frames of a batch side by side, oldest first, so the current frame
+    ends each row as it does in a single-frame policy. Works on numpy or torch frames."""
+
+    def __init__(self, frames: int) -> None:
+        self.frames = frames
+        self.buffer = None
+        """(robots, frames, frame size): the frames the policy last saw."""
+
+    def start(self, frame, rows=None):
+        """Every robot in `rows` (all if None) starts afresh: its history is `frame` repeated, as a robot
+        that stood still would have seen. Returns the batch's stacked observations."""
+        xp = namespace(frame)
+        fresh = xp.stack([frame] * self.frames, axis=1)
+        if self.buffer is None or rows is None:
+            self.buffer = fresh
+        else:
+            self.buffer[rows] = fresh[rows]
+        return self._stacked()
+
+    def add(self, frame):
+        """The step's frames enter, the oldest leave; returns the stacked observations."""
+        xp = namespace(frame)
+        self.buffer = xp.concat((self.buffer[:, 1:], frame[:, None]), axis=1)
+        return self._stacked()
+
+    def _stacked(self):
+        """A copy: observations handed out stay as they were when the history moves on or restarts."""
+        xp = namespace(self.buffer)
+        return xp.asarray(xp.reshape(self.buffer, (self.buffer.shape[0], -1)), copy=True)

@@ -172,7 +172,7 @@ def train(args: argparse.Namespace) -> int:
                          threads=args.threads, randomization=args.randomization,
                          init_from=str(args.init_from) if args.init_from else None,
                          init_std=defaults.init_std if args.init_std is None else args.init_std, ppo=ppo,
-                         symmetry=args.symmetry, mirror_loss=args.mirror_loss)
+                         symmetry=args.symmetry, mirror_loss=args.mirror_loss, obs_history=args.obs_history)
     try:
         trainer = Trainer(config, run_dir, resume=bool(args.resume), iterations=args.iterations,
                           engine=Engine(args.backend, device, local_rank))
@@ -243,6 +243,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--symmetry", action="store_true",
                    help="each PPO minibatch also learns from the left-right mirror of every sample (for a run that "
                         "starts from scratch or a symmetric policy)")
+    p.add_argument("--obs-history", type=arg_types.int_in(1, 50, "a number of frames"), default=1, metavar="FRAMES",
+                   help="observation frames the policy sees, the current one and those before it (default 1); "
+                        "with --init-from a single-frame policy, the run starts as that very policy")
     p.add_argument("--mirror-loss", type=arg_types.float_in(0.0, 100.0, what="a weight"), default=0.0, metavar="WEIGHT",
                    help="weight of a loss that draws the actor's left and right mirror images together (default 0: "
                         "off); gentler than --symmetry, for a walker that is already lopsided")

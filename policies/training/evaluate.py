@@ -64,7 +64,7 @@ def evaluate(policy: LearnedPolicy, config: EvalConfig, threads: int = 2, foreig
         noise = rng.uniform(-1, 1, len(env._act)) * walk.reset_joint_noise
         joints = 1 + env._qadr[env._act]
         env.states[row, joints] = env._initial_state[joints] + noise
-    obs = env._observe()
+    obs = env.restart_observations()
     dt = policy.contract.control_dt
     steps, settle, push_steps = round(c.seconds / dt), round(c.settle_seconds / dt), round(c.push_every / dt)
     alive = np.ones(c.seeds, dtype=bool)

@@ -62,7 +62,9 @@ def _observation(contract: PolicyContract) -> tuple[np.ndarray, np.ndarray]:
         else:
             raise ValueError(f"no mirror for the observation part {name!r}")
         start += size
-    return np.concatenate(perm), np.concatenate(sign)
+    perm, sign = np.concatenate(perm), np.concatenate(sign)
+    frames = np.arange(contract.obs_history)[:, None] * contract.frame_size
+    return (frames + perm).ravel(), np.tile(sign, contract.obs_history)
 
 
 def _privileged() -> tuple[np.ndarray, np.ndarray]:

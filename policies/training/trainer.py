@@ -39,6 +39,7 @@ from policies.contract import PolicyContract
 from policies.training.curve import plot_learning_curve
 from policies.training.ppo_env import RslVecEnv
 from policies.training.ranks import Ranks
+from policies.training.history_start import widen_to_history
 from policies.training.symmetry import Mirror
 from sim.envs.g1_stand import STAND_CONFIG
 from sim.envs.g1_walk import WalkConfig
@@ -78,6 +79,9 @@ class TrainConfig:
     """Each PPO minibatch also learns from the left-right mirror of every sample (`symmetry.py`): for
     runs that start symmetric. Turned on for an asymmetric walker mid-run (g1-walk-stand at iteration
     7,145), it degraded it: over 530 iterations mean return 20.4 -> 16.8, action noise 0.36 -> 0.41."""
+    obs_history: int = 1
+    """The contract's `obs_history`: observation frames the actor sees. Started `init_from` a single-frame
+    policy, the run begins as that very policy (`history_start.py`)."""
     mirror_loss: float = 0.0
     """Weight of rsl_rl's mirror loss: the actor's mean action on a mirrored observation is pulled toward
     the mirror of its action on the original. Gentler than `symmetry`, which also feeds the mirrored
@@ -143,7 +147,14 @@ def starting_point(path: Path, contract: PolicyContract) -> dict:
         return {"exported_actor": load_module(path, contract).state_dict()}
     saved = load_checkpoint(path)
     check_contract(path, saved["contract"], contract)
-    return {k: saved[k] for k in ("algorithm", "iteration", "env_steps", "wall_seconds", "history")}
+    start = {k: saved[k] for k in ("algorithm", "iteration", "env_steps", "wall_seconds", "history")}
+    frames = saved["contract"].get("obs_history", 1)
+    if frames != contract.obs_history:
+        if frames != 1:
+            raise CheckpointError(f"{path} sees {frames} observation frames and this run {contract.obs_history}: "
+                                  "start a run with history from a single-frame policy, or give it its own frames")
+        start["algorithm"] = widen_to_history(saved["algorithm"], contract.frame_size, contract.obs_history)
+    return start
 
 
 def load_exported_actor(actor: torch.nn.Module, state: dict, source: str) -> None:
@@ -174,7 +185,8 @@ class Trainer:
             saved = load_checkpoint(self.latest)
             stored = TrainConfig.from_dict(saved["train_config"])
             config = replace(stored, iterations=iterations or stored.iterations)
-        self.contract = replace(contract or PolicyContract(), stand_still_below=config.stand_still_below)
+        self.contract = replace(contract or PolicyContract(), stand_still_below=config.stand_still_below,
+                                obs_history=config.obs_history)
         if resume:
             check_contract(self.latest, saved["contract"], self.contract)
         elif self.latest.exists():

@@ -17,7 +17,7 @@ import numpy as np
 from policies.arrays import device, like, namespace
 from policies.contract import COMMAND_RANGES, PolicyContract
 from policies.gait import LEG_SAGITTAL, GaitClock, leg_phases, reference_offsets, swing_lift
-from policies.observation import ActionMapper, ObservationBuilder, projected_gravity
+from policies.observation import ActionMapper, ObservationBuilder, ObservationHistory, projected_gravity
 from robots.g1.joints import joint_table
 from robots.interface import tilt_of
 from sim.envs.feet import FootSensors
@@ -207,6 +207,7 @@ class G1WalkEnv(gym.Env):
         self.render_mode = render_mode
         self.robot = SimRobot(self.config.world, control_period=self.contract.control_dt)
         self.observations = ObservationBuilder(self.contract)
+        self.history = ObservationHistory(self.contract.obs_history)
         self.actions = ActionMapper(self.contract)
         n = self.contract.action_size
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (self.contract.obs_size,), np.float32)
@@ -234,13 +235,13 @@ class G1WalkEnv(gym.Env):
         self._steps = 0
         self.gait.reset(slice(None))
         self.robot.write(self.actions.map(self.last_action, 0.0))
-        return self._observe(), {"command": self.command.copy()}
+        return self.history.start(self._frame())[0], {"command": self.command.copy()}
 
-    def _observe(self) -> np.ndarray:
+    def _frame(self) -> np.ndarray:
         s = self.robot.read()
         t = self.gait.t
         return self.observations.build(s.gyro[None], s.quat[None], s.q[None], s.dq[None], self.command[None],
-                                       self.last_action[None], t)[0]
+                                       self.last_action[None], t)
 
     def step(self, action):
         action = np.clip(np.asarray(action, dtype=np.float32), -self.config.max_action, self.config.max_action)
@@ -252,10 +253,11 @@ class G1WalkEnv(gym.Env):
         self.gait.advance(self.command[None])
         reward, terms = self._reward(action)
         self.last_action[:] = action
-        obs = self._observe()
+        frame = self._frame()
+        obs = self.history.add(frame)[0]
         state = self.robot.state
         fallen = self.robot.base_height < self.config.fall_height or tilt_of(state.quat) > self.config.max_tilt
-        terminated = bool(fallen or not np.isfinite(obs).all())
+        terminated = bool(fallen or not np.isfinite(frame).all())
         truncated = self._steps >= self._max_steps
         return obs, reward, terminated, truncated, terms
 

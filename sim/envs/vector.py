@@ -28,6 +28,7 @@ from mujoco import rollout
 from policies.arrays import namespace
 from policies.contract import PolicyContract
 from policies.gait import GaitClock
+from policies.observation import ObservationHistory
 from sim.envs.feet import FootSensors
 from sim.envs.g1_walk import (NOT_PUSHED, G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, recovering,
                               sample_commands, walk_rewards)
@@ -97,6 +98,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self.last_actions = np.zeros((num_envs, self.contract.action_size), dtype=np.float32)
         self.steps = np.zeros(num_envs, dtype=np.int64)
         self.gait = GaitClock(self.contract, np.zeros(num_envs, dtype=np.int64))
+        self.history = ObservationHistory(self.contract.obs_history)
         self.physics_seconds = 0.0
         """Time spent inside MuJoCo's rollout: the physics ceiling of the very steps taken."""
         nu = self.model.nu
@@ -176,9 +178,18 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         if seed is not None:
             self._rng = np.random.default_rng(seed)
         self._reset_rows(np.arange(self.num_envs))
-        return self._observe(), {"command": self.commands.copy()}
+        return self.restart_observations(), {"command": self.commands.copy()}
 
-    def _observe(self) -> np.ndarray:
+    def restart_observations(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The observations of robots whose history starts now (all if `rows` is None): reset, or placed
+        anew by an evaluation."""
+        return self.history.start(self._frame(), rows)
+
+    @property
+    def history_frames(self) -> np.ndarray:
+        return self.history.buffer
+
+    def _frame(self) -> np.ndarray:
         qpos, qvel = self._qpos(), self._qvel()
         obs = self.template.observations.build(self.gyro, self.quat, qpos[:, self._qadr], qvel[:, self._vadr],
                                                self.commands, self.last_actions, self.gait.t)
@@ -246,8 +257,9 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self.last_actions[:] = actions
         self.privileged[:] = np.column_stack((lin, qpos[:, 2], contact, foot_pos[:, :, 2], self._friction[self.variant]))
         tilt = np.arccos(np.clip(1.0 - 2.0 * (self.quat[:, 1] ** 2 + self.quat[:, 2] ** 2), -1.0, 1.0))
-        obs = self._observe()
-        terminated = (qpos[:, 2] < c.fall_height) | (tilt > c.max_tilt) | ~np.isfinite(obs).all(axis=1)
+        frame = self._frame()
+        obs = self.history.add(frame)
+        terminated = (qpos[:, 2] < c.fall_height) | (tilt > c.max_tilt) | ~np.isfinite(frame).all(axis=1)
         truncated = self.steps >= self._max_steps
         info = dict(terms)
         done = np.flatnonzero(terminated | truncated)
@@ -255,12 +267,12 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
             info["final_obs"] = obs[done].copy()
             info["final_index"] = done
             self._reset_rows(done)
-            obs = self._observe()
+            obs = self.restart_observations(done)
         return obs, rewards, terminated, truncated, info
 
     _SNAPSHOT = ("states", "commands", "last_actions", "steps", "gait_steps", "gait_quiet", "variant", "quat",
                  "gyro", "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push",
-                 "_pushed_at")
+                 "_pushed_at", "history_frames")
 
     @property
     def gait_quiet(self):

@@ -26,6 +26,7 @@ from gymnasium.vector.utils import batch_space
 
 from policies.contract import PolicyContract
 from policies.gait import GaitClock
+from policies.observation import ObservationHistory
 from sim.envs.feet import FootSensors
 from sim.envs.g1_walk import (NOT_PUSHED, G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, recovering,
                               sample_commands, walk_rewards)
@@ -102,6 +103,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         """Policy steps into each episode, on the host: the random events it times are drawn there."""
         self._steps = torch.zeros(num_envs, dtype=torch.int64, device=self.device)
         self.gait = GaitClock(self.contract, torch.zeros(num_envs, dtype=torch.int64, device=self.device))
+        self.history = ObservationHistory(self.contract.obs_history)
         self._kp, self._kd = torch.zeros((num_envs, nu), device=self.device), torch.zeros((num_envs, nu), device=self.device)
         self._targets = torch.zeros((num_envs, nu), device=self.device)
         self._latency = np.zeros(num_envs, dtype=np.int64)
@@ -197,14 +199,22 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         if seed is not None:
             self._rng = np.random.default_rng(seed)
         self._reset_rows(np.arange(self.num_envs))
-        return self._observe(), {"command": self.commands.clone()}
+        return self.restart_observations(), {"command": self.commands.clone()}
+
+    def restart_observations(self, rows: np.ndarray | None = None) -> torch.Tensor:
+        """The observations of robots whose history starts now (all if `rows` is None)."""
+        return self.history.start(self._frame(), None if rows is None else torch.as_tensor(rows, device=self.device))
+
+    @property
+    def history_frames(self) -> torch.Tensor:
+        return self.history.buffer
 
     # -- one step ------------------------------------------------------------------------------------
     def _q(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Positions and velocities of the contract's joints, DDS order."""
         return self.qpos[:, self._qadr], self.qvel[:, self._vadr]
 
-    def _observe(self) -> torch.Tensor:
+    def _frame(self) -> torch.Tensor:
         q, dq = self._q()
         obs = self.template.observations.build(self.gyro, self.quat, q, dq, self.commands, self.last_actions,
                                                self.gait.t)
@@ -285,8 +295,9 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         self.privileged[:] = torch.cat((lin, qpos[:, 2:3], contact.float(), foot_pos[:, :, 2],
                                         self._friction[self._variant][:, None]), dim=1)
         tilt = torch.arccos(torch.clamp(1.0 - 2.0 * (self.quat[:, 1] ** 2 + self.quat[:, 2] ** 2), -1.0, 1.0))
-        obs = self._observe()
-        terminated = (qpos[:, 2] < c.fall_height) | (tilt > c.max_tilt) | ~torch.isfinite(obs).all(dim=1)
+        frame = self._frame()
+        obs = self.history.add(frame)
+        terminated = (qpos[:, 2] < c.fall_height) | (tilt > c.max_tilt) | ~torch.isfinite(frame).all(dim=1)
         truncated = self._steps >= self._max_steps
         info = dict(terms)
         done = torch.nonzero(terminated | truncated).flatten()
@@ -294,13 +305,13 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
             info["final_obs"] = obs[done].clone()
             info["final_index"] = done
             self._reset_rows(done.cpu().numpy())
-            obs = self._observe()
+            obs = self.restart_observations(done)
         return obs, rewards, terminated, truncated, info
 
     # -- persistence ---------------------------------------------------------------------------------
     _SNAPSHOT = ("qpos", "qvel", "commands", "last_actions", "steps", "gait_steps", "gait_quiet", "variant",
                  "quat", "gyro", "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push",
-                 "_pushed_at")
+                 "_pushed_at", "history_frames")
 
     @property
     def gait_quiet(self):

@@ -51,8 +51,8 @@ def test_a_mirrored_robot_given_mirrored_actions_observes_the_mirror_of_what_the
     b.last_action[:] = mirror.actions(torch.from_numpy(a.last_action)).numpy()
     errors = []
     for _ in range(10):
-        want = mirror.observations(TensorDict({"policy": torch.from_numpy(a._observe()[None])}, batch_size=[1]))
-        errors.append(np.abs(b._observe() - want["policy"][0].numpy()).max())
+        want = mirror.observations(TensorDict({"policy": torch.from_numpy(a._frame())}, batch_size=[1]))
+        errors.append(np.abs(b._frame()[0] - want["policy"][0].numpy()).max())
         action = rng.uniform(-0.5, 0.5, 12).astype(np.float32)
         a.step(action)
         b.step(mirror.actions(torch.from_numpy(action)).numpy())
