@@ -16,6 +16,7 @@ from policies.training.export import export_policy
 from policies.training.symmetry import Mirror
 from policies.training.trainer import Trainer
 from sim.envs.vector import G1WalkVectorEnv
+from sim.robot import SimRobot
 from tests.policies.test_train import TINY
 
 FRAMES = 3
@@ -78,6 +79,16 @@ def test_a_run_with_history_starts_as_the_single_frame_policy_it_widens_and_ship
     policy = LearnedPolicy(pt)
     assert policy.contract.obs_history == FRAMES and policy.observation.size == CONTRACT.obs_size
     assert load_checkpoint(tmp_path / "history" / "latest.pt")["contract"]["obs_history"] == FRAMES
+    robot, targets, seen = SimRobot(control_period=CONTRACT.control_dt), np.zeros((6, 29)), []
+    robot.reset(np.array(CONTRACT.default_pose))
+    for k in range(4):
+        policy.act(robot.read(), k * CONTRACT.control_dt, targets)
+        robot.advance()
+        seen.append(policy.observation.reshape(FRAMES, -1).copy())
+    assert all(np.array_equal(f, seen[0][-1]) for f in seen[0]), "the hand-over starts the history afresh"
+    assert np.array_equal(seen[3][:-1], seen[2][1:]) and not np.array_equal(seen[3][-1], seen[2][-1]), \
+        "each step's frame enters last and the oldest leaves"
+    assert np.isfinite(targets).all()
 
 
 def test_a_history_policy_is_not_widened_again_to_another_length(tmp_path):
