@@ -56,10 +56,12 @@ def _both(randomization: Randomization, config: WalkConfig = SHORT, seed: int = 
 
 @pytest.mark.parametrize("randomization, contract", [
     (Randomization.none(), None),
-    (replace(Randomization(models=4), push_seconds=(0.1, 0.2), push_speed=0.5), PolicyContract(stand_still_below=0.1)),
-], ids=["nominal", "randomized-pushed-standing"])
+    (replace(Randomization(models=4), push_seconds=(0.1, 0.2), push_speed=0.5),
+     PolicyContract(stand_still_below=0.1, obs_history=3)),
+], ids=["nominal", "randomized-pushed-standing-history"])
 def test_the_warp_backend_steps_as_the_rollout_backend_does(randomization, contract):
-    """The second case also stops the gait clock of robots told to stand (half of the commands)."""
+    """The second case also stops the gait clock of robots told to stand (half of the commands) and
+    stacks three observation frames, restarted where robots reset."""
     config = replace(SHORT, standing_fraction=0.5) if contract is not None else SHORT
     rollout, warp = _both(randomization, config, contract=contract)
     _agree = Agreement()
