@@ -219,7 +219,9 @@ def export(args: argparse.Namespace) -> int:
     for path in paths:
         print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
     contract = PolicyContract().with_choices_of(stored_contract(paths[0]))
-    print(f"contract {contract.hash()}: 12 leg joints, 47 observations, 50 Hz")
+    frames = f" ({contract.obs_history} frames of {contract.frame_size})" if contract.obs_history > 1 else ""
+    print(f"contract {contract.hash()}: {contract.action_size} leg joints, {contract.obs_size} observations{frames}, "
+          f"{1 / contract.control_dt:g} Hz")
     return 0
 
 
