@@ -7,6 +7,8 @@ builder works on batches (one row per robot), so a single env and the batched ve
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from policies.arrays import like, namespace
@@ -83,10 +85,10 @@ class ObservationHistory:
 
     def __init__(self, frames: int) -> None:
         self.frames = frames
-        self.buffer = None
+        self.buffer: Any = None
         """(robots, frames, frame size): the frames the policy last saw."""
 
-    def start(self, frame, rows=None):
+    def start(self, frame: Any, rows: Any = None) -> Any:
         """Every robot in `rows` (all if None) starts afresh: its history is `frame` repeated, as a robot
         that stood still would have seen. Returns the batch's stacked observations."""
         xp = namespace(frame)
@@ -97,13 +99,13 @@ class ObservationHistory:
             self.buffer[rows] = fresh[rows]
         return self._stacked()
 
-    def add(self, frame):
+    def add(self, frame: Any) -> Any:
         """The step's frames enter, the oldest leave; returns the stacked observations."""
         xp = namespace(frame)
         self.buffer = xp.concat((self.buffer[:, 1:], frame[:, None]), axis=1)
         return self._stacked()
 
-    def _stacked(self):
+    def _stacked(self) -> Any:
         """A copy: observations handed out stay as they were when the history moves on or restarts."""
         xp = namespace(self.buffer)
         return xp.asarray(xp.reshape(self.buffer, (self.buffer.shape[0], -1)), copy=True)

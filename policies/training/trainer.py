@@ -37,9 +37,9 @@ from policies.checkpoint import (
 )
 from policies.contract import PolicyContract
 from policies.training.curve import plot_learning_curve
+from policies.training.history_start import widen_to_history
 from policies.training.ppo_env import RslVecEnv
 from policies.training.ranks import Ranks
-from policies.training.history_start import widen_to_history
 from policies.training.symmetry import Mirror
 from sim.envs.g1_stand import STAND_CONFIG
 from sim.envs.g1_walk import WalkConfig
