@@ -64,9 +64,10 @@ class WalkConfig:
     which every hand-over to a pose state begins with, is practised in most episodes, not a few."""
     episode_seconds: float = 20.0
     reset_joint_noise: float = 0.05
-    tracking_sigma: float = 0.25
-    """Width of the tracking rewards' kernel, exp(-error^2 / sigma), legged_gym's: narrower kernels
-    give a policy far from its command too little gradient to learn from."""
+    tracking_sigmas: tuple[float, ...] = (0.25, 0.05)
+    """Widths of the tracking rewards' kernels, exp(-error^2 / sigma), summed. legged_gym's 0.25 leads a
+    policy far from its command (a narrower kernel alone is flat there); on it a 0.1 m/s miss costs 4 %
+    of the term, too little to close. The 0.05 kernel prices that last tenth: it costs 18 %."""
     base_height_target: float = 0.78
     swing_height: float = 0.07
     """Peak sole height (m) of the swing: each foot follows the reference step's half sine (see
@@ -152,9 +153,11 @@ def walk_rewards(config: WalkConfig, dt: float, b: WalkBatch, legs: LegJoints) -
     swing_target = c.swing_height * b.lift
     beyond = xp.clip(like(legs.lower, b.q) - b.q, 0, None) + xp.clip(b.q - like(legs.upper, b.q), 0, None)
     miss = xp.linalg.vector_norm((b.q - b.reference)[:, like(_SAGITTAL, b.q)], axis=1)
+    lin_error = xp.sum((b.command[:, :2] - b.lin[:, :2]) ** 2, axis=1)
+    yaw_error = (b.command[:, 2] - b.ang[:, 2]) ** 2
     terms = {
-        "tracking_lin_vel": w.tracking_lin_vel * xp.exp(-xp.sum((b.command[:, :2] - b.lin[:, :2]) ** 2, axis=1) / c.tracking_sigma),
-        "tracking_ang_vel": w.tracking_ang_vel * xp.exp(-((b.command[:, 2] - b.ang[:, 2]) ** 2) / c.tracking_sigma),
+        "tracking_lin_vel": w.tracking_lin_vel * sum(xp.exp(-lin_error / sigma) for sigma in c.tracking_sigmas),
+        "tracking_ang_vel": w.tracking_ang_vel * sum(xp.exp(-yaw_error / sigma) for sigma in c.tracking_sigmas),
         "alive": xp.full(b.command.shape[0], w.alive, dtype=b.command.dtype, device=device(b.command)),
         "lin_vel_z": w.lin_vel_z * b.lin[:, 2] ** 2,
         "ang_vel_xy": w.ang_vel_xy * xp.sum(b.ang[:, :2] ** 2, axis=1),
