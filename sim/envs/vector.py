@@ -30,8 +30,8 @@ from policies.contract import PolicyContract
 from policies.gait import GaitClock
 from policies.observation import ObservationHistory
 from sim.envs.feet import FootSensors
-from sim.envs.g1_walk import (NOT_PUSHED, G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, recovering,
-                              sample_commands, walk_rewards)
+from sim.envs.g1_walk import (NOT_PUSHED, G1WalkEnv, LegJoints, WalkBatch, WalkConfig, average_velocity, gait_targets,
+                              recovering, sample_commands, walk_rewards)
 from sim.envs.randomization import Randomization, model_variants
 from sim.envs.upper_body import UpperBodyTargets
 from sim.foreign_g1 import ForeignG1
@@ -95,6 +95,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self._trajectory = np.zeros((num_envs, self.substeps, self.states.shape[1]))
         self._sensors = np.zeros((num_envs, self.substeps, self.model.nsensordata))
         self.commands = np.zeros((num_envs, 3))
+        self.mean_velocity = np.zeros((num_envs, 3))
         self.last_actions = np.zeros((num_envs, self.contract.action_size), dtype=np.float32)
         self.steps = np.zeros(num_envs, dtype=np.int64)
         self.gait = GaitClock(self.contract, np.zeros(num_envs, dtype=np.int64))
@@ -160,6 +161,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         self.quat[rows] = self._initial_state[1 + 3 : 1 + 7]
         self.gyro[rows] = 0.0
         self.last_actions[rows] = 0.0
+        self.mean_velocity[rows] = 0.0
         self.steps[rows] = 0
         self.gait.reset(rows)
         self.variant[rows] = self._rng.integers(0, len(self.variants), len(rows))
@@ -250,9 +252,10 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
         tau = np.clip(self._kp * (q_des - q) - self._kd * dq, -self._effort, self._effort)
         foot_pos, foot_vel, contact = self._feet.read(sensors)
         gait = gait_targets(self.contract, self._legs, self.gait.t)
+        average_velocity(self.mean_velocity, lin, qvel[:, 3:6], c, self.contract.control_dt)
         batch = WalkBatch(self.commands, lin, qvel[:, 3:6], self.quat, qpos[:, 2], q[:, self._act], dq[:, self._act],
                           tau[:, self._act], actions, self.last_actions, foot_pos, foot_vel, contact, *gait,
-                          recovering(self.steps, self._pushed_at, c, self.contract.control_dt))
+                          self.mean_velocity, recovering(self.steps, self._pushed_at, c, self.contract.control_dt))
         rewards, terms = walk_rewards(c, self.contract.control_dt, batch, self._legs)
         self.last_actions[:] = actions
         self.privileged[:] = np.column_stack((lin, qpos[:, 2], contact, foot_pos[:, :, 2], self._friction[self.variant]))
@@ -272,7 +275,7 @@ class G1WalkVectorEnv(gym.vector.VectorEnv):
 
     _SNAPSHOT = ("states", "commands", "last_actions", "steps", "gait_steps", "gait_quiet", "variant", "quat",
                  "gyro", "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push",
-                 "_pushed_at", "history_frames")
+                 "_pushed_at", "history_frames", "mean_velocity")
 
     @property
     def gait_quiet(self):

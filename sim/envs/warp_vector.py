@@ -28,8 +28,8 @@ from policies.contract import PolicyContract
 from policies.gait import GaitClock
 from policies.observation import ObservationHistory
 from sim.envs.feet import FootSensors
-from sim.envs.g1_walk import (NOT_PUSHED, G1WalkEnv, LegJoints, WalkBatch, WalkConfig, gait_targets, recovering,
-                              sample_commands, walk_rewards)
+from sim.envs.g1_walk import (NOT_PUSHED, G1WalkEnv, LegJoints, WalkBatch, WalkConfig, average_velocity, gait_targets,
+                              recovering, sample_commands, walk_rewards)
 from sim.envs.randomization import Randomization, model_variants
 from sim.envs.upper_body import UpperBodyTargets
 from sim.envs.vector import PRIVILEGED_SIZE, observation_noise, rotate_into_body, sensor_slice
@@ -98,6 +98,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         self._variant = torch.zeros(num_envs, dtype=torch.int64, device=self.device)
         nu = m.nu
         self.commands = torch.zeros((num_envs, 3), device=self.device)
+        self.mean_velocity = torch.zeros((num_envs, 3), device=self.device)
         self.last_actions = torch.zeros((num_envs, self.contract.action_size), device=self.device)
         self.steps = np.zeros(num_envs, dtype=np.int64)
         """Policy steps into each episode, on the host: the random events it times are drawn there."""
@@ -174,6 +175,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         self.quat[dev] = self._initial_qpos[3:7]
         self.gyro[dev] = 0.0
         self.last_actions[dev] = 0.0
+        self.mean_velocity[dev] = 0.0
         self.steps[rows] = 0
         self._steps[dev] = 0
         self.gait.reset(dev)
@@ -287,8 +289,9 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
         foot_pos, foot_vel, contact = self._feet.read(sensors)
         gait = gait_targets(self.contract, self._legs, self.gait.t)
         act = self._act
+        average_velocity(self.mean_velocity, lin, qvel[:, 3:6], c, dt)
         batch = WalkBatch(self.commands, lin, qvel[:, 3:6], self.quat, qpos[:, 2], q[:, act], dq[:, act], tau[:, act],
-                          actions, self.last_actions, foot_pos, foot_vel, contact, *gait,
+                          actions, self.last_actions, foot_pos, foot_vel, contact, *gait, self.mean_velocity,
                           self._tensor(recovering(self.steps, self._pushed_at, c, dt)))
         rewards, terms = walk_rewards(c, dt, batch, self._legs)
         self.last_actions[:] = actions
@@ -311,7 +314,7 @@ class G1WalkWarpEnv(gym.vector.VectorEnv):
     # -- persistence ---------------------------------------------------------------------------------
     _SNAPSHOT = ("qpos", "qvel", "commands", "last_actions", "steps", "gait_steps", "gait_quiet", "variant",
                  "quat", "gyro", "privileged", "_kp", "_kd", "_targets", "_latency", "_next_push",
-                 "_pushed_at", "history_frames")
+                 "_pushed_at", "history_frames", "mean_velocity")
 
     @property
     def gait_quiet(self):

@@ -207,3 +207,28 @@ def test_a_pushed_robot_is_free_of_the_stepping_reference_while_it_recovers_and_
     env.restore(snap)
     *_, info = env.step(still)
     assert info["contact"][0] == 0, "a resumed run knows the push"
+
+
+def test_the_mean_tracking_terms_judge_the_velocity_over_a_gait_period_not_the_sway_within_steps():
+    """Two robots told 0.5 m/s: one sways +-0.3 m/s about it at the step rate, one walks a steady 0.4.
+    The mean-tracking term pays the first in full and prices the second's 0.1 m/s miss, which the
+    wide instant kernel hardly sees."""
+    from policies.contract import PolicyContract
+    from sim.envs.g1_walk import LegJoints, WalkBatch, WalkConfig, average_velocity, walk_rewards
+
+    config, contract = WalkConfig(), PolicyContract()
+    dt, w = contract.control_dt, config.rewards
+    legs = LegJoints.of(contract, config.soft_limit_fraction)
+    mean, still = np.zeros((2, 3)), np.zeros((2, 3))
+    for t in np.arange(0.0, 5.0, dt):
+        lin = np.array([[0.5 + 0.3 * np.sin(2 * np.pi * t / 0.4), 0.0, 0.0], [0.4, 0.0, 0.0]])
+        average_velocity(mean, lin, still, config, dt)
+    zeros12, feet = np.zeros((2, 12)), np.zeros((2, 2, 3))
+    batch = WalkBatch(np.array([[0.5, 0.0, 0.0]] * 2), lin, still, np.array([[1.0, 0, 0, 0]] * 2), np.full(2, 0.78),
+                      zeros12, zeros12, zeros12, zeros12, zeros12, feet, feet, np.ones((2, 2), bool),
+                      np.ones((2, 2), bool), np.zeros((2, 2)), zeros12, mean)
+    _, terms = walk_rewards(config, dt, batch, legs)
+    swaying, steady = terms["tracking_mean_lin_vel"] / w.tracking_mean_lin_vel
+    assert swaying > 0.95, "the sway within steps is not a miss"
+    assert steady < 0.92, "a 0.1 m/s miss costs the mean term over 8 %"
+    assert terms["tracking_lin_vel"][1] / w.tracking_lin_vel > 0.95, "the wide instant kernel barely prices it"
