@@ -6,7 +6,8 @@ frame holds the latest tick at or before its time, as the robot had it). Frames 
 `meta/tasks.parquet`, features and rates to `meta/info.json`, statistics over all frames to
 `meta/stats.json`. Feature names come from the policy contract the run was recorded under: every
 motor's joint name for positions, velocities and commands, the contract's observation layout and
-actuated joints for the policy's own observation and action when a policy drove. A run with a policy
+actuated joints for the policy's own observation and action when a policy drove (a policy that sees
+several frames has its older ones named `NAME@t-K`, K policy steps back, oldest first). A run with a policy
 is its episode only while the policy drove (state 200), so every frame has both. Camera frames become
 video features (`lerobot_video.py`).
 
@@ -61,10 +62,12 @@ def features(contract: dict, policy: bool, cameras: dict[str, tuple[int, int]], 
     feats["action"] = _vector(joints)
     if policy:
         actuated = [joints[i] for i in contract["actuated"]]
-        names = []
+        frame = []
         for part, size in contract["obs_layout"]:
             labels = actuated if size == len(actuated) else PART_LABELS.get(part, [str(i) for i in range(size)])
-            names += [f"{part}.{label}" for label in labels]
+            frame += [f"{part}.{label}" for label in labels]
+        frames = contract.get("obs_history", 1)
+        names = [f"{name}@t-{back}" for back in range(frames - 1, 0, -1) for name in frame] + frame
         feats["observation.policy"] = _vector(names)
         feats["action.policy"] = _vector(actuated)
     for name in INDEX_FEATURES:

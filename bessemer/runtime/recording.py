@@ -120,14 +120,15 @@ def check_recording(path: Path) -> Recording:
 
 
 def check_contract(recording: Recording) -> PolicyContract:
-    """This stack's contract, if the recording was made under it; else a one-line refusal naming the field."""
+    """This stack's contract with the recording's policy choices (its gait, its observation frames), if
+    the recording was made under it; else a one-line refusal naming the field."""
     contract = PolicyContract()
     problem = contract.mismatch(recording.contract)
     if problem is not None:
         problem = problem.replace("checkpoint", "recording").replace("missing from the recording", "missing from it")
         raise RecordingError(f"the recording was made under another policy contract, differing in {problem}: "
                              f"use the Bessemer version that recorded it")
-    return contract
+    return contract.with_choices_of(recording.contract)
 
 
 def _decode_tokens(data: bytes) -> tuple[int, float, np.ndarray]:

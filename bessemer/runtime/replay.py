@@ -168,12 +168,16 @@ def _angle_between(a: np.ndarray, b: np.ndarray) -> float:
 
 def policy_actions(recording: Recording, policy: Path) -> dict:
     """Actions of the policy in `policy` on the recorded observations, beside the recorded ones."""
-    from policies.inference import load_module
+    from policies.inference import load_module, stored_contract
     import torch
 
     contract = check_contract(recording)
     if "/policy/observation" not in recording.channels:
         raise RecordingError("the recording holds no policy observations: record a run that reaches state 200")
+    frames = stored_contract(policy).get("obs_history", 1)
+    if frames != contract.obs_history:
+        raise RecordingError(f"{policy} sees {frames} observation frames and the recorded policy saw "
+                             f"{contract.obs_history}: replay it with a policy of {contract.obs_history}")
     module = load_module(policy, contract)
     obs = recording.channels["/policy/observation"]["observation"].astype(np.float32)
     recorded = recording.channels["/policy/action"]["action"]

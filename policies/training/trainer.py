@@ -141,9 +141,13 @@ def unknown_env(env_id: str) -> str | None:
 def starting_point(path: Path, contract: PolicyContract) -> dict:
     """What a new run takes from `path`: a checkpoint's networks, optimizer and counters, or an
     exported policy's actor (with its observation normalizer) alone."""
-    from policies.inference import is_exported_policy, load_module
+    from policies.inference import is_exported_policy, load_module, stored_contract
 
     if is_exported_policy(path):
+        frames = stored_contract(path).get("obs_history", 1)
+        if frames != contract.obs_history:
+            raise CheckpointError(f"{path} sees {frames} observation frames and this run {contract.obs_history}: "
+                                  f"give the run --obs-history {frames}")
         return {"exported_actor": load_module(path, contract).state_dict()}
     saved = load_checkpoint(path)
     check_contract(path, saved["contract"], contract)

@@ -48,14 +48,16 @@ def test_a_dataset_from_two_logs_loads_in_lerobots_class(walk, lerobot_python, t
     frame = 7
     loaded = load(lerobot_python, out, per_episode + frame, tmp_path)
     assert loaded["fps"] == 25 and loaded["episodes"] == 2 and loaded["frames"] == 2 * per_episode
-    contract = PolicyContract()
+    contract = PolicyContract().with_choices_of(recording.contract)
     features = loaded["features"]
     assert features["observation.state"] == {"shape": [29], "names": list(contract.joint_names)}
     assert features["action"]["names"] == list(contract.joint_names)
     assert features["action.policy"]["names"] == [contract.joint_names[i] for i in contract.actuated]
     assert features["observation.policy"]["shape"] == [contract.obs_size]
-    assert features["observation.policy"]["names"][:3] == ["gyro.x", "gyro.y", "gyro.z"]
-    assert features["observation.policy"]["names"][9] == "joint_pos.left_hip_pitch_joint"
+    names, current = features["observation.policy"]["names"], contract.obs_size - contract.frame_size
+    assert names[current:current + 3] == ["gyro.x", "gyro.y", "gyro.z"], "the current frame ends the row"
+    assert names[current + 9] == "joint_pos.left_hip_pitch_joint"
+    assert names[0] == ("gyro.x" if contract.obs_history == 1 else f"gyro.x@t-{contract.obs_history - 1}")
 
     item = loaded["item"]
     assert item["episode_index"] == 1 and item["frame_index"] == frame and item["task"] == "walk forward"

@@ -104,3 +104,19 @@ def test_a_recording_cut_short_replays_up_to_the_cut(walk, tmp_path):
     assert result["ticks"] == len(recording.channels["/robot/command"]) - 1 > 100
     assert max(j["q_rad"]["max"] for j in result["joints"].values()) < 1e-9
     assert np.isfinite(result["pelvis"]["orientation_rad"]["max"])
+
+
+def test_a_policy_that_sees_other_observation_frames_is_refused_in_one_line(walk, tmp_path, capsys):
+    """A policy must act on the observations as recorded: one that stacks another number of frames cannot."""
+    import torch
+
+    module = torch.jit.load(str(SHIPPED_WALK_POLICY), _extra_files=(files := {CONTRACT_FILE: ""}))
+    meta = json.loads(files[CONTRACT_FILE])
+    recorded = meta["contract"].get("obs_history", 1)
+    meta["contract"]["obs_history"] = recorded + 1
+    other = tmp_path / "other.pt"
+    torch.jit.save(module, str(other), _extra_files={CONTRACT_FILE: json.dumps(meta)})
+    assert main(["replay", str(walk), "--policy", str(other), "--json", str(tmp_path / "out.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"sees {recorded + 1} observation frames and the recorded policy saw {recorded}" in err[0], err
+    assert not (tmp_path / "out.json").exists()

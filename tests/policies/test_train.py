@@ -77,9 +77,10 @@ def test_a_run_started_from_another_runs_policy_keeps_its_networks_and_lineage(t
 
 
 def test_a_run_started_from_an_exported_policy_acts_as_that_policy(tmp_path):
-    from policies.inference import SHIPPED_WALK_POLICY, load_module
+    from policies.inference import SHIPPED_WALK_POLICY, load_module, stored_contract
 
-    config = replace(TINY, actor_hidden=(256, 128, 128), init_from=str(SHIPPED_WALK_POLICY), init_std=0.3)
+    config = replace(TINY, actor_hidden=(256, 128, 128), init_from=str(SHIPPED_WALK_POLICY), init_std=0.3,
+                     obs_history=stored_contract(SHIPPED_WALK_POLICY).get("obs_history", 1))
     trainer = Trainer(config, tmp_path / "fine-tune")
     obs = torch.randn(16, trainer.contract.obs_size)
     with torch.inference_mode():
@@ -91,10 +92,22 @@ def test_a_run_started_from_an_exported_policy_acts_as_that_policy(tmp_path):
 
 
 def test_an_exported_policy_of_other_layers_is_refused_in_one_line(tmp_path):
-    from policies.inference import SHIPPED_WALK_POLICY
+    from policies.inference import SHIPPED_WALK_POLICY, stored_contract
 
+    frames = stored_contract(SHIPPED_WALK_POLICY).get("obs_history", 1)
     with pytest.raises(CheckpointError, match="does not fit this run's actor"):
-        Trainer(replace(TINY, init_from=str(SHIPPED_WALK_POLICY)), tmp_path / "run")
+        Trainer(replace(TINY, init_from=str(SHIPPED_WALK_POLICY), obs_history=frames), tmp_path / "run")
+
+
+def test_an_exported_policy_of_other_observation_frames_is_refused_naming_its_frames(tmp_path):
+    from policies.inference import SHIPPED_WALK_POLICY, stored_contract
+
+    frames = stored_contract(SHIPPED_WALK_POLICY).get("obs_history", 1)
+    other = 1 if frames > 1 else 2
+    with pytest.raises(CheckpointError, match=f"sees {frames} observation frames and this run {other}: "
+                                              f"give the run --obs-history {frames}"):
+        Trainer(replace(TINY, actor_hidden=(256, 128, 128), init_from=str(SHIPPED_WALK_POLICY), obs_history=other),
+                tmp_path / "run")
 
 
 def test_a_new_run_refuses_a_folder_that_holds_one(tmp_path):
