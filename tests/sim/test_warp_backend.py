@@ -107,11 +107,12 @@ def test_the_warp_backend_steps_as_the_rollout_backend_does(randomization, contr
 def test_the_shipped_policy_walks_on_the_warp_backend_as_on_the_rollout_backend():
     """The shipped policy was trained on the rollout backend; on Warp it takes the same actions and
     goes forward without falling."""
-    from policies.inference import SHIPPED_WALK_POLICY, load_module
+    from policies.inference import SHIPPED_WALK_POLICY, load_module, stored_contract
 
     config = WalkConfig().holding((0.5, 0.0, 0.0))
-    rollout, warp = _both(Randomization.none(), config)
-    policy = load_module(SHIPPED_WALK_POLICY, rollout.contract)
+    contract = PolicyContract().with_choices_of(stored_contract(SHIPPED_WALK_POLICY))
+    rollout, warp = _both(Randomization.none(), config, contract=contract)
+    policy = load_module(SHIPPED_WALK_POLICY, contract)
     obs_a, _ = rollout.reset(seed=3)
     obs_b, _ = warp.reset(seed=3)
     start = warp.base_position()
