@@ -53,8 +53,10 @@ class RewardWeights:
 
 @dataclass(frozen=True)
 class WalkConfig:
-    command_ranges: tuple[tuple[float, float], ...] = COMMAND_RANGES
-    """Ranges of the commanded forward and lateral speed (m/s) and yaw rate (rad/s)."""
+    command_ranges: tuple[tuple[float, float], ...] = ((COMMAND_RANGES[0][0], 1.2), *COMMAND_RANGES[1:])
+    """Ranges of the commanded forward and lateral speed (m/s) and yaw rate (rad/s) trained over. Forward
+    reaches past the 1.0 m/s the runtime accepts (`COMMAND_RANGES`): every walker here undershot the
+    fastest command it trained on (0.68-0.85 m/s at 1.0), so training to 1.2 makes 1.0 an inner one."""
     standing_fraction: float = 0.2
     """Share of sampled commands that are zero, so the policy also learns to stand, and to stop."""
     axis_zero_fraction: float = 0.3
