@@ -46,9 +46,10 @@ class LaunchConfig:
     events: list[str] = field(default_factory=list)
 
 
-POLICY_START_S = 60.0
-"""Longest wait for the policy node's first heartbeat before state 200 is requested: loading torch and
-the policy beside a perception node on a busy 2-core machine took over 15 s (the run then refused 200)."""
+NODE_START_S = 60.0
+"""Longest wait for the policy node's first heartbeat (and the perception node's, when a scene needs it)
+before state 200 is requested: loading torch and the policy beside a perception node on a busy 2-core
+machine took over 15 s (the run then refused 200)."""
 
 def check_ports_free(endpoints: Endpoints) -> None:
     host = "0.0.0.0" if not endpoints.loopback else endpoints.host
@@ -137,7 +138,7 @@ class Launcher:
         e = self.config.endpoints
         for target in self.config.sequence:
             if target == FsmId.START:
-                self._wait(lambda s: s["fsm"]["policy_allowed"], POLICY_START_S)
+                self._wait_for_nodes()
             accepted, _, message = request_fsm(e, int(target))
             self.say(f"request {int(target)}: {message}")
             if not accepted:
@@ -147,6 +148,15 @@ class Launcher:
             if settled["fsm"]["state"] != target:
                 raise SequenceRefused(f"state {int(target)} not held: {settled['fsm']['last_fault']}")
             self._wait(lambda s: False, self.config.hold)
+
+    def _wait_for_nodes(self) -> None:
+        """A scene's ball is pushed at the hand-over: hand over only once the node that rolls and sees it runs."""
+        scene = self.config.perception and (self.config.intercept is not None or self.config.follow_sound is not None)
+        ready = self._wait(lambda s: s["fsm"]["policy_allowed"] and (not scene or "perception" in s["nodes"]),
+                           NODE_START_S)
+        if scene and "perception" not in ready["nodes"]:
+            raise SequenceRefused(f"the perception node has not reported in {NODE_START_S:.0f} s: the scene would "
+                                  "go unseen, so the robot is not handed to the policy")
 
     def hold(self) -> None:
         """Hold for the duration (until Ctrl-C without one), or until the task is over."""

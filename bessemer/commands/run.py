@@ -90,12 +90,13 @@ def _check_learned_policy(args: argparse.Namespace) -> None:
 
 
 def _intercept_line(judge: dict) -> str:
+    ended = f" ({judge['ended_by']})" if judge["ended_by"] else ""
     if judge["rest_xy_m"] is None:
-        return "intercept: the perception node never reported the scene"
+        return f"intercept: the perception node never reported the scene{ended}"
     rest = ", ".join(f"{v:.2f}" for v in judge["rest_xy_m"])
     how = "REACHED" if judge["reached"] else "not reached"
     return (f"intercept {how}: ball {'at rest' if judge['ball_at_rest'] else 'still rolling'} at ({rest}) m, pelvis "
-            f"{judge['final_distance_m']:.2f} m from it{', FELL' if judge['fell'] else ', upright'}")
+            f"{judge['final_distance_m']:.2f} m from it{', FELL' if judge['fell'] else ', upright'}{ended}")
 
 
 def _degraded(node: dict) -> str:
