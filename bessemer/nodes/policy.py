@@ -5,7 +5,8 @@ at zero until state 200): if this process dies or stalls, the low-level loop see
 expire and damps. Perception is optional: without fresh percepts, or with
 percepts whose inputs are flagged, the node keeps running and reports itself degraded; a policy that
 uses percepts (`PerceivingPolicy`) gets each one, in order, as it arrives. A policy that steers in the
-odometry frame (`LocatingPolicy`) gets the pelvis's pose; in simulation, the simulator's (SIM_POSE).
+odometry frame (`LocatingPolicy`) gets the pelvis's pose; in simulation, the simulator's (SIM_POSE),
+before each percept the pose at the percept's stamp and then the newest.
 A policy that reports on its task (`Reporting`) has the report carried in its heartbeat. The
 heartbeat also says whether the policy can stand still and whether it now does: with it, the
 low-level node's FSM brings a walker to a stop (the state's stop request) before a pose state takes
@@ -23,6 +24,7 @@ import zmq
 from bessemer import wire
 from bessemer.endpoints import Endpoints
 from bessemer.nodes.heartbeat import Heartbeat
+from bessemer.nodes.pose_history import PoseHistory
 from bessemer.nodes.subscriber import InOrder, NewestOnly
 from bessemer.runtime.policy_host import PolicyStep
 from bessemer.tasks.intercept_perception import Pose, pelvis_pose
@@ -63,6 +65,8 @@ class PolicyNode:
         self.percept_in = InOrder(endpoints.connect(self.ctx, zmq.SUB, "percept"), self.sid, wire.MsgType.PERCEPT)
         self.pose_in = (NewestOnly(endpoints.connect(self.ctx, zmq.SUB, "pose", latest_only=True), self.sid,
                                    wire.MsgType.SIM_POSE) if isinstance(policy, LocatingPolicy) else None)
+        self.poses = PoseHistory()
+        """The poses a percept is placed with: the one it was seen from, not the newest."""
         self.targets_out = endpoints.connect(self.ctx, zmq.PUB, "targets")
         self.heartbeat = Heartbeat(endpoints.connect(self.ctx, zmq.PUB, "heartbeat"), self.sid, "policy")
         self.state = RobotState(wire.NUM_MOTORS)
@@ -101,8 +105,8 @@ class PolicyNode:
             self._state_at = h.stamp
             self._fsm_state, self._stop_requested = state.fsm_id, state.stop_requested
         if self.pose_in is not None and (pose := self.pose_in.take()) is not None:
-            self.policy.locate(pelvis_pose(np.frombuffer(pose[1], dtype=np.float64)))
-        for _, frames in self.percept_in.drain():
+            self.poses.add(pose[0].stamp, pelvis_pose(np.frombuffer(pose[1], dtype=np.float64)))
+        for h, frames in self.percept_in.drain():
             try:
                 self.percept = wire.parse_percept(frames)
             except wire.WireError as exc:
@@ -110,7 +114,11 @@ class PolicyNode:
                 continue
             self._percept_at = now
             if isinstance(self.policy, PerceivingPolicy):
+                if self.pose_in is not None and (seen_from := self.poses.at(h.stamp)) is not None:
+                    self.policy.locate(seen_from)
                 self.policy.perceive(self.percept)
+        if self.pose_in is not None and (pose_now := self.poses.newest) is not None:
+            self.policy.locate(pose_now)
         if now - self._state_at < STATE_FRESH:
             seq, deadline = self.step(self.state, self._fsm_state, time.monotonic(), self._stop_requested)
             self.targets_out.send_multipart(wire.targets_frames(self.sid, seq, deadline, self.step.targets), zmq.NOBLOCK)
