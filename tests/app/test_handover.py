@@ -14,13 +14,15 @@ from control.fsm import FsmId
 from control.motion import MoveLimits
 from policies.inference import SHIPPED_WALK_POLICY
 
-STANDING_WALKER = Path(__file__).parents[2] / "policies" / "in_training" / "g1-walk-stand" / "latest.pt"
-"""The policy in training, which stands still under a zero command (its contract's `stand_still_below`)."""
+STEPPING_WALKER = Path(__file__).parents[1] / "assets" / "g1_walk_stepping.pt"
+"""The walk shipped before, which steps in place under a zero command: the FSM must not wait for it."""
+STANDING_WALKER = SHIPPED_WALK_POLICY
+"""Stands still under a zero command (its contract's `stand_still_below`)."""
 SHORT = HandoverConfig(hold_s=1.0)
 
 
 def test_a_walker_that_cannot_stand_still_is_handed_to_the_stand_at_once():
-    result = handover_trial(SHIPPED_WALK_POLICY, SHORT, seed=0)
+    result = handover_trial(STEPPING_WALKER, SHORT, seed=0)
     assert result.speed_mps > 0.3, "it was walking when the stand was asked for"
     assert result.stand_after_s is not None and result.stand_after_s < 0.01
 

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from policies.training.eval_table import Bars
 from policies.training.evaluate import EvalConfig, evaluate
 from policies.inference import SHIPPED_WALK_POLICY, LearnedPolicy
 
@@ -46,6 +47,24 @@ def test_it_walks_straight_ahead_at_the_commanded_half_metre_per_second(policy, 
 def test_it_turns_either_way_at_the_commanded_rate(policy, seed, rate):
     result = robot(policy, seed, command=(0.0, 0.0, rate))
     assert not result["fell"] and abs(result["yaw_rate_rps"] - rate) <= 0.15, result
+
+
+@pytest.mark.parametrize("command", [(-0.3, 0.0, 0.0), (0.0, 0.2, 0.0), (0.0, 0.0, 1.0), (0.0, 0.0, -1.0)],
+                         ids=["backward", "sideways", "turn-left-fast", "turn-right-fast"])
+@pytest.mark.parametrize("seed", range(3))
+def test_it_walks_backward_sideways_and_turns_fast_within_a_robot_ready_walkers_bars(policy, seed, command):
+    """Rows of `bessemer eval --table`, three seeds each (the table runs ten)."""
+    bars = Bars()
+    result = robot(policy, seed, command=command)
+    assert not result["fell"], result
+    assert result["velocity_error_mps"] <= bars.speed_error and result["yaw_rate_error_rps"] <= bars.yaw_error, result
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_it_stands_still_under_a_zero_command(policy, seed):
+    result = robot(policy, seed, command=(0.0, 0.0, 0.0))
+    assert not result["fell"] and result["velocity_error_mps"] <= Bars().stand_drift, result
+    assert result["distance_m"] < 0.2, result
 
 
 @pytest.mark.parametrize("seed", SEEDS)
