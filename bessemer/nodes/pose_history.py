@@ -42,7 +42,8 @@ class PoseHistory:
             return self._poses[0]
         if i == len(self._stamps):
             return self._poses[-1]
-        (t0, (x0, y0, h0)), (t1, (x1, y1, h1)) = (self._stamps[i - 1], self._poses[i - 1]), (self._stamps[i], self._poses[i])
+        t0, t1 = self._stamps[i - 1], self._stamps[i]
+        (x0, y0, h0), (x1, y1, h1) = self._poses[i - 1], self._poses[i]
         s = (stamp - t0) / (t1 - t0) if t1 > t0 else 1.0
         turn = math.remainder(h1 - h0, math.tau)
         return x0 + s * (x1 - x0), y0 + s * (y1 - y0), math.remainder(h0 + s * turn, math.tau)

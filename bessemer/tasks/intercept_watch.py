@@ -58,7 +58,8 @@ class InterceptWatch:
         return settled or self.ball["seconds_after_push"] >= TIME_LIMIT_S
 
     def summary(self) -> dict:
-        """The judge on the last status taken, keyed as `bessemer sim --task intercept`'s."""
+        """The judge on the last status taken, keyed as `bessemer sim --task intercept`'s, and why the run
+        ended early, if it did."""
         ball, controller, fsm = self.ball or {}, self.controller or {}, self.fsm or {}
         upright = fsm.get("state") == FsmId.START and fsm.get("faults") == 0
         at_rest = bool(ball.get("ball_at_rest", False))
