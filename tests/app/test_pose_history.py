@@ -55,7 +55,12 @@ def test_percepts_that_queued_while_the_policy_stalled_are_placed_from_where_the
     node = PolicyNode(policy, endpoints, ctx=ctx)
     ball = np.array([2.0, 0.5])
     try:
-        time.sleep(0.3)
+        joined_by = time.monotonic() + 30
+        while (policy.pose is None or node.percept is None) and time.monotonic() < joined_by:
+            pose_out.send(wire.pose_message(sid, 0, np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0])))
+            percept_out.send_multipart(wire.percept_frames(sid, 0, Percept()))
+            time.sleep(0.05)
+            node.tick(0)
         for seq in range(1, 11):
             x = 0.05 * seq
             qpos = np.zeros(36)
@@ -69,8 +74,10 @@ def test_percepts_that_queued_while_the_policy_stalled_are_placed_from_where_the
             time.sleep(0.02)
             if seq <= 4:
                 node.tick(seq)
-        time.sleep(0.3)
-        node.tick(11)
+        drained_by = time.monotonic() + 30
+        while len(policy.placed) < 10 and time.monotonic() < drained_by:
+            time.sleep(0.05)
+            node.tick(11)
     finally:
         node.close()
         pose_out.close(0)
