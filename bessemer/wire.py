@@ -81,8 +81,9 @@ class Header:
     deadline: float
 
 
-def header(kind: MsgType, stack: int, seq: int, deadline: float = 0.0) -> bytes:
-    return HEADER.pack(MAGIC, VERSION, kind, stack, seq, time.monotonic(), deadline)
+def header(kind: MsgType, stack: int, seq: int, deadline: float = 0.0, stamp: float | None = None) -> bytes:
+    """`stamp`: when what the message reports was true, if not now (a frame rendered from an older pose)."""
+    return HEADER.pack(MAGIC, VERSION, kind, stack, seq, time.monotonic() if stamp is None else stamp, deadline)
 
 
 def parse_header(frames: list[bytes], stack: int) -> Header:
@@ -217,14 +218,14 @@ class Percept:
         return self.audio_degraded or self.vision_degraded
 
 
-def percept_frames(stack: int, seq: int, p: Percept) -> list[bytes]:
+def percept_frames(stack: int, seq: int, p: Percept, stamp: float | None = None) -> list[bytes]:
     flags = AUDIO_DEGRADED * p.audio_degraded | VISION_DEGRADED * p.vision_degraded
     if p.sound_class and p.sound_class not in SOUND_CLASSES:
         raise ValueError(f"unknown sound class {p.sound_class!r}: one of {', '.join(SOUND_CLASSES)}, or empty")
     sound_class = SOUND_CLASSES.index(p.sound_class) + 1 if p.sound_class else 0
     meta = PERCEPT_META.pack(flags, sound_class, p.sound_bearing_deg, p.target_probability, p.target_bearing_deg,
                              p.target_distance_m)
-    return [header(MsgType.PERCEPT, stack, seq), meta, np.asarray(p.tokens, np.uint16).tobytes(),
+    return [header(MsgType.PERCEPT, stack, seq, stamp=stamp), meta, np.asarray(p.tokens, np.uint16).tobytes(),
             p.reasons.encode()[:MAX_TEXT]]
 
 

@@ -86,16 +86,20 @@ class PerceptionNode:
             else:
                 self.sim = SimPerception(self.model, sound)
             self._posed = False
+            self._pose_stamp = 0.0
+            """When the pose the world copy shows was sent: the simulated percept is stamped with it, as what
+            the frame shows was true then, however long the render took and however old the pose was."""
 
     def tick(self, k: int) -> bool:
         percept, frame = self._sim_percept() if self.pose_in is not None else self._robot_percept()
+        seen_at = self._pose_stamp if self.pose_in is not None and self._posed else None
         if len(percept.tokens) and (heard := self.sound_class.push(percept.tokens)) is not None:
             self._heard = heard.name
         elif percept.audio_degraded:
             self._heard = ""
         percept = dataclasses.replace(percept, sound_class=self._heard)
         self._seq += 1
-        self.percept_out.send_multipart(wire.percept_frames(self.sid, self._seq, percept), zmq.NOBLOCK)
+        self.percept_out.send_multipart(wire.percept_frames(self.sid, self._seq, percept, seen_at), zmq.NOBLOCK)
         if frame is not None:
             h, w, c = frame.shape
             self.image_out.send_multipart([wire.header(wire.MsgType.IMAGE, self.sid, self._seq),
@@ -114,6 +118,7 @@ class PerceptionNode:
             qpos = np.frombuffer(newest[1], dtype=np.float64)
             if qpos.size == self.model.nq:
                 self.data.qpos[:] = qpos
+                self._pose_stamp = newest[0].stamp
                 self._posed = moved = True
         if self.sight is not None:
             if (state := self.state_in.take()) is not None:

@@ -48,6 +48,14 @@ def tick_until(node: PerceptionNode, inbox: DrainToNewest, accept, seconds: floa
     pytest.fail(f"no accepted percept in {seconds} s; last {percept if got else None}")
 
 
+def next_percept(inbox: DrainToNewest, seconds: float = 30.0) -> tuple[wire.Header, list[bytes]]:
+    deadline = time.monotonic() + seconds
+    while (got := inbox.drain().get(wire.MsgType.PERCEPT)) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert got is not None, f"no percept in {seconds} s"
+    return got
+
+
 def test_frames_from_the_robots_camera_server_become_detections_and_a_stopped_stream_is_flagged(endpoints):
     scene = BallScene()
     scene.pose_robot(0.0, 0.0, 0.0)
@@ -173,5 +181,37 @@ def test_what_the_robots_microphone_hears_is_named_in_the_percept_once_a_second_
     finally:
         sender.close()
         node.close()
+        inbox.sock.close(0)
+        ctx.term()
+
+
+def test_a_simulated_percept_is_stamped_with_the_pose_it_was_rendered_from_not_when_it_was_sent(endpoints):
+    """The policy node places a detection with the pose at the percept's stamp: a frame rendered late, or
+    from a pose that has not been renewed, must say when what it shows was true."""
+    ctx = zmq.Context()
+    node = PerceptionNode(endpoints, ctx=ctx, sound=FollowSoundScene.from_seed(1).sound())
+    inbox = percepts(endpoints, ctx)
+    pose = ctx.socket(zmq.PUB)
+    pose.bind(endpoints.address("pose", bind=True))
+    robot = SimRobot(WorldConfig())
+    robot.reset(get_pose("stand"))
+    sid = wire.stack_id(endpoints.stack)
+    try:
+        def posed(p: wire.Percept) -> bool:
+            pose.send(wire.pose_message(sid, 1, robot.data.qpos))
+            return "no simulator pose" not in p.reasons
+
+        started = time.monotonic()
+        tick_until(node, inbox, posed)
+        pose.send(wire.pose_message(sid, 2, robot.data.qpos))
+        last_pose_sent = time.monotonic()
+        time.sleep(0.3)
+        inbox.drain()
+        node.tick(1)
+        header, _ = next_percept(inbox)
+        assert started <= header.stamp <= last_pose_sent, "stamped when its pose was sent, not 0.3 s later"
+    finally:
+        node.close()
+        pose.close(0)
         inbox.sock.close(0)
         ctx.term()
