@@ -49,10 +49,11 @@ def test_it_turns_either_way_at_the_commanded_rate(policy, seed, rate):
     assert not result["fell"] and abs(result["yaw_rate_rps"] - rate) <= 0.15, result
 
 
-@pytest.mark.parametrize("command", [(-0.3, 0.0, 0.0), (0.0, 0.2, 0.0), (0.0, 0.0, 1.0), (0.0, 0.0, -1.0)],
-                         ids=["backward", "sideways", "turn-left-fast", "turn-right-fast"])
+@pytest.mark.parametrize("command", [(1.0, 0.0, 0.0), (-0.3, 0.0, 0.0), (0.0, 0.2, 0.0), (0.0, 0.0, 1.0),
+                                     (0.0, 0.0, -1.0)],
+                         ids=["forward-fast", "backward", "sideways", "turn-left-fast", "turn-right-fast"])
 @pytest.mark.parametrize("seed", range(3))
-def test_it_walks_backward_sideways_and_turns_fast_within_a_robot_ready_walkers_bars(policy, seed, command):
+def test_it_walks_fast_backward_sideways_and_turns_fast_within_a_robot_ready_walkers_bars(policy, seed, command):
     """Rows of `bessemer eval --table`, three seeds each (the table runs ten)."""
     bars = Bars()
     result = robot(policy, seed, command=command)
@@ -68,10 +69,17 @@ def test_it_stands_still_under_a_zero_command(policy, seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_it_survives_sideways_pushes_of_half_a_metre_per_second(policy, seed):
-    config = EvalConfig(seeds=1, first_seed=seed, seconds=20.0, push_speed=0.5)
+def test_it_survives_sideways_pushes_of_a_metre_per_second_every_5_s_while_walking(policy, seed):
+    config = EvalConfig(seeds=1, first_seed=seed, seconds=20.0, push_speed=1.0, push_every=5.0)
     result = evaluate(policy, config)
     assert result["pushes_per_robot"] == 4 and result["falls"] == 0, result["per_seed"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_it_walks_with_3_kg_more_on_a_slippery_floor_and_weaker_motors_at_once(policy, seed):
+    config = EvalConfig(seeds=1, first_seed=seed, seconds=20.0, payload_kg=3.0, friction=0.4, gain_scale=0.85)
+    result = evaluate(policy, config)
+    assert result["falls"] == 0 and result["velocity_error_mps"] <= 0.15, result["per_seed"]
 
 
 def test_bessemer_sim_walks_with_it_by_default(tmp_path):
