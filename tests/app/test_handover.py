@@ -15,7 +15,8 @@ from control.motion import MoveLimits
 from policies.inference import SHIPPED_WALK_POLICY
 
 STEPPING_WALKER = Path(__file__).parents[1] / "assets" / "g1_walk_stepping.pt"
-"""The walk shipped before, which steps in place under a zero command: the FSM must not wait for it."""
+"""The stepping walk (shipped two walks ago), which steps in place under a zero command: the FSM must
+not wait for it."""
 STANDING_WALKER = SHIPPED_WALK_POLICY
 """Stands still under a zero command (its contract's `stand_still_below`)."""
 SHORT = HandoverConfig(hold_s=1.0)
