@@ -85,14 +85,14 @@ class PerceptionNode:
                 self._fsm_state = 0
             else:
                 self.sim = SimPerception(self.model, sound)
-            self._posed = False
-            self._pose_stamp = 0.0
-            """When the pose the world copy shows was sent: the simulated percept is stamped with it, as what
-            the frame shows was true then, however long the render took and however old the pose was."""
+            self._pose_stamp: float | None = None
+            """When the pose the world copy shows was sent (None: no pose yet): the simulated percept is stamped
+            with it, as what the frame shows was true then, however long the render took and however old the
+            pose was."""
 
     def tick(self, k: int) -> bool:
         percept, frame = self._sim_percept() if self.pose_in is not None else self._robot_percept()
-        seen_at = self._pose_stamp if self.pose_in is not None and self._posed else None
+        seen_at = self._pose_stamp if self.pose_in is not None else None
         if len(percept.tokens) and (heard := self.sound_class.push(percept.tokens)) is not None:
             self._heard = heard.name
         elif percept.audio_degraded:
@@ -119,7 +119,7 @@ class PerceptionNode:
             if qpos.size == self.model.nq:
                 self.data.qpos[:] = qpos
                 self._pose_stamp = newest[0].stamp
-                self._posed = moved = True
+                moved = True
         if self.sight is not None:
             if (state := self.state_in.take()) is not None:
                 self._fsm_state = wire.parse_state(state[1]).fsm_id
@@ -129,7 +129,7 @@ class PerceptionNode:
         if moved:
             mujoco.mj_kinematics(self.model, self.data)
             mujoco.mj_camlight(self.model, self.data)
-        if not self._posed:
+        if self._pose_stamp is None:
             return wire.Percept(vision_degraded=True, reasons="no simulator pose yet: is the low-level node running?"), None
         if self.sight is not None:
             return self.sight.update(self.data), self.sight.frame

@@ -19,6 +19,8 @@ pytestmark = [pytest.mark.skipif(not SHIPPED_WALK_POLICY.exists(),
               pytest.mark.acceptance("walking-policy")]
 SEEDS = range(10)
 """Ten robots, each its own test so they run in parallel; a seed's robot is the same alone or in a batch."""
+OFF_NOMINAL_SPEED_ERROR = 0.15
+"""The bar for a robot off nominal (payload, floor, motors): looser than the nominal robot's 0.1 m/s."""
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +81,7 @@ def test_it_survives_sideways_pushes_of_a_metre_per_second_every_5_s_while_walki
 def test_it_walks_with_3_kg_more_on_a_slippery_floor_and_weaker_motors_at_once(policy, seed):
     config = EvalConfig(seeds=1, first_seed=seed, seconds=20.0, payload_kg=3.0, friction=0.4, gain_scale=0.85)
     result = evaluate(policy, config)
-    assert result["falls"] == 0 and result["velocity_error_mps"] <= 0.15, result["per_seed"]
+    assert result["falls"] == 0 and result["velocity_error_mps"] <= OFF_NOMINAL_SPEED_ERROR, result["per_seed"]
 
 
 def test_bessemer_sim_walks_with_it_by_default(tmp_path):
